@@ -1,0 +1,63 @@
+package parley
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+)
+
+// SID prefixes Twilio uses for the resources parley serves. A SID is the
+// prefix followed by 32 lowercase hex digits.
+const (
+	PrefixAccount  = "AC"
+	PrefixService  = "IS"
+	PrefixRole     = "RL"
+	PrefixUser     = "US"
+	PrefixAPIKey   = "SK"
+	PrefixRequest  = "RQ"
+	PrefixDelivery = "WD" // parley's own: webhook deliveries have no Twilio SID
+)
+
+// SIDLen is the length of every SID: a two-letter prefix and 32 hex digits.
+const SIDLen = 34
+
+// IsSID reports whether s is prefix followed by exactly 32 hex digits (either
+// case, as Twilio's patterns `^US[0-9a-fA-F]{32}$` allow).
+func IsSID(prefix, s string) bool {
+	if len(s) != SIDLen || s[:2] != prefix {
+		return false
+	}
+	for i := 2; i < SIDLen; i++ {
+		if !isHex(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool {
+	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
+}
+
+// SIDs mints new SIDs. Production uses RandomSIDs; tests inject a
+// deterministic source so that whole response bodies can be compared.
+type SIDs interface {
+	New(prefix string) string
+}
+
+// RandomSIDs mints SIDs from crypto/rand: 128 bits, so collisions are not a
+// practical concern and SIDs reveal nothing about order or volume.
+type RandomSIDs struct{}
+
+// New returns prefix + 32 random lowercase hex digits.
+func (RandomSIDs) New(prefix string) string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		// crypto/rand.Read never fails on supported platforms (Go 1.24+);
+		// a failure means the system cannot produce randomness at all.
+		panic("parley: crypto/rand failed: " + err.Error())
+	}
+	out := make([]byte, SIDLen)
+	copy(out, prefix)
+	hex.Encode(out[2:], b[:])
+	return string(out)
+}

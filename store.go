@@ -1,0 +1,114 @@
+package parley
+
+import (
+	"context"
+	"time"
+)
+
+// Store is a storage backend. It does typed reads and writes; every rule
+// (validation, defaults, which errors mean what to a caller) lives in package
+// core, so the SQLite and PostgreSQL backends cannot drift apart.
+type Store interface {
+	// View runs fn against committed data. Reads are consistent per
+	// statement; a View is not guaranteed to be one snapshot (SQLite runs
+	// its reads outside a transaction, which keeps them cheap).
+	View(ctx context.Context, fn func(Tx) error) error
+	// Update runs fn in a write transaction and returns once the
+	// transaction is durably committed, or fn's error with nothing of fn
+	// written. A backend may commit several callers' fns together (group
+	// commit); each fn is isolated from the others' failures.
+	// fn must not block on anything but the store: no network calls.
+	Update(ctx context.Context, fn func(Tx) error) error
+	// Close waits for in-flight writes and releases the database.
+	Close() error
+}
+
+// Tx is the set of typed reads and writes a Store offers inside View and
+// Update. Every method that looks a row up returns ErrNotFound when there is
+// none; writes return ErrConflict when a uniqueness constraint refuses them
+// and ErrInUse when a delete is refused because other rows refer to the row.
+type Tx interface {
+	AccountTx
+	ServiceTx
+	RoleTx
+	UserTx
+	DeliveryTx
+}
+
+// AccountTx reads and writes the account, its configuration and API keys.
+type AccountTx interface {
+	// Account returns the account, ErrNotFound before the first start.
+	Account(ctx context.Context) (Account, error)
+	CreateAccount(ctx context.Context, a Account) error
+	SetAuthToken(ctx context.Context, token string) error
+
+	// AccountConfig returns the account configuration, ErrNotFound before
+	// the first start.
+	AccountConfig(ctx context.Context) (AccountConfig, error)
+	// PutAccountConfig creates or replaces the account configuration.
+	PutAccountConfig(ctx context.Context, c AccountConfig) error
+
+	APIKey(ctx context.Context, sid string) (APIKey, error)
+	CreateAPIKey(ctx context.Context, k APIKey) error
+	// ListAPIKeys returns every key, revoked ones included, oldest first.
+	ListAPIKeys(ctx context.Context) ([]APIKey, error)
+	// RevokeAPIKey marks a key revoked; ErrNotFound if there is no such key.
+	RevokeAPIKey(ctx context.Context, sid string, at time.Time) error
+}
+
+// ServiceTx reads and writes services and their configuration.
+type ServiceTx interface {
+	Service(ctx context.Context, sid string) (Service, error)
+	ListServices(ctx context.Context, q PageQuery) (Page[Service], error)
+	CreateService(ctx context.Context, s Service) error
+	// DeleteService removes the service and everything in it (roles,
+	// users, configuration); ErrNotFound if there is none; ErrInUse if the
+	// account configuration names it as the default.
+	DeleteService(ctx context.Context, sid string) error
+
+	ServiceConfig(ctx context.Context, serviceSid string) (ServiceConfig, error)
+	// PutServiceConfig creates or replaces a service's configuration.
+	PutServiceConfig(ctx context.Context, c ServiceConfig) error
+}
+
+// RoleTx reads and writes roles.
+type RoleTx interface {
+	Role(ctx context.Context, serviceSid, sid string) (Role, error)
+	ListRoles(ctx context.Context, serviceSid string, q PageQuery) (Page[Role], error)
+	CreateRole(ctx context.Context, r Role) error
+	// UpdateRole replaces the role's permissions and date_updated.
+	UpdateRole(ctx context.Context, r Role) error
+	// DeleteRole returns ErrInUse while users hold the role or the
+	// service configuration names it.
+	DeleteRole(ctx context.Context, serviceSid, sid string) error
+}
+
+// UserTx reads and writes users.
+type UserTx interface {
+	UserBySid(ctx context.Context, serviceSid, sid string) (User, error)
+	UserByIdentity(ctx context.Context, serviceSid, identity string) (User, error)
+	ListUsers(ctx context.Context, serviceSid string, q PageQuery) (Page[User], error)
+	// CreateUser returns ErrConflict when the identity is taken in the
+	// service.
+	CreateUser(ctx context.Context, u User) error
+	// UpdateUser writes role, friendly name, attributes and date_updated of
+	// the user with u.Sid in u.ServiceSid.
+	UpdateUser(ctx context.Context, u User) error
+	DeleteUser(ctx context.Context, serviceSid, sid string) error
+}
+
+// DeliveryTx is the webhook outbox.
+type DeliveryTx interface {
+	// EnqueueDelivery records a delivery, normally in the same transaction
+	// as the change it reports.
+	EnqueueDelivery(ctx context.Context, d Delivery) error
+	// ClaimDeliveries leases up to limit pending deliveries that are due
+	// at now and not leased by anyone else (or whose lease has run out),
+	// setting their lease to leaseUntil. On a shared database, concurrent
+	// claims never return the same delivery.
+	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Delivery, error)
+	// FinishDelivery records an attempt's outcome: status, attempts,
+	// next attempt, last status and error, and clears the lease.
+	FinishDelivery(ctx context.Context, d Delivery) error
+	ListDeliveries(ctx context.Context, q PageQuery) (Page[Delivery], error)
+}
