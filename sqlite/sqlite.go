@@ -1,0 +1,448 @@
+// Package sqlite is parley's embedded storage backend: a single SQLite file
+// through the pure-Go modernc.org/sqlite driver, so parley builds with
+// CGO_ENABLED=0 and needs nothing installed.
+//
+// Connection discipline: one writer connection owned by one goroutine, and a
+// pool of read-only connections. The file is in WAL mode, so readers never
+// wait for the writer, and synchronous=FULL, so a commit is on disk (fsynced)
+// before Update returns.
+//
+// Group commit: an fsync costs about a millisecond, which would cap durable
+// writes near 1,000 a second if every request paid for its own. The writer
+// goroutine therefore takes every write request that is waiting, runs each
+// in its own SAVEPOINT inside one transaction, and commits them with one
+// fsync. A request that fails rolls back to its savepoint and leaves the
+// others alone; every caller learns the outcome only after the COMMIT.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/parleyhq/parley"
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// maxBatch bounds how many write requests share one commit, so that one
+// batch cannot hold the write lock for long.
+const maxBatch = 256
+
+// Options tune a Store; the zero value is what parley runs with.
+type Options struct {
+	// Readers is the size of the read connection pool; 0 means
+	// 2 × GOMAXPROCS, at least 4.
+	Readers int
+	// Synchronous overrides PRAGMA synchronous (default FULL). Only
+	// benchmarks that want to show the cost of durability set it.
+	Synchronous string
+}
+
+// Store is a parley.Store on one SQLite file.
+type Store struct {
+	path    string
+	writeDB *sql.DB // exactly one connection, used only by the writer goroutine
+	wconn   *sql.Conn
+	readDB  *sql.DB
+	reads   *stmtCache
+	writes  *stmtCache
+
+	mu       sync.RWMutex // guards closed against sends on queue
+	closed   bool
+	queue    chan *writeRequest
+	quit     chan struct{}
+	finished chan struct{}
+}
+
+type writeRequest struct {
+	ctx  context.Context
+	fn   func(parley.Tx) error
+	done chan error
+}
+
+// Open opens (creating if needed) the SQLite database at path, applies the
+// embedded migrations, and starts the writer. It refuses a database whose
+// schema is newer than this build knows.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	syncMode := "FULL"
+	if opts.Synchronous != "" {
+		syncMode = opts.Synchronous
+	}
+	readers := opts.Readers
+	if readers <= 0 {
+		readers = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+
+	base := "file:" + (&url.URL{Path: path}).EscapedPath()
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)"
+	writeDB, err := sql.Open("sqlite", base+"?"+common+
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous("+syncMode+")")
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	writeDB.SetMaxOpenConns(1)
+	writeDB.SetMaxIdleConns(1)
+	writeDB.SetConnMaxLifetime(0)
+	wconn, err := writeDB.Conn(ctx)
+	if err != nil {
+		writeDB.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	s := &Store{path: path, writeDB: writeDB, wconn: wconn}
+	if err := s.migrate(ctx); err != nil {
+		wconn.Close()
+		writeDB.Close()
+		return nil, err
+	}
+
+	readDB, err := sql.Open("sqlite", base+"?"+common+"&_pragma=query_only(1)")
+	if err != nil {
+		wconn.Close()
+		writeDB.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	readDB.SetMaxOpenConns(readers)
+	readDB.SetMaxIdleConns(readers)
+	readDB.SetConnMaxLifetime(0)
+
+	s.readDB = readDB
+	s.reads = newStmtCache(readDB)
+	s.writes = newStmtCache(wconn)
+	s.queue = make(chan *writeRequest, maxBatch)
+	s.quit = make(chan struct{})
+	s.finished = make(chan struct{})
+	go s.writer()
+	return s, nil
+}
+
+// Path is the database file.
+func (s *Store) Path() string { return s.path }
+
+// View runs fn on the read pool, outside any transaction.
+func (s *Store) View(ctx context.Context, fn func(parley.Tx) error) error {
+	return fn(&tx{st: s.reads})
+}
+
+// ErrClosed is returned by Update after Close.
+var ErrClosed = &parley.Error{Kind: parley.KindUnavailable, Code: 20503, Message: "Service unavailable: the server is shutting down"}
+
+// Update queues fn for the writer and waits until the batch holding it has
+// committed (or fn failed). Once queued, fn's outcome is always waited for,
+// even if ctx is cancelled meanwhile, so a caller never abandons a write that
+// may yet commit.
+func (s *Store) Update(ctx context.Context, fn func(parley.Tx) error) error {
+	req := &writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.queue <- req:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+	return <-req.done
+}
+
+// Close stops accepting writes, finishes the queued ones, and closes the
+// database.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	s.mu.Unlock()
+	close(s.quit)
+	<-s.finished
+	s.reads.close()
+	s.writes.close()
+	err := errors.Join(s.readDB.Close(), s.wconn.Close())
+	return errors.Join(err, s.writeDB.Close())
+}
+
+func (s *Store) writer() {
+	defer close(s.finished)
+	batch := make([]*writeRequest, 0, maxBatch)
+	for {
+		select {
+		case req := <-s.queue:
+			batch = append(batch[:0], req)
+		drain:
+			for len(batch) < maxBatch {
+				select {
+				case r := <-s.queue:
+					batch = append(batch, r)
+				default:
+					break drain
+				}
+			}
+			s.commit(batch)
+		case <-s.quit:
+			// Close holds no sender any more: everything that will ever be
+			// queued is in the channel now.
+			for {
+				select {
+				case req := <-s.queue:
+					s.commit([]*writeRequest{req})
+				default:
+					return
+				}
+			}
+		}
+	}
+}
+
+// commit runs one batch in one transaction and answers every request.
+func (s *Store) commit(batch []*writeRequest) {
+	// The writer's statements must not be interrupted by one caller's
+	// cancellation half-way through a shared transaction.
+	ctx := context.Background()
+	results := make([]error, len(batch))
+	fail := func(err error) {
+		for i, req := range batch {
+			if results[i] == nil {
+				results[i] = err
+			}
+			req.done <- results[i]
+		}
+	}
+	if _, err := s.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		fail(fmt.Errorf("sqlite: begin: %w", err))
+		return
+	}
+	ran := 0
+	for i, req := range batch {
+		if err := req.ctx.Err(); err != nil {
+			results[i] = err
+			continue
+		}
+		if _, err := s.wconn.ExecContext(ctx, "SAVEPOINT w"); err != nil {
+			s.rollback(ctx)
+			fail(fmt.Errorf("sqlite: savepoint: %w", err))
+			return
+		}
+		results[i] = runFn(req.fn, &tx{st: s.writes, fixed: ctx})
+		if results[i] != nil {
+			if _, err := s.wconn.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
+				// SQLite rolls a whole transaction back by itself after
+				// some errors (disk full, I/O): nothing of the batch
+				// survives, so nobody may be told it committed.
+				s.rollback(ctx)
+				fail(fmt.Errorf("sqlite: rollback to savepoint: %w", err))
+				return
+			}
+		} else {
+			ran++
+		}
+		if _, err := s.wconn.ExecContext(ctx, "RELEASE w"); err != nil {
+			s.rollback(ctx)
+			fail(fmt.Errorf("sqlite: release savepoint: %w", err))
+			return
+		}
+	}
+	if ran == 0 {
+		s.rollback(ctx)
+	} else if _, err := s.wconn.ExecContext(ctx, "COMMIT"); err != nil {
+		s.rollback(ctx)
+		commitErr := fmt.Errorf("sqlite: commit: %w", err)
+		for i := range results {
+			if results[i] == nil {
+				results[i] = commitErr
+			}
+		}
+	}
+	for i, req := range batch {
+		req.done <- results[i]
+	}
+}
+
+func (s *Store) rollback(ctx context.Context) {
+	// An error here means no transaction is open any more, which is the
+	// state rollback wants.
+	_, _ = s.wconn.ExecContext(ctx, "ROLLBACK")
+}
+
+// runFn calls fn, turning a panic into an error so that one bad request
+// cannot take the writer (and every other caller) down with it.
+func runFn(fn func(parley.Tx) error, t *tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("sqlite: panic in write: %v", p)
+		}
+	}()
+	return fn(t)
+}
+
+// migrate applies the embedded migrations in order, each in its own
+// immediate transaction, which also serialises processes starting at once.
+func (s *Store) migrate(ctx context.Context) error {
+	migs, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	if _, err := s.wconn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlite: migrations table: %w", err)
+	}
+	known := migs[len(migs)-1].version
+	for _, m := range migs {
+		if err := s.applyMigration(ctx, m, known); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Store) applyMigration(ctx context.Context, m migration, known int) (err error) {
+	if _, err := s.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("sqlite: migration %d: %w", m.version, err)
+	}
+	defer func() {
+		if err != nil {
+			s.rollback(ctx)
+		}
+	}()
+	var current int
+	if err := s.wconn.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&current); err != nil {
+		return fmt.Errorf("sqlite: schema version: %w", err)
+	}
+	if current > known {
+		return fmt.Errorf("sqlite: database schema version %d is newer than this parley knows (%d): upgrade parley", current, known)
+	}
+	if current >= m.version {
+		_, err := s.wconn.ExecContext(ctx, "COMMIT")
+		return err
+	}
+	if _, err := s.wconn.ExecContext(ctx, m.sql); err != nil {
+		return fmt.Errorf("sqlite: migration %d (%s): %w", m.version, m.name, err)
+	}
+	if _, err := s.wconn.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, unixepoch())", m.version); err != nil {
+		return fmt.Errorf("sqlite: migration %d: %w", m.version, err)
+	}
+	if _, err := s.wconn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("sqlite: migration %d: commit: %w", m.version, err)
+	}
+	return nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var migs []migration
+	for _, e := range entries {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("sqlite: migration file %q is not NNNN_name.sql", e.Name())
+		}
+		body, err := fs.ReadFile(migrationFS, "migrations/"+e.Name())
+		if err != nil {
+			return nil, err
+		}
+		migs = append(migs, migration{version: v, name: e.Name(), sql: string(body)})
+	}
+	slices.SortFunc(migs, func(a, b migration) int { return a.version - b.version })
+	for i, m := range migs {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("sqlite: migrations must be numbered 1, 2, 3…; found %d at position %d", m.version, i+1)
+		}
+	}
+	if len(migs) == 0 {
+		return nil, errors.New("sqlite: no migrations embedded")
+	}
+	return migs, nil
+}
+
+// storeError maps SQLite constraint failures to the parley sentinels, by the
+// driver's extended result code rather than by message text.
+func storeError(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("%w: %v", parley.ErrConflict, err)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+			return fmt.Errorf("%w: %v", parley.ErrInUse, err)
+		}
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return parley.ErrNotFound
+	}
+	return err
+}
+
+// preparer is what a stmtCache prepares on: the read pool or the writer's
+// connection.
+type preparer interface {
+	PrepareContext(ctx context.Context, query string) (*sql.Stmt, error)
+}
+
+// stmtCache keeps one prepared statement per query text, so each request
+// skips SQLite's parse and plan.
+type stmtCache struct {
+	on preparer
+	mu sync.RWMutex
+	m  map[string]*sql.Stmt
+}
+
+func newStmtCache(on preparer) *stmtCache {
+	return &stmtCache{on: on, m: make(map[string]*sql.Stmt)}
+}
+
+func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.mu.RLock()
+	st, ok := c.m[query]
+	c.mu.RUnlock()
+	if ok {
+		return st, nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st, nil
+	}
+	st, err := c.on.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: prepare: %w", err)
+	}
+	c.m[query] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.m {
+		st.Close()
+	}
+	clear(c.m)
+}
