@@ -1,0 +1,292 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"slices"
+
+	"github.com/parleyhq/parley"
+)
+
+// ServiceConfigUpdate changes a service's configuration; nil leaves a field
+// unchanged.
+type ServiceConfigUpdate struct {
+	DefaultChatServiceRoleSid         *string
+	DefaultConversationRoleSid        *string
+	DefaultConversationCreatorRoleSid *string
+	ReachabilityEnabled               *bool
+}
+
+// FetchServiceConfig returns svc's configuration.
+func (a *App) FetchServiceConfig(ctx context.Context, svc string) (parley.ServiceConfig, error) {
+	var cfg parley.ServiceConfig
+	err := a.store.View(ctx, func(tx parley.Tx) error {
+		sid, err := serviceSid(ctx, tx, svc)
+		if err != nil {
+			return err
+		}
+		cfg, err = tx.ServiceConfig(ctx, sid)
+		return notFound(err)
+	})
+	return cfg, err
+}
+
+// UpdateServiceConfig sets the default roles and reachability. Each role
+// must exist in the service (50100) and be of the right type (50105): a
+// service role for users, conversation roles for participants.
+func (a *App) UpdateServiceConfig(ctx context.Context, svc string, in ServiceConfigUpdate) (parley.ServiceConfig, error) {
+	roles := []struct {
+		param string
+		value *string
+		typ   parley.RoleType
+	}{
+		{"DefaultChatServiceRoleSid", in.DefaultChatServiceRoleSid, parley.RoleTypeService},
+		{"DefaultConversationRoleSid", in.DefaultConversationRoleSid, parley.RoleTypeConversation},
+		{"DefaultConversationCreatorRoleSid", in.DefaultConversationCreatorRoleSid, parley.RoleTypeConversation},
+	}
+	for _, r := range roles {
+		if r.value != nil && !parley.IsSID(parley.PrefixRole, *r.value) {
+			return parley.ServiceConfig{}, parley.InvalidParam("Invalid %s", r.param)
+		}
+	}
+	var cfg parley.ServiceConfig
+	err := a.update(ctx, func(tx parley.Tx, _ *events) error {
+		sid, err := serviceSid(ctx, tx, svc)
+		if err != nil {
+			return err
+		}
+		if cfg, err = tx.ServiceConfig(ctx, sid); err != nil {
+			return notFound(err)
+		}
+		for _, r := range roles {
+			if r.value == nil {
+				continue
+			}
+			role, err := tx.Role(ctx, sid, *r.value)
+			if errors.Is(err, parley.ErrNotFound) {
+				return parley.Errorf(parley.KindInvalid, 50100, "Role not found")
+			}
+			if err != nil {
+				return err
+			}
+			if role.Type != r.typ {
+				return parley.Errorf(parley.KindInvalid, 50105, "Invalid role type")
+			}
+		}
+		setIf(&cfg.DefaultChatServiceRoleSid, in.DefaultChatServiceRoleSid)
+		setIf(&cfg.DefaultConversationRoleSid, in.DefaultConversationRoleSid)
+		setIf(&cfg.DefaultConversationCreatorRoleSid, in.DefaultConversationCreatorRoleSid)
+		setIf(&cfg.ReachabilityEnabled, in.ReachabilityEnabled)
+		return tx.PutServiceConfig(ctx, cfg)
+	})
+	return cfg, err
+}
+
+func setIf[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// AccountConfigUpdate changes the account configuration; nil leaves a
+// field unchanged, and an empty string clears an optional one.
+type AccountConfigUpdate struct {
+	DefaultChatServiceSid      *string
+	DefaultMessagingServiceSid *string
+	DefaultInactiveTimer       *string
+	DefaultClosedTimer         *string
+}
+
+// FetchAccountConfig returns the account configuration.
+func (a *App) FetchAccountConfig(ctx context.Context) (parley.AccountConfig, error) {
+	var cfg parley.AccountConfig
+	err := a.store.View(ctx, func(tx parley.Tx) error {
+		var err error
+		cfg, err = tx.AccountConfig(ctx)
+		return err
+	})
+	return cfg, err
+}
+
+// UpdateAccountConfig sets the default service (which shortened URLs follow
+// at once), the default messaging service and the timers.
+func (a *App) UpdateAccountConfig(ctx context.Context, in AccountConfigUpdate) (parley.AccountConfig, error) {
+	if in.DefaultChatServiceSid != nil && !parley.IsSID(parley.PrefixService, *in.DefaultChatServiceSid) {
+		return parley.AccountConfig{}, parley.InvalidParam("Invalid DefaultChatServiceSid")
+	}
+	if v := in.DefaultMessagingServiceSid; v != nil && *v != "" && !parley.IsSID("MG", *v) {
+		return parley.AccountConfig{}, parley.InvalidParam("Invalid DefaultMessagingServiceSid")
+	}
+	timers := []struct {
+		param string
+		value *string
+	}{{"DefaultInactiveTimer", in.DefaultInactiveTimer}, {"DefaultClosedTimer", in.DefaultClosedTimer}}
+	for _, t := range timers {
+		if t.value != nil && *t.value != "" {
+			if err := checkDuration(t.param, *t.value); err != nil {
+				return parley.AccountConfig{}, err
+			}
+		}
+	}
+	var cfg parley.AccountConfig
+	err := a.update(ctx, func(tx parley.Tx, _ *events) error {
+		var err error
+		if cfg, err = tx.AccountConfig(ctx); err != nil {
+			return err
+		}
+		if v := in.DefaultChatServiceSid; v != nil {
+			if _, err := tx.Service(ctx, *v); errors.Is(err, parley.ErrNotFound) {
+				return parley.InvalidParam("Invalid DefaultChatServiceSid: no Conversation Service %s", *v)
+			} else if err != nil {
+				return err
+			}
+			cfg.DefaultChatServiceSid = *v
+		}
+		setOptional(&cfg.DefaultMessagingServiceSid, in.DefaultMessagingServiceSid)
+		setOptional(&cfg.DefaultInactiveTimer, in.DefaultInactiveTimer)
+		setOptional(&cfg.DefaultClosedTimer, in.DefaultClosedTimer)
+		// A concurrent delete of the named service is refused by the
+		// foreign key; report it like the check above.
+		if err := tx.PutAccountConfig(ctx, cfg); errors.Is(err, parley.ErrInUse) {
+			return parley.InvalidParam("Invalid DefaultChatServiceSid: no Conversation Service %s", cfg.DefaultChatServiceSid)
+		} else if err != nil {
+			return err
+		}
+		return nil
+	})
+	return cfg, err
+}
+
+// setOptional applies an optional string parameter: absent keeps, empty
+// clears, anything else sets.
+func setOptional(dst **string, v *string) {
+	switch {
+	case v == nil:
+	case *v == "":
+		*dst = nil
+	default:
+		s := *v
+		*dst = &s
+	}
+}
+
+// WebhookUpdate changes a webhook configuration; nil leaves a field
+// unchanged, an empty URL clears it.
+type WebhookUpdate struct {
+	Method         *string
+	Filters        []string // nil: unchanged
+	PreWebhookURL  *string
+	PostWebhookURL *string
+	Target         *string // account level only
+}
+
+// Webhook event names a configuration's Filters may list: Twilio's
+// Conversations events, plus parley's onUserRemoved extension.
+var webhookEvents = []string{
+	"onMessageAdd", "onMessageAdded", "onMessageUpdate", "onMessageUpdated", "onMessageRemove", "onMessageRemoved",
+	"onConversationAdd", "onConversationAdded", "onConversationUpdate", "onConversationUpdated",
+	"onConversationRemove", "onConversationRemoved", "onConversationStateUpdated",
+	"onParticipantAdd", "onParticipantAdded", "onParticipantUpdate", "onParticipantUpdated",
+	"onParticipantRemove", "onParticipantRemoved", "onDeliveryUpdated",
+	EventUserAdded, EventUserUpdate, EventUserUpdated, EventUserRemoved,
+}
+
+func (in WebhookUpdate) check(account bool) error {
+	if in.Method != nil && *in.Method != "GET" && *in.Method != "POST" {
+		return parley.InvalidParam("Invalid Method: must be GET or POST")
+	}
+	for _, f := range in.Filters {
+		if !slices.Contains(webhookEvents, f) {
+			return parley.InvalidParam("Invalid Filters: unknown event %q", f)
+		}
+	}
+	if v := in.PreWebhookURL; v != nil && *v != "" {
+		if err := checkWebhookURL(50077, "PreWebhookUrl", *v); err != nil {
+			return err
+		}
+	}
+	if v := in.PostWebhookURL; v != nil && *v != "" {
+		if err := checkWebhookURL(50078, "PostWebhookUrl", *v); err != nil {
+			return err
+		}
+	}
+	if in.Target != nil {
+		if !account {
+			return parley.InvalidParam("Target is only set on the account-level webhook configuration")
+		}
+		if *in.Target != "webhook" && *in.Target != "flex" {
+			return parley.InvalidParam("Invalid Target: must be webhook or flex")
+		}
+	}
+	return nil
+}
+
+func (in WebhookUpdate) apply(c *parley.WebhookConfig) {
+	if in.Method != nil {
+		m := *in.Method
+		c.Method = &m
+	}
+	if in.Filters != nil {
+		c.Filters = slices.Compact(slices.Clone(in.Filters))
+	}
+	setOptional(&c.PreWebhookURL, in.PreWebhookURL)
+	setOptional(&c.PostWebhookURL, in.PostWebhookURL)
+	if in.Target != nil {
+		t := *in.Target
+		c.Target = &t
+	}
+}
+
+// FetchWebhookConfig returns the webhook configuration of a service, or of
+// the account when account is true.
+func (a *App) FetchWebhookConfig(ctx context.Context, account bool, svc string) (parley.WebhookConfig, error) {
+	var wc parley.WebhookConfig
+	err := a.store.View(ctx, func(tx parley.Tx) error {
+		if account {
+			cfg, err := tx.AccountConfig(ctx)
+			wc = cfg.Webhooks
+			return err
+		}
+		sid, err := serviceSid(ctx, tx, svc)
+		if err != nil {
+			return err
+		}
+		cfg, err := tx.ServiceConfig(ctx, sid)
+		wc = cfg.Webhooks
+		return notFound(err)
+	})
+	return wc, err
+}
+
+// UpdateWebhookConfig changes the webhook configuration of a service, or of
+// the account. Errors: 20001, 50077 (bad PreWebhookUrl), 50078 (bad
+// PostWebhookUrl), 404 20404.
+func (a *App) UpdateWebhookConfig(ctx context.Context, account bool, svc string, in WebhookUpdate) (parley.WebhookConfig, error) {
+	if err := in.check(account); err != nil {
+		return parley.WebhookConfig{}, err
+	}
+	var wc parley.WebhookConfig
+	err := a.update(ctx, func(tx parley.Tx, _ *events) error {
+		if account {
+			cfg, err := tx.AccountConfig(ctx)
+			if err != nil {
+				return err
+			}
+			in.apply(&cfg.Webhooks)
+			wc = cfg.Webhooks
+			return tx.PutAccountConfig(ctx, cfg)
+		}
+		sid, err := serviceSid(ctx, tx, svc)
+		if err != nil {
+			return err
+		}
+		cfg, err := tx.ServiceConfig(ctx, sid)
+		if err != nil {
+			return notFound(err)
+		}
+		in.apply(&cfg.Webhooks)
+		wc = cfg.Webhooks
+		return tx.PutServiceConfig(ctx, cfg)
+	})
+	return wc, err
+}

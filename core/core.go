@@ -1,0 +1,147 @@
+// Package core holds parley's rules, independent of storage and wire format:
+// validation, defaults (a new service's roles, a user's default role), SID
+// minting, which Twilio error each failure becomes, and webhook events (the
+// pre-event veto before a write, the outbox row inside it).
+//
+// Stores only read and write; the HTTP layer only decodes and encodes. That
+// way SQLite and PostgreSQL behave alike by construction, and the rules can
+// be read in one place.
+package core
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/parleyhq/parley"
+)
+
+// PreHook sends a pre-event webhook and waits for the app's answer. It
+// returns a KindRejected *parley.Error (code 50056) when the app refuses the
+// action, and nil when it allows it or does not answer in time.
+type PreHook interface {
+	Call(ctx context.Context, target Target, params url.Values) error
+}
+
+// Target is where a webhook goes.
+type Target struct {
+	URL    string
+	Method string // GET or POST
+}
+
+// Options configure an App.
+type Options struct {
+	Store parley.Store
+	// Account is the bootstrapped account (see Bootstrap).
+	Account parley.Account
+	// SIDs mints SIDs; RandomSIDs when nil.
+	SIDs parley.SIDs
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// PreHook sends pre-event webhooks; none are sent when nil.
+	PreHook PreHook
+	// RESTPreEvents is a parley extension: Twilio sends pre-event webhooks
+	// only for actions taken by client SDKs, never for REST calls; with
+	// this set, REST calls carrying X-Twilio-Webhook-Enabled: true run
+	// them too, so apps can test their veto logic.
+	RESTPreEvents bool
+	// Enqueued is called after a write that queued webhook deliveries has
+	// committed, to wake the dispatcher; may be nil.
+	Enqueued func()
+	Logger   *slog.Logger
+}
+
+// App applies parley's rules on top of a Store.
+type App struct {
+	store         parley.Store
+	account       parley.Account
+	sids          parley.SIDs
+	now           func() time.Time
+	preHook       PreHook
+	restPreEvents bool
+	enqueued      func()
+	log           *slog.Logger
+}
+
+// New returns an App.
+func New(o Options) *App {
+	a := &App{
+		store:         o.Store,
+		account:       o.Account,
+		sids:          o.SIDs,
+		now:           o.Now,
+		preHook:       o.PreHook,
+		restPreEvents: o.RESTPreEvents,
+		enqueued:      o.Enqueued,
+		log:           o.Logger,
+	}
+	if a.sids == nil {
+		a.sids = parley.RandomSIDs{}
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	return a
+}
+
+// AccountSid is the SID of the account this App serves.
+func (a *App) AccountSid() string { return a.account.Sid }
+
+// PageKey is the key that signs PageTokens, shared by every node on the
+// same database.
+func (a *App) PageKey() []byte { return a.account.PageKey }
+
+// clock returns now at Twilio's second precision, in UTC: the time every
+// row written by one operation carries.
+func (a *App) clock() time.Time { return a.now().UTC().Truncate(time.Second) }
+
+// WriteOptions carry what a REST request says about side effects.
+type WriteOptions struct {
+	// Webhooks is X-Twilio-Webhook-Enabled: true. Without it, REST actions
+	// fire no webhooks, as on Twilio.
+	Webhooks bool
+}
+
+// update runs fn in a write transaction and wakes the webhook dispatcher if
+// fn queued deliveries.
+func (a *App) update(ctx context.Context, fn func(tx parley.Tx, ev *events) error) error {
+	var ev events
+	err := a.store.Update(ctx, func(tx parley.Tx) error {
+		ev = events{}
+		return fn(tx, &ev)
+	})
+	if err == nil && ev.queued > 0 && a.enqueued != nil {
+		a.enqueued()
+	}
+	return err
+}
+
+// serviceSid resolves the service a request addresses: the one named in the
+// path, or the account's default for shortened URLs (svc == "").
+func serviceSid(ctx context.Context, tx parley.Tx, svc string) (string, error) {
+	if svc != "" {
+		if !parley.IsSID(parley.PrefixService, svc) {
+			return "", parley.NotFound()
+		}
+		return svc, nil
+	}
+	cfg, err := tx.AccountConfig(ctx)
+	if err != nil {
+		return "", err
+	}
+	return cfg.DefaultChatServiceSid, nil
+}
+
+// notFound turns a store's ErrNotFound into Twilio's 404 20404, leaving
+// other errors alone.
+func notFound(err error) error {
+	if errors.Is(err, parley.ErrNotFound) {
+		return parley.NotFound()
+	}
+	return err
+}

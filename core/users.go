@@ -1,0 +1,267 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/parleyhq/parley"
+)
+
+// UserCreate is a create request; nil pointers are parameters not sent.
+type UserCreate struct {
+	Identity     string
+	FriendlyName *string
+	Attributes   *string
+	RoleSid      *string
+}
+
+// UserUpdate is an update request; nil pointers leave the field unchanged.
+// An empty Attributes resets them to "{}"; an empty FriendlyName clears it.
+type UserUpdate struct {
+	FriendlyName *string
+	Attributes   *string
+	RoleSid      *string
+}
+
+func (in UserUpdate) check() error {
+	if err := checkFriendlyName(in.FriendlyName, MaxFriendlyName); err != nil {
+		return err
+	}
+	if in.Attributes != nil && *in.Attributes != "" {
+		if err := checkAttributes(*in.Attributes); err != nil {
+			return err
+		}
+	}
+	if in.RoleSid != nil && !parley.IsSID(parley.PrefixRole, *in.RoleSid) {
+		return parley.InvalidParam("Invalid RoleSid")
+	}
+	return nil
+}
+
+// userRole checks that sid names a service-type role of svc.
+func userRole(ctx context.Context, tx parley.Tx, svc, sid string) error {
+	role, err := tx.Role(ctx, svc, sid)
+	if errors.Is(err, parley.ErrNotFound) {
+		return parley.Errorf(parley.KindInvalid, 50100, "Role not found")
+	}
+	if err != nil {
+		return err
+	}
+	if role.Type != parley.RoleTypeService {
+		return parley.Errorf(parley.KindInvalid, 50105, "Invalid role type")
+	}
+	return nil
+}
+
+// CreateUser adds a user to svc ("" for the default service). Errors: 20001
+// (Identity missing, RoleSid malformed), 50206, 50207, 50003, 50303, 50304,
+// 50100, 50105, 404 20404 (no such service), 409 50201 (identity taken).
+func (a *App) CreateUser(ctx context.Context, svc string, in UserCreate, opts WriteOptions) (parley.User, error) {
+	if err := checkIdentity(in.Identity); err != nil {
+		return parley.User{}, err
+	}
+	if err := (UserUpdate{FriendlyName: in.FriendlyName, Attributes: in.Attributes, RoleSid: in.RoleSid}).check(); err != nil {
+		return parley.User{}, err
+	}
+	var u parley.User
+	err := a.update(ctx, func(tx parley.Tx, ev *events) error {
+		sid, err := serviceSid(ctx, tx, svc)
+		if err != nil {
+			return err
+		}
+		cfg, err := tx.ServiceConfig(ctx, sid)
+		if err != nil {
+			return notFound(err)
+		}
+		now := a.clock()
+		u = parley.User{
+			Sid:          a.sids.New(parley.PrefixUser),
+			ServiceSid:   sid,
+			RoleSid:      cfg.DefaultChatServiceRoleSid,
+			Identity:     in.Identity,
+			FriendlyName: emptyIsNil(in.FriendlyName),
+			Attributes:   "{}",
+			DateCreated:  now,
+			DateUpdated:  now,
+		}
+		if in.Attributes != nil && *in.Attributes != "" {
+			u.Attributes = *in.Attributes
+		}
+		if in.RoleSid != nil {
+			if err := userRole(ctx, tx, sid, *in.RoleSid); err != nil {
+				return err
+			}
+			u.RoleSid = *in.RoleSid
+		}
+		if err := tx.CreateUser(ctx, u); err != nil {
+			if errors.Is(err, parley.ErrConflict) {
+				return parley.Errorf(parley.KindConflict, 50201, "User already exists")
+			}
+			return err
+		}
+		if opts.Webhooks {
+			return a.postEvent(ctx, tx, ev, sid, EventUserAdded, a.userParams(EventUserAdded, u))
+		}
+		return nil
+	})
+	return u, err
+}
+
+// findUser looks a user up by SID or identity: a key shaped like a user SID
+// is a SID, because no identity may have that shape.
+func findUser(ctx context.Context, tx parley.Tx, svc, key string) (parley.User, error) {
+	sid, err := serviceSid(ctx, tx, svc)
+	if err != nil {
+		return parley.User{}, err
+	}
+	var u parley.User
+	if parley.IsSID(parley.PrefixUser, key) {
+		u, err = tx.UserBySid(ctx, sid, key)
+	} else {
+		u, err = tx.UserByIdentity(ctx, sid, key)
+	}
+	return u, notFound(err)
+}
+
+// FetchUser returns the user with SID or identity key. is_online and
+// is_notifiable are null unless the service has reachability enabled.
+func (a *App) FetchUser(ctx context.Context, svc, key string) (parley.User, error) {
+	var u parley.User
+	err := a.store.View(ctx, func(tx parley.Tx) error {
+		var err error
+		if u, err = findUser(ctx, tx, svc, key); err != nil {
+			return err
+		}
+		if u.IsOnline == nil && u.IsNotifiable == nil {
+			return nil // null either way: spare the configuration read
+		}
+		cfg, err := tx.ServiceConfig(ctx, u.ServiceSid)
+		if err != nil {
+			return notFound(err)
+		}
+		if !cfg.ReachabilityEnabled {
+			u.IsOnline, u.IsNotifiable = nil, nil
+		}
+		return nil
+	})
+	return u, err
+}
+
+// UpdateUser changes a user's friendly name, attributes or role. With the
+// REST pre-event extension on, the app's onUserUpdate hook sees the
+// proposed user first and may refuse (403 50056).
+func (a *App) UpdateUser(ctx context.Context, svc, key string, in UserUpdate, opts WriteOptions) (parley.User, error) {
+	if err := in.check(); err != nil {
+		return parley.User{}, err
+	}
+	if opts.Webhooks && a.restPreEvents && a.preHook != nil {
+		var proposed parley.User
+		err := a.store.View(ctx, func(tx parley.Tx) error {
+			u, err := findUser(ctx, tx, svc, key)
+			proposed = in.apply(u, a.clock())
+			return err
+		})
+		if err != nil {
+			return parley.User{}, err
+		}
+		params := a.userParams(EventUserUpdate, proposed)
+		if err := a.preEvent(ctx, opts, proposed.ServiceSid, EventUserUpdate, params); err != nil {
+			return parley.User{}, err
+		}
+	}
+	var u parley.User
+	err := a.update(ctx, func(tx parley.Tx, ev *events) error {
+		cur, err := findUser(ctx, tx, svc, key)
+		if err != nil {
+			return err
+		}
+		if in.RoleSid != nil && *in.RoleSid != cur.RoleSid {
+			if err := userRole(ctx, tx, cur.ServiceSid, *in.RoleSid); err != nil {
+				return err
+			}
+		}
+		u = in.apply(cur, a.clock())
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return notFound(err)
+		}
+		if opts.Webhooks {
+			return a.postEvent(ctx, tx, ev, u.ServiceSid, EventUserUpdated, a.userParams(EventUserUpdated, u))
+		}
+		return nil
+	})
+	if err != nil {
+		return parley.User{}, err
+	}
+	// The response follows the same null rules as a fetch.
+	if u.IsOnline != nil || u.IsNotifiable != nil {
+		return a.FetchUser(ctx, u.ServiceSid, u.Sid)
+	}
+	return u, nil
+}
+
+func (in UserUpdate) apply(u parley.User, now time.Time) parley.User {
+	if in.FriendlyName != nil {
+		u.FriendlyName = emptyIsNil(in.FriendlyName)
+	}
+	if in.Attributes != nil {
+		u.Attributes = *in.Attributes
+		if u.Attributes == "" {
+			u.Attributes = "{}"
+		}
+	}
+	if in.RoleSid != nil {
+		u.RoleSid = *in.RoleSid
+	}
+	u.DateUpdated = now
+	return u
+}
+
+// DeleteUser removes a user.
+func (a *App) DeleteUser(ctx context.Context, svc, key string, opts WriteOptions) error {
+	return a.update(ctx, func(tx parley.Tx, ev *events) error {
+		u, err := findUser(ctx, tx, svc, key)
+		if err != nil {
+			return err
+		}
+		if err := tx.DeleteUser(ctx, u.ServiceSid, u.Sid); err != nil {
+			return notFound(err)
+		}
+		if opts.Webhooks {
+			return a.postEvent(ctx, tx, ev, u.ServiceSid, EventUserRemoved, a.userParams(EventUserRemoved, u))
+		}
+		return nil
+	})
+}
+
+// ListUsers returns one page of svc's users in creation order;
+// is_online and is_notifiable are always null in lists.
+func (a *App) ListUsers(ctx context.Context, svc string, q parley.PageQuery) (parley.Page[parley.User], error) {
+	var p parley.Page[parley.User]
+	err := a.store.View(ctx, func(tx parley.Tx) error {
+		sid, err := serviceSid(ctx, tx, svc)
+		if err != nil {
+			return err
+		}
+		if svc != "" {
+			// An empty list and an unknown service look alike; only the
+			// latter is a 404.
+			if _, err := tx.Service(ctx, sid); err != nil {
+				return notFound(err)
+			}
+		}
+		p, err = tx.ListUsers(ctx, sid, q)
+		return err
+	})
+	for i := range p.Items {
+		p.Items[i].IsOnline, p.Items[i].IsNotifiable = nil, nil
+	}
+	return p, err
+}
+
+func emptyIsNil(p *string) *string {
+	if p == nil || *p == "" {
+		return nil
+	}
+	return p
+}
