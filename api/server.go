@@ -1,0 +1,196 @@
+// Package api is Twilio's Conversations wire format over HTTP: routing,
+// authentication, form decoding, JSON encoding, paging metadata and error
+// bodies. It turns requests into calls on core.App and results into exactly
+// the bodies, statuses and headers the official Twilio SDKs expect.
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/core"
+)
+
+// DefaultMaxBody caps request bodies. The largest legitimate User body is
+// about 17 KiB (16 KiB of attributes plus the other fields); a role with every
+// permission is under 1 KiB. 1 MiB leaves room for the resources to come
+// while keeping a hostile client from making the server buffer much.
+const DefaultMaxBody = 1 << 20
+
+// Options configure a Server.
+type Options struct {
+	App *core.App
+	// PublicURL, when set (e.g. "https://chat.example.com"), is the base of
+	// every absolute URL in responses; otherwise each request's scheme and
+	// Host are used, so URLs lead back to whatever address the client used.
+	PublicURL string
+	// MaxBody caps request bodies; DefaultMaxBody when 0.
+	MaxBody int64
+	// Deliveries, when set, serves the parley extension
+	// /parley/v1/WebhookDeliveries for inspecting webhook deliveries.
+	Logger *slog.Logger
+}
+
+// Server is the HTTP handler.
+type Server struct {
+	app       *core.App
+	publicURL string
+	maxBody   int64
+	log       *slog.Logger
+	mux       *http.ServeMux
+	pages     pageTokens
+}
+
+// New returns the HTTP handler for app.
+func New(o Options) *Server {
+	s := &Server{
+		app:       o.App,
+		publicURL: strings.TrimRight(o.PublicURL, "/"),
+		maxBody:   o.MaxBody,
+		log:       o.Logger,
+		mux:       http.NewServeMux(),
+		pages:     pageTokens{key: o.App.PageKey()},
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBody
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.routes()
+	return s
+}
+
+// ServeHTTP answers one request: request id and CORS headers first, then
+// health checks and CORS preflights (which carry no credentials), then
+// authentication, then routing.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	h := w.Header()
+	h.Set("Twilio-Request-Id", requestID())
+	setCORS(h, r)
+	defer func() {
+		if p := recover(); p != nil {
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.writeError(w, r, &parley.Error{Kind: parley.KindInternal, Code: 20500,
+				Message: "Internal server error", Err: panicError{p}})
+		}
+	}()
+
+	// "GET /v1/Users/" is the seed document's own example: treat one
+	// trailing slash as absent.
+	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+		r.URL.Path = strings.TrimSuffix(p, "/")
+		if r.URL.RawPath != "" {
+			r.URL.RawPath = strings.TrimSuffix(r.URL.RawPath, "/")
+		}
+	}
+	switch {
+	case r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return
+	case r.Method == http.MethodOptions && r.Header.Get("Origin") != "" &&
+		r.Header.Get("Access-Control-Request-Method") != "":
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	if err := s.authenticate(r); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+	if s.log.Enabled(r.Context(), slog.LevelDebug) {
+		s.log.Debug("request", "method", r.Method, "path", r.URL.EscapedPath(),
+			"request_id", h.Get("Twilio-Request-Id"), "duration", time.Since(start))
+	}
+}
+
+type panicError struct{ v any }
+
+func (p panicError) Error() string { return "panic: " + stringOf(p.v) }
+
+func stringOf(v any) string {
+	if err, ok := v.(error); ok {
+		return err.Error()
+	}
+	if s, ok := v.(string); ok {
+		return s
+	}
+	return "non-error panic value"
+}
+
+func (s *Server) authenticate(r *http.Request) error {
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		return core.ErrAuthenticate()
+	}
+	return s.app.Authenticate(r.Context(), user, pass)
+}
+
+// requestID is Twilio's RQ + 32 hex digits.
+func requestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	out := make([]byte, 34)
+	out[0], out[1] = 'R', 'Q'
+	hex.Encode(out[2:], b[:])
+	return string(out)
+}
+
+// setCORS sets the CORS headers the spec declares on every operation. A
+// request with an Origin gets it echoed with credentials allowed, since a
+// browser refuses credentials with "*".
+func setCORS(h http.Header, r *http.Request) {
+	if origin := r.Header.Get("Origin"); origin != "" {
+		h.Set("Access-Control-Allow-Origin", origin)
+		h.Set("Access-Control-Allow-Credentials", "true")
+		h.Add("Vary", "Origin")
+	} else {
+		h.Set("Access-Control-Allow-Origin", "*")
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, X-Twilio-Webhook-Enabled")
+	h.Set("Access-Control-Expose-Headers", "Twilio-Request-Id")
+}
+
+// handlerFunc is a handler that returns its error for writeError to render.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) wrap(fn handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := fn(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	}
+}
+
+// baseURL is the scheme and host absolute URLs are built on.
+func (s *Server) baseURL(r *http.Request) string {
+	if s.publicURL != "" {
+		return s.publicURL
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host
+}
+
+// webhookOptions reads X-Twilio-Webhook-Enabled.
+func webhookOptions(r *http.Request) core.WriteOptions {
+	return core.WriteOptions{Webhooks: strings.EqualFold(r.Header.Get("X-Twilio-Webhook-Enabled"), "true")}
+}
+
+// isClientGone reports errors that only mean the caller went away.
+func isClientGone(err error) bool {
+	return errors.Is(err, context.Canceled)
+}
