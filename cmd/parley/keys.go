@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/parleyhq/parley/core"
+)
+
+// runKeys is `parley keys create|list|revoke`: API keys are managed on the
+// database directly, as Twilio manages them in its console rather than
+// through the Conversations API.
+func runKeys(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("usage: parley keys create [--name NAME] | list | revoke SID")
+	}
+	var c config
+	var name string
+	fs := flag.NewFlagSet("parley keys "+args[0], flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.flags(fs, getenv)
+	if args[0] == "create" {
+		fs.StringVar(&name, "name", "", "a friendly name for the key")
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	store, _, err := openStore(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	boot, err := core.Bootstrap(ctx, store, core.BootstrapOptions{})
+	if err != nil {
+		return err
+	}
+	app := core.New(core.Options{Store: store, Account: boot.Account})
+
+	switch args[0] {
+	case "create":
+		if fs.NArg() != 0 {
+			return errors.New("usage: parley keys create [--name NAME]")
+		}
+		key, secret, err := app.CreateAPIKey(ctx, name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "API key SID  %s\nsecret       %s\n\nThe secret is shown only now: parley keeps just a hash of it.\n", key.Sid, secret)
+	case "list":
+		keys, err := app.ListAPIKeys(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SID\tNAME\tCREATED\tREVOKED")
+		for _, k := range keys {
+			revoked := "-"
+			if k.DateRevoked != nil {
+				revoked = k.DateRevoked.Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", k.Sid, k.FriendlyName, k.DateCreated.Format(time.RFC3339), revoked)
+		}
+		return tw.Flush()
+	case "revoke":
+		if fs.NArg() != 1 {
+			return errors.New("usage: parley keys revoke SID")
+		}
+		if err := app.RevokeAPIKey(ctx, fs.Arg(0)); err != nil {
+			return fmt.Errorf("revoke %s: %w", fs.Arg(0), err)
+		}
+		fmt.Fprintf(stdout, "revoked %s\n", fs.Arg(0))
+	default:
+		return fmt.Errorf("unknown keys command %q: use create, list or revoke", args[0])
+	}
+	return nil
+}

@@ -1,0 +1,211 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/api"
+	"github.com/parleyhq/parley/core"
+	"github.com/parleyhq/parley/sqlite"
+)
+
+// config is everything the flags and their PARLEY_* environment defaults
+// set.
+type config struct {
+	addr          string
+	db            string
+	accountSid    string
+	authToken     string
+	publicURL     string
+	logLevel      string
+	shutdownGrace time.Duration
+}
+
+// flags defines the flags shared by every subcommand on fs, each defaulting
+// to its environment variable.
+func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs.StringVar(&c.db, "db", env("PARLEY_DB", "parley.db"),
+		"database: a SQLite file path, or a postgres:// URL (env PARLEY_DB)")
+}
+
+func (c *config) serveFlags(fs *flag.FlagSet, getenv func(string) string) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	c.flags(fs, getenv)
+	fs.StringVar(&c.addr, "addr", env("PARLEY_ADDR", "127.0.0.1:8080"),
+		"address to listen on; use :8080 to accept connections from other hosts (env PARLEY_ADDR)")
+	fs.StringVar(&c.accountSid, "account-sid", env("PARLEY_ACCOUNT_SID", ""),
+		"account SID (AC + 32 hex) for a new database; must match an existing one (env PARLEY_ACCOUNT_SID)")
+	fs.StringVar(&c.authToken, "auth-token", env("PARLEY_AUTH_TOKEN", ""),
+		"auth token (letters and digits); replaces the stored one if different (env PARLEY_AUTH_TOKEN)")
+	fs.StringVar(&c.publicURL, "public-url", env("PARLEY_PUBLIC_URL", ""),
+		"base of the absolute URLs in responses when parley sits behind a proxy, e.g. https://chat.example.com (env PARLEY_PUBLIC_URL)")
+	fs.StringVar(&c.logLevel, "log-level", env("PARLEY_LOG_LEVEL", "info"),
+		"debug, info, warn or error; debug logs every request (env PARLEY_LOG_LEVEL)")
+	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 30*time.Second,
+		"how long in-flight requests may run after SIGINT/SIGTERM")
+}
+
+const usage = `parley serves Twilio's Conversations REST API.
+
+Usage:
+  parley [flags]                      run the server
+  parley keys create [--name NAME]    create an API key; prints its SID and secret once
+  parley keys list                    list API keys
+  parley keys revoke SID              revoke an API key
+
+Flags:
+`
+
+// run is the whole program, with its dependencies passed in so that tests
+// can call it: arguments, environment, output, and a context whose
+// cancellation means SIGINT/SIGTERM.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 1 && args[1] == "keys" {
+		return runKeys(ctx, args[2:], getenv, stdout, stderr)
+	}
+	var c config
+	fs := flag.NewFlagSet("parley", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c.serveFlags(fs, getenv)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (see parley --help)", fs.Arg(0))
+	}
+	log, err := newLogger(c.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	return serve(ctx, c, log, stdout)
+}
+
+func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+}
+
+// openStore picks the backend from the --db value.
+func openStore(ctx context.Context, db string) (parley.Store, string, error) {
+	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+		return nil, "", errors.New("PostgreSQL is not supported by this build yet")
+	}
+	s, err := sqlite.Open(ctx, db, sqlite.Options{})
+	return s, "SQLite", err
+}
+
+func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) error {
+	store, kind, err := openStore(ctx, c.db)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := store.Close(); err != nil {
+			log.Error("closing the database", "err", err)
+		}
+	}()
+	boot, err := core.Bootstrap(ctx, store, core.BootstrapOptions{AccountSid: c.accountSid, AuthToken: c.authToken})
+	if err != nil {
+		return err
+	}
+	if boot.TokenChanged {
+		log.Warn("auth token replaced by --auth-token; other nodes keep the old one until they restart")
+	}
+	app := core.New(core.Options{Store: store, Account: boot.Account, Logger: log})
+	handler := api.New(api.Options{App: app, PublicURL: c.publicURL, Logger: log})
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	printBanner(stdout, c, kind, displayURL(c.publicURL, ln.Addr()), boot)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	<-errc
+	return nil
+}
+
+// displayURL is the URL to print: the public URL, or the listener's address
+// with an unspecified host shown as 127.0.0.1.
+func displayURL(public string, addr net.Addr) string {
+	if public != "" {
+		return strings.TrimRight(public, "/")
+	}
+	host, port, err := net.SplitHostPort(addr.String())
+	if err != nil {
+		return "http://" + addr.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func printBanner(w io.Writer, c config, kind, url string, boot core.Boot) {
+	db := c.db
+	if kind != "SQLite" {
+		db = "(PostgreSQL)"
+	}
+	fmt.Fprintf(w, `parley is serving Twilio's Conversations API at %s
+  database         %s (%s)
+  account SID      %s
+  auth token       %s
+  default service  %s
+
+Try it:
+  curl -u %s:%s %s/v1/Users -d Identity=alice
+
+Point an SDK at it: see README.md. Stop with Ctrl-C.
+`, url, db, kind, boot.Account.Sid, boot.Account.AuthToken, boot.DefaultServiceSid,
+		boot.Account.Sid, boot.Account.AuthToken, url)
+}
