@@ -1,0 +1,807 @@
+// Package storetest is the conformance suite every parley.Store backend
+// runs: the same calls, the same expected results and sentinel errors, so
+// that SQLite and PostgreSQL behave alike by proof rather than by hope.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/parleyhq/parley"
+)
+
+// Opener returns a fresh, empty, migrated store for one test; the suite
+// closes it.
+type Opener func(t *testing.T) parley.Store
+
+// Run runs the whole suite against stores made by open.
+func Run(t *testing.T, open Opener) {
+	tests := []struct {
+		name string
+		fn   func(*testing.T, parley.Store)
+	}{
+		{"Account", testAccount},
+		{"AccountConfig", testAccountConfig},
+		{"APIKeys", testAPIKeys},
+		{"Services", testServices},
+		{"ServicePaging", testServicePaging},
+		{"DeleteServiceCascades", testDeleteServiceCascades},
+		{"ServiceConfig", testServiceConfig},
+		{"Roles", testRoles},
+		{"RoleInUse", testRoleInUse},
+		{"Users", testUsers},
+		{"UserIdentityUnique", testUserIdentityUnique},
+		{"UserPaging", testUserPaging},
+		{"UpdateRollsBackOnError", testUpdateRollsBack},
+		{"ConcurrentCreatesOneIdentity", testConcurrentCreates},
+		{"ConcurrentIndependentWrites", testConcurrentIndependentWrites},
+		{"Deliveries", testDeliveries},
+		{"ConcurrentClaims", testConcurrentClaims},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+			tc.fn(t, s)
+		})
+	}
+}
+
+// t0 is a fixed time with second precision, as parley stores resources.
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+type seqSIDs struct {
+	mu sync.Mutex
+	n  int
+}
+
+func (s *seqSIDs) New(prefix string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.n++
+	return fmt.Sprintf("%s%032x", prefix, s.n)
+}
+
+var sids = &seqSIDs{}
+
+func sid(prefix string) string { return sids.New(prefix) }
+
+func ptr[T any](v T) *T { return &v }
+
+func update(t *testing.T, s parley.Store, fn func(parley.Tx) error) {
+	t.Helper()
+	if err := s.Update(context.Background(), fn); err != nil {
+		t.Fatalf("Update: %v", err)
+	}
+}
+
+func view[T any](t *testing.T, s parley.Store, fn func(parley.Tx) (T, error)) (T, error) {
+	t.Helper()
+	var v T
+	err := s.View(context.Background(), func(tx parley.Tx) error {
+		var err error
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
+}
+
+func mustView[T any](t *testing.T, s parley.Store, fn func(parley.Tx) (T, error)) T {
+	t.Helper()
+	v, err := view(t, s, fn)
+	if err != nil {
+		t.Fatalf("View: %v", err)
+	}
+	return v
+}
+
+func wantErr(t *testing.T, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Fatalf("error = %v, want %v", err, want)
+	}
+}
+
+// fixture is a service with its four roles and configuration, as core
+// creates them.
+type fixture struct {
+	svc                     parley.Service
+	admin, user, chAdm, chU parley.Role
+}
+
+func newService(t *testing.T, s parley.Store, name string) fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := fixture{svc: parley.Service{Sid: sid(parley.PrefixService), FriendlyName: name, DateCreated: t0, DateUpdated: t0}}
+	mk := func(name string, typ parley.RoleType, perms ...string) parley.Role {
+		return parley.Role{Sid: sid(parley.PrefixRole), ServiceSid: f.svc.Sid, FriendlyName: name, Type: typ,
+			Permissions: perms, DateCreated: t0, DateUpdated: t0}
+	}
+	f.admin = mk("service admin", parley.RoleTypeService, "createConversation", "editAnyUserInfo")
+	f.user = mk("service user", parley.RoleTypeService, "createConversation")
+	f.chAdm = mk("channel admin", parley.RoleTypeConversation, "sendMessage", "removeParticipant")
+	f.chU = mk("channel user", parley.RoleTypeConversation, "sendMessage")
+	update(t, s, func(tx parley.Tx) error {
+		if err := tx.CreateService(ctx, f.svc); err != nil {
+			return err
+		}
+		for _, r := range []parley.Role{f.admin, f.user, f.chAdm, f.chU} {
+			if err := tx.CreateRole(ctx, r); err != nil {
+				return err
+			}
+		}
+		return tx.PutServiceConfig(ctx, parley.ServiceConfig{ServiceSid: f.svc.Sid,
+			DefaultChatServiceRoleSid: f.user.Sid, DefaultConversationRoleSid: f.chU.Sid,
+			DefaultConversationCreatorRoleSid: f.chAdm.Sid})
+	})
+	f.svc = mustView(t, s, func(tx parley.Tx) (parley.Service, error) { return tx.Service(ctx, f.svc.Sid) })
+	return f
+}
+
+// bootstrapped creates the account and its configuration naming f.
+func bootstrapped(t *testing.T, s parley.Store) fixture {
+	t.Helper()
+	f := newService(t, s, "default")
+	update(t, s, func(tx parley.Tx) error {
+		if err := tx.CreateAccount(context.Background(), parley.Account{Sid: sid(parley.PrefixAccount),
+			AuthToken: "token", PageKey: []byte("0123456789abcdef"), DateCreated: t0}); err != nil {
+			return err
+		}
+		return tx.PutAccountConfig(context.Background(), parley.AccountConfig{DefaultChatServiceSid: f.svc.Sid})
+	})
+	return f
+}
+
+func newUser(f fixture, identity string) parley.User {
+	return parley.User{Sid: sid(parley.PrefixUser), ServiceSid: f.svc.Sid, RoleSid: f.user.Sid,
+		Identity: identity, Attributes: "{}", DateCreated: t0, DateUpdated: t0}
+}
+
+func createUsers(t *testing.T, s parley.Store, f fixture, n int, prefix string) []parley.User {
+	t.Helper()
+	users := make([]parley.User, n)
+	update(t, s, func(tx parley.Tx) error {
+		for i := range users {
+			users[i] = newUser(f, fmt.Sprintf("%s%04d", prefix, i))
+			if err := tx.CreateUser(context.Background(), users[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return users
+}
+
+// ignoreSeq compares rows without their store-assigned creation sequence.
+var ignoreSeq = cmp.FilterPath(func(p cmp.Path) bool {
+	return p.Last().String() == ".Seq"
+}, cmp.Ignore())
+
+func diff(t *testing.T, what string, got, want any) {
+	t.Helper()
+	if d := cmp.Diff(want, got, ignoreSeq); d != "" {
+		t.Fatalf("%s mismatch (-want +got):\n%s", what, d)
+	}
+}
+
+func testAccount(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	_, err := view(t, s, func(tx parley.Tx) (parley.Account, error) { return tx.Account(ctx) })
+	wantErr(t, err, parley.ErrNotFound)
+
+	a := parley.Account{Sid: sid(parley.PrefixAccount), AuthToken: "abc123", PageKey: []byte{1, 2, 3, 0, 255}, DateCreated: t0}
+	update(t, s, func(tx parley.Tx) error { return tx.CreateAccount(ctx, a) })
+	got := mustView(t, s, func(tx parley.Tx) (parley.Account, error) { return tx.Account(ctx) })
+	diff(t, "account", got, a)
+
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.CreateAccount(ctx, a) })
+	wantErr(t, err, parley.ErrConflict)
+
+	update(t, s, func(tx parley.Tx) error { return tx.SetAuthToken(ctx, "newtoken") })
+	got = mustView(t, s, func(tx parley.Tx) (parley.Account, error) { return tx.Account(ctx) })
+	a.AuthToken = "newtoken"
+	diff(t, "account after SetAuthToken", got, a)
+}
+
+func testAccountConfig(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	_, err := view(t, s, func(tx parley.Tx) (parley.AccountConfig, error) { return tx.AccountConfig(ctx) })
+	wantErr(t, err, parley.ErrNotFound)
+
+	f := bootstrapped(t, s)
+	got := mustView(t, s, func(tx parley.Tx) (parley.AccountConfig, error) { return tx.AccountConfig(ctx) })
+	diff(t, "fresh config", got, parley.AccountConfig{DefaultChatServiceSid: f.svc.Sid})
+
+	other := newService(t, s, "other")
+	full := parley.AccountConfig{
+		DefaultChatServiceSid:      other.svc.Sid,
+		DefaultMessagingServiceSid: ptr("MG" + "0123456789abcdef0123456789abcdef"),
+		DefaultInactiveTimer:       ptr("PT1M"),
+		DefaultClosedTimer:         ptr("PT10M"),
+		Webhooks: parley.WebhookConfig{Method: ptr("GET"), Filters: []string{"onUserAdded", "onUserUpdated"},
+			PreWebhookURL: ptr("https://example.com/pre"), PostWebhookURL: ptr("https://example.com/post?x=1"),
+			Target: ptr("webhook")},
+	}
+	update(t, s, func(tx parley.Tx) error { return tx.PutAccountConfig(ctx, full) })
+	got = mustView(t, s, func(tx parley.Tx) (parley.AccountConfig, error) { return tx.AccountConfig(ctx) })
+	diff(t, "full config", got, full)
+
+	// An empty filter list is kept apart from an unset one.
+	full.Webhooks.Filters = []string{}
+	update(t, s, func(tx parley.Tx) error { return tx.PutAccountConfig(ctx, full) })
+	got = mustView(t, s, func(tx parley.Tx) (parley.AccountConfig, error) { return tx.AccountConfig(ctx) })
+	if got.Webhooks.Filters == nil || len(got.Webhooks.Filters) != 0 {
+		t.Fatalf("empty filters came back as %#v", got.Webhooks.Filters)
+	}
+
+	// The default service must exist.
+	full.DefaultChatServiceSid = sid(parley.PrefixService)
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.PutAccountConfig(ctx, full) })
+	wantErr(t, err, parley.ErrInUse)
+}
+
+func testAPIKeys(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	_, err := view(t, s, func(tx parley.Tx) (parley.APIKey, error) { return tx.APIKey(ctx, sid(parley.PrefixAPIKey)) })
+	wantErr(t, err, parley.ErrNotFound)
+
+	k1 := parley.APIKey{Sid: sid(parley.PrefixAPIKey), FriendlyName: "ci", SecretHash: []byte{9, 8, 7}, DateCreated: t0}
+	k2 := parley.APIKey{Sid: sid(parley.PrefixAPIKey), FriendlyName: "", SecretHash: []byte{1}, DateCreated: t0.Add(time.Second)}
+	update(t, s, func(tx parley.Tx) error {
+		return errors.Join(tx.CreateAPIKey(ctx, k1), tx.CreateAPIKey(ctx, k2))
+	})
+	got := mustView(t, s, func(tx parley.Tx) (parley.APIKey, error) { return tx.APIKey(ctx, k1.Sid) })
+	diff(t, "key", got, k1)
+
+	revoked := t0.Add(time.Hour)
+	update(t, s, func(tx parley.Tx) error { return tx.RevokeAPIKey(ctx, k1.Sid, revoked) })
+	// Revoking again keeps the first revocation time.
+	update(t, s, func(tx parley.Tx) error { return tx.RevokeAPIKey(ctx, k1.Sid, revoked.Add(time.Hour)) })
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.RevokeAPIKey(ctx, sid(parley.PrefixAPIKey), revoked) })
+	wantErr(t, err, parley.ErrNotFound)
+
+	k1.DateRevoked = &revoked
+	list := mustView(t, s, func(tx parley.Tx) ([]parley.APIKey, error) { return tx.ListAPIKeys(ctx) })
+	diff(t, "key list", list, []parley.APIKey{k1, k2})
+}
+
+func testServices(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	_, err := view(t, s, func(tx parley.Tx) (parley.Service, error) { return tx.Service(ctx, sid(parley.PrefixService)) })
+	wantErr(t, err, parley.ErrNotFound)
+
+	f := newService(t, s, "ünïcode service 💬")
+	got := mustView(t, s, func(tx parley.Tx) (parley.Service, error) { return tx.Service(ctx, f.svc.Sid) })
+	diff(t, "service", got, parley.Service{Sid: f.svc.Sid, FriendlyName: "ünïcode service 💬", DateCreated: t0, DateUpdated: t0})
+	if got.Seq <= 0 {
+		t.Fatalf("Seq = %d, want a positive creation sequence", got.Seq)
+	}
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.CreateService(ctx, f.svc) })
+	wantErr(t, err, parley.ErrConflict)
+
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.DeleteService(ctx, sid(parley.PrefixService)) })
+	wantErr(t, err, parley.ErrNotFound)
+	update(t, s, func(tx parley.Tx) error { return tx.DeleteService(ctx, f.svc.Sid) })
+	_, err = view(t, s, func(tx parley.Tx) (parley.Service, error) { return tx.Service(ctx, f.svc.Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+}
+
+func testServicePaging(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	var all []parley.Service
+	for i := range 7 {
+		all = append(all, newService(t, s, fmt.Sprintf("svc %d", i)).svc)
+	}
+	checkPaging(t, all, func(q parley.PageQuery) (parley.Page[parley.Service], error) {
+		return view(t, s, func(tx parley.Tx) (parley.Page[parley.Service], error) { return tx.ListServices(ctx, q) })
+	}, func(v parley.Service) int64 { return v.Seq })
+}
+
+// checkPaging walks a list of all forward and backward in pages of 3 and
+// checks items, order, FirstSeq/LastSeq and HasNext/HasPrev at each step.
+func checkPaging[T any](t *testing.T, all []T, list func(parley.PageQuery) (parley.Page[T], error), seqOf func(T) int64) {
+	t.Helper()
+	const size = 3
+	var got []T
+	q := parley.PageQuery{Size: size}
+	var pages []parley.Page[T]
+	for {
+		p, err := list(q)
+		if err != nil {
+			t.Fatalf("list %+v: %v", q, err)
+		}
+		if wantPrev := len(pages) > 0; p.HasPrev != wantPrev {
+			t.Fatalf("page %d: HasPrev = %v, want %v", len(pages), p.HasPrev, wantPrev)
+		}
+		if len(p.Items) > 0 && (p.FirstSeq != seqOf(p.Items[0]) || p.LastSeq != seqOf(p.Items[len(p.Items)-1])) {
+			t.Fatalf("page %d: FirstSeq/LastSeq = %d/%d, items span %d..%d", len(pages), p.FirstSeq, p.LastSeq,
+				seqOf(p.Items[0]), seqOf(p.Items[len(p.Items)-1]))
+		}
+		pages = append(pages, p)
+		got = append(got, p.Items...)
+		if !p.HasNext {
+			break
+		}
+		q = parley.PageQuery{Size: size, After: p.LastSeq}
+	}
+	diff(t, "forward walk", got, all)
+	if want := (len(all) + size - 1) / size; len(pages) != want {
+		t.Fatalf("forward walk took %d pages, want %d", len(pages), want)
+	}
+	// Backward from the last page reproduces every earlier page.
+	for i := len(pages) - 1; i > 0; i-- {
+		p, err := list(parley.PageQuery{Size: size, Before: pages[i].FirstSeq})
+		if err != nil {
+			t.Fatal(err)
+		}
+		diff(t, fmt.Sprintf("backward page %d", i-1), p.Items, pages[i-1].Items)
+		if !p.HasNext || p.HasPrev != (i-1 > 0) {
+			t.Fatalf("backward page %d: HasNext=%v HasPrev=%v", i-1, p.HasNext, p.HasPrev)
+		}
+	}
+	// Past the end: empty, nothing next, something behind.
+	p, err := list(parley.PageQuery{Size: size, After: seqOf(all[len(all)-1])})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Items) != 0 || p.HasNext || !p.HasPrev {
+		t.Fatalf("past the end: %d items, HasNext=%v HasPrev=%v", len(p.Items), p.HasNext, p.HasPrev)
+	}
+}
+
+func testDeleteServiceCascades(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	def := bootstrapped(t, s)
+	doomed := newService(t, s, "doomed")
+	keep := newService(t, s, "kept")
+	createUsers(t, s, doomed, 5, "gone")
+	kept := createUsers(t, s, keep, 2, "stay")
+	extra := parley.Role{Sid: sid(parley.PrefixRole), ServiceSid: doomed.svc.Sid, FriendlyName: "custom",
+		Type: parley.RoleTypeService, Permissions: []string{"editOwnUserInfo"}, DateCreated: t0, DateUpdated: t0}
+	update(t, s, func(tx parley.Tx) error { return tx.CreateRole(ctx, extra) })
+
+	// The account's default service refuses deletion.
+	err := s.Update(ctx, func(tx parley.Tx) error { return tx.DeleteService(ctx, def.svc.Sid) })
+	wantErr(t, err, parley.ErrInUse)
+
+	update(t, s, func(tx parley.Tx) error { return tx.DeleteService(ctx, doomed.svc.Sid) })
+	for _, r := range []parley.Role{doomed.admin, doomed.user, doomed.chAdm, doomed.chU, extra} {
+		_, err := view(t, s, func(tx parley.Tx) (parley.Role, error) { return tx.Role(ctx, doomed.svc.Sid, r.Sid) })
+		wantErr(t, err, parley.ErrNotFound)
+	}
+	_, err = view(t, s, func(tx parley.Tx) (parley.ServiceConfig, error) { return tx.ServiceConfig(ctx, doomed.svc.Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+	_, err = view(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserByIdentity(ctx, doomed.svc.Sid, "gone0000") })
+	wantErr(t, err, parley.ErrNotFound)
+	users := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.User], error) {
+		return tx.ListUsers(ctx, doomed.svc.Sid, parley.PageQuery{Size: 50})
+	})
+	if len(users.Items) != 0 {
+		t.Fatalf("%d users listed in a deleted service", len(users.Items))
+	}
+	roles := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.Role], error) {
+		return tx.ListRoles(ctx, doomed.svc.Sid, parley.PageQuery{Size: 50})
+	})
+	if len(roles.Items) != 0 {
+		t.Fatalf("%d roles listed in a deleted service", len(roles.Items))
+	}
+	// The other service is untouched.
+	stay := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.User], error) {
+		return tx.ListUsers(ctx, keep.svc.Sid, parley.PageQuery{Size: 50})
+	})
+	diff(t, "kept users", stay.Items, kept)
+}
+
+func testServiceConfig(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	f := newService(t, s, "svc")
+	want := parley.ServiceConfig{ServiceSid: f.svc.Sid, DefaultChatServiceRoleSid: f.user.Sid,
+		DefaultConversationRoleSid: f.chU.Sid, DefaultConversationCreatorRoleSid: f.chAdm.Sid}
+	got := mustView(t, s, func(tx parley.Tx) (parley.ServiceConfig, error) { return tx.ServiceConfig(ctx, f.svc.Sid) })
+	diff(t, "config", got, want)
+
+	want.DefaultChatServiceRoleSid = f.admin.Sid
+	want.ReachabilityEnabled = true
+	want.Webhooks = parley.WebhookConfig{PostWebhookURL: ptr("http://127.0.0.1:9/post"), Filters: []string{"onUserAdded"}}
+	update(t, s, func(tx parley.Tx) error { return tx.PutServiceConfig(ctx, want) })
+	got = mustView(t, s, func(tx parley.Tx) (parley.ServiceConfig, error) { return tx.ServiceConfig(ctx, f.svc.Sid) })
+	diff(t, "updated config", got, want)
+
+	// Roles must exist.
+	want.DefaultConversationRoleSid = sid(parley.PrefixRole)
+	err := s.Update(ctx, func(tx parley.Tx) error { return tx.PutServiceConfig(ctx, want) })
+	wantErr(t, err, parley.ErrInUse)
+	_, err = view(t, s, func(tx parley.Tx) (parley.ServiceConfig, error) {
+		return tx.ServiceConfig(ctx, sid(parley.PrefixService))
+	})
+	wantErr(t, err, parley.ErrNotFound)
+}
+
+func testRoles(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	f := newService(t, s, "svc")
+	other := newService(t, s, "other")
+	got := mustView(t, s, func(tx parley.Tx) (parley.Role, error) { return tx.Role(ctx, f.svc.Sid, f.chAdm.Sid) })
+	diff(t, "role", got, f.chAdm)
+	// A role is only found in its own service.
+	_, err := view(t, s, func(tx parley.Tx) (parley.Role, error) { return tx.Role(ctx, other.svc.Sid, f.chAdm.Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+
+	r := f.chAdm
+	r.Permissions = []string{"sendMessage", "sendMediaMessage", "leaveConversation"}
+	r.DateUpdated = t0.Add(time.Minute)
+	update(t, s, func(tx parley.Tx) error { return tx.UpdateRole(ctx, r) })
+	got = mustView(t, s, func(tx parley.Tx) (parley.Role, error) { return tx.Role(ctx, f.svc.Sid, r.Sid) })
+	diff(t, "updated role", got, r)
+	wrong := r
+	wrong.ServiceSid = other.svc.Sid
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.UpdateRole(ctx, wrong) })
+	wantErr(t, err, parley.ErrNotFound)
+
+	var all []parley.Role
+	for i := range 4 {
+		extra := parley.Role{Sid: sid(parley.PrefixRole), ServiceSid: f.svc.Sid, FriendlyName: fmt.Sprint("r", i),
+			Type: parley.RoleTypeService, Permissions: []string{"joinConversation"}, DateCreated: t0, DateUpdated: t0}
+		update(t, s, func(tx parley.Tx) error { return tx.CreateRole(ctx, extra) })
+		all = append(all, extra)
+	}
+	page := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.Role], error) {
+		return tx.ListRoles(ctx, f.svc.Sid, parley.PageQuery{Size: 50})
+	})
+	diff(t, "role list", page.Items, append([]parley.Role{f.admin, f.user, r, f.chU}, all...))
+	checkPaging(t, page.Items, func(q parley.PageQuery) (parley.Page[parley.Role], error) {
+		return view(t, s, func(tx parley.Tx) (parley.Page[parley.Role], error) { return tx.ListRoles(ctx, f.svc.Sid, q) })
+	}, func(v parley.Role) int64 { return v.Seq })
+
+	update(t, s, func(tx parley.Tx) error { return tx.DeleteRole(ctx, f.svc.Sid, all[0].Sid) })
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.DeleteRole(ctx, f.svc.Sid, all[0].Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.DeleteRole(ctx, other.svc.Sid, all[1].Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+}
+
+func testRoleInUse(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	f := newService(t, s, "svc")
+	// Named by the configuration.
+	err := s.Update(ctx, func(tx parley.Tx) error { return tx.DeleteRole(ctx, f.svc.Sid, f.user.Sid) })
+	wantErr(t, err, parley.ErrInUse)
+	// Held by a user.
+	u := newUser(f, "holder")
+	u.RoleSid = f.admin.Sid
+	update(t, s, func(tx parley.Tx) error { return tx.CreateUser(ctx, u) })
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.DeleteRole(ctx, f.svc.Sid, f.admin.Sid) })
+	wantErr(t, err, parley.ErrInUse)
+	update(t, s, func(tx parley.Tx) error { return tx.DeleteUser(ctx, f.svc.Sid, u.Sid) })
+	update(t, s, func(tx parley.Tx) error { return tx.DeleteRole(ctx, f.svc.Sid, f.admin.Sid) })
+	// A user cannot hold a role that does not exist.
+	bad := newUser(f, "ghost")
+	bad.RoleSid = sid(parley.PrefixRole)
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.CreateUser(ctx, bad) })
+	wantErr(t, err, parley.ErrInUse)
+}
+
+func testUsers(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	f := newService(t, s, "svc")
+	u := parley.User{Sid: sid(parley.PrefixUser), ServiceSid: f.svc.Sid, RoleSid: f.admin.Sid,
+		Identity: "alice@example.com", FriendlyName: ptr("Alice Ünïcode 💬"),
+		Attributes: ` { "b": [1, 2.50, "x"], "a": null } `, IsOnline: ptr(true), IsNotifiable: ptr(false),
+		DateCreated: t0, DateUpdated: t0.Add(time.Second)}
+	update(t, s, func(tx parley.Tx) error { return tx.CreateUser(ctx, u) })
+	got := mustView(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserBySid(ctx, f.svc.Sid, u.Sid) })
+	diff(t, "user by sid", got, u)
+	got = mustView(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserByIdentity(ctx, f.svc.Sid, u.Identity) })
+	diff(t, "user by identity", got, u)
+
+	// Identities are case-sensitive, and users are found only in their service.
+	_, err := view(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserByIdentity(ctx, f.svc.Sid, "Alice@example.com") })
+	wantErr(t, err, parley.ErrNotFound)
+	other := newService(t, s, "other")
+	_, err = view(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserBySid(ctx, other.svc.Sid, u.Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+
+	u.FriendlyName = nil
+	u.Attributes = "{}"
+	u.RoleSid = f.user.Sid
+	u.DateUpdated = t0.Add(time.Hour)
+	update(t, s, func(tx parley.Tx) error { return tx.UpdateUser(ctx, u) })
+	got = mustView(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserBySid(ctx, f.svc.Sid, u.Sid) })
+	diff(t, "updated user", got, u)
+	ghost := u
+	ghost.Sid = sid(parley.PrefixUser)
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.UpdateUser(ctx, ghost) })
+	wantErr(t, err, parley.ErrNotFound)
+
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.DeleteUser(ctx, other.svc.Sid, u.Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+	update(t, s, func(tx parley.Tx) error { return tx.DeleteUser(ctx, f.svc.Sid, u.Sid) })
+	_, err = view(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserBySid(ctx, f.svc.Sid, u.Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.DeleteUser(ctx, f.svc.Sid, u.Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+}
+
+func testUserIdentityUnique(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	f := newService(t, s, "svc")
+	other := newService(t, s, "other")
+	update(t, s, func(tx parley.Tx) error { return tx.CreateUser(ctx, newUser(f, "bob")) })
+	err := s.Update(ctx, func(tx parley.Tx) error { return tx.CreateUser(ctx, newUser(f, "bob")) })
+	wantErr(t, err, parley.ErrConflict)
+	// Other case, other service: both fine.
+	update(t, s, func(tx parley.Tx) error { return tx.CreateUser(ctx, newUser(f, "Bob")) })
+	update(t, s, func(tx parley.Tx) error { return tx.CreateUser(ctx, newUser(other, "bob")) })
+	// A duplicate SID is a conflict too.
+	dup := newUser(f, "carol")
+	update(t, s, func(tx parley.Tx) error { return tx.CreateUser(ctx, dup) })
+	dup.Identity = "dave"
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.CreateUser(ctx, dup) })
+	wantErr(t, err, parley.ErrConflict)
+}
+
+func testUserPaging(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	f := newService(t, s, "svc")
+	other := newService(t, s, "other")
+	createUsers(t, s, other, 4, "x") // interleaved rows of another service stay out
+	a := createUsers(t, s, f, 5, "a")
+	createUsers(t, s, other, 4, "y")
+	b := createUsers(t, s, f, 5, "b")
+	all := append(a, b...)
+	// Creation order, not identity order.
+	all[0], all[1] = all[1], all[0]
+	update(t, s, func(tx parley.Tx) error {
+		return errors.Join(tx.DeleteUser(ctx, f.svc.Sid, a[0].Sid), tx.DeleteUser(ctx, f.svc.Sid, a[1].Sid))
+	})
+	swapped := []parley.User{newUser(f, "z-late-1"), newUser(f, "a-late-2")}
+	update(t, s, func(tx parley.Tx) error {
+		return errors.Join(tx.CreateUser(ctx, swapped[0]), tx.CreateUser(ctx, swapped[1]))
+	})
+	want := append(slices.Clone(all[2:]), swapped...)
+	list := func(q parley.PageQuery) (parley.Page[parley.User], error) {
+		return view(t, s, func(tx parley.Tx) (parley.Page[parley.User], error) { return tx.ListUsers(ctx, f.svc.Sid, q) })
+	}
+	stored, err := list(parley.PageQuery{Size: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "all users", stored.Items, want)
+	want = stored.Items // now with their creation sequence
+	checkPaging(t, want, list, func(u parley.User) int64 { return u.Seq })
+
+	// Rows created after a cursor was taken appear on later pages; rows
+	// before it are not repeated.
+	first, err := list(parley.PageQuery{Size: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := newUser(f, "later")
+	update(t, s, func(tx parley.Tx) error { return tx.CreateUser(ctx, late) })
+	var rest []parley.User
+	q := parley.PageQuery{Size: 3, After: first.LastSeq}
+	for {
+		p, err := list(q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rest = append(rest, p.Items...)
+		if !p.HasNext {
+			break
+		}
+		q.After = p.LastSeq
+	}
+	diff(t, "pages after a concurrent create", append(first.Items, rest...), append(want, late))
+}
+
+func testUpdateRollsBack(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	f := newService(t, s, "svc")
+	boom := errors.New("boom")
+	err := s.Update(ctx, func(tx parley.Tx) error {
+		if err := tx.CreateUser(ctx, newUser(f, "half")); err != nil {
+			return err
+		}
+		return boom
+	})
+	wantErr(t, err, boom)
+	_, err = view(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserByIdentity(ctx, f.svc.Sid, "half") })
+	wantErr(t, err, parley.ErrNotFound)
+
+	// A failed statement inside fn does not poison the writes that follow.
+	update(t, s, func(tx parley.Tx) error { return tx.CreateUser(ctx, newUser(f, "first")) })
+	err = s.Update(ctx, func(tx parley.Tx) error {
+		if err := tx.CreateUser(ctx, newUser(f, "second")); err != nil {
+			return err
+		}
+		return tx.CreateUser(ctx, newUser(f, "first"))
+	})
+	wantErr(t, err, parley.ErrConflict)
+	_, err = view(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserByIdentity(ctx, f.svc.Sid, "second") })
+	wantErr(t, err, parley.ErrNotFound)
+	update(t, s, func(tx parley.Tx) error { return tx.CreateUser(ctx, newUser(f, "third")) })
+}
+
+func testConcurrentCreates(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	f := newService(t, s, "svc")
+	const n = 48
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = s.Update(ctx, func(tx parley.Tx) error { return tx.CreateUser(ctx, newUser(f, "same")) })
+		})
+	}
+	wg.Wait()
+	ok := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			ok++
+		case !errors.Is(err, parley.ErrConflict):
+			t.Fatalf("unexpected error: %v", err)
+		}
+	}
+	if ok != 1 {
+		t.Fatalf("%d creates succeeded, want exactly 1", ok)
+	}
+}
+
+func testConcurrentIndependentWrites(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	f := newService(t, s, "svc")
+	const n = 64
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			errs[i] = s.Update(ctx, func(tx parley.Tx) error {
+				if i%4 == 0 {
+					// Failing writes in the same batches as good ones.
+					_ = tx.CreateUser(ctx, newUser(f, fmt.Sprint("fail", i)))
+					return errors.New("refused")
+				}
+				return tx.CreateUser(ctx, newUser(f, fmt.Sprint("u", i)))
+			})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if (i%4 == 0) != (err != nil) {
+			t.Fatalf("write %d: err = %v", i, err)
+		}
+	}
+	p := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.User], error) {
+		return tx.ListUsers(ctx, f.svc.Sid, parley.PageQuery{Size: 100})
+	})
+	if len(p.Items) != n-n/4 {
+		t.Fatalf("%d users stored, want %d", len(p.Items), n-n/4)
+	}
+	for _, u := range p.Items {
+		if u.Identity[0] != 'u' {
+			t.Fatalf("a refused write left %q behind", u.Identity)
+		}
+	}
+}
+
+func newDelivery(svc string, at time.Time) parley.Delivery {
+	return parley.Delivery{Sid: sid(parley.PrefixDelivery), EventType: "onUserAdded", ServiceSid: svc,
+		URL: "http://127.0.0.1:9/hook", Method: "POST", Params: "A=1&B=%C3%BC", Status: parley.DeliveryPending,
+		NextAttemptAt: at, DateCreated: at, DateUpdated: at}
+}
+
+func testDeliveries(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 123e6, time.UTC) // millisecond precision is kept
+	svc := sid(parley.PrefixService)                       // deliveries outlive services: no foreign key
+	due1, due2 := newDelivery(svc, now.Add(-time.Second)), newDelivery(svc, now)
+	later := newDelivery(svc, now.Add(time.Minute))
+	update(t, s, func(tx parley.Tx) error {
+		return errors.Join(tx.EnqueueDelivery(ctx, due1), tx.EnqueueDelivery(ctx, later), tx.EnqueueDelivery(ctx, due2))
+	})
+	claim := func(at time.Time, limit int) []parley.Delivery {
+		var got []parley.Delivery
+		update(t, s, func(tx parley.Tx) error {
+			var err error
+			got, err = tx.ClaimDeliveries(ctx, at, at.Add(30*time.Second), limit)
+			return err
+		})
+		return got
+	}
+	lease := now.Add(30 * time.Second)
+	got := claim(now, 10)
+	due1.LeaseUntil, due2.LeaseUntil = &lease, &lease
+	diff(t, "first claim", got, []parley.Delivery{due1, due2})
+	// Leased deliveries are not claimed again until the lease runs out.
+	if got := claim(now.Add(time.Second), 10); len(got) != 0 {
+		t.Fatalf("claimed %d leased deliveries", len(got))
+	}
+	// A delivery whose claimer died comes back after its lease.
+	expired := claim(now.Add(31*time.Second), 1)
+	if len(expired) != 1 || expired[0].Sid != due1.Sid {
+		t.Fatalf("after lease expiry claimed %v, want %s", expired, due1.Sid)
+	}
+
+	done := due2
+	done.Status, done.Attempts, done.LastStatusCode, done.LeaseUntil = parley.DeliveryDelivered, 1, 204, nil
+	done.DateUpdated = now.Add(2 * time.Second)
+	retry := expired[0]
+	retry.Attempts, retry.LastStatusCode, retry.LastError = 1, 500, "HTTP 500"
+	retry.NextAttemptAt, retry.LeaseUntil, retry.DateUpdated = now.Add(time.Hour), nil, now.Add(2*time.Second)
+	update(t, s, func(tx parley.Tx) error {
+		return errors.Join(tx.FinishDelivery(ctx, done), tx.FinishDelivery(ctx, retry))
+	})
+	err := s.Update(ctx, func(tx parley.Tx) error { return tx.FinishDelivery(ctx, newDelivery(svc, now)) })
+	wantErr(t, err, parley.ErrNotFound)
+	// Delivered ones are never claimed; the retry waits for its time.
+	got = claim(now.Add(2*time.Minute), 10)
+	later.LeaseUntil = ptr(now.Add(2*time.Minute + 30*time.Second))
+	diff(t, "claim after finishing", got, []parley.Delivery{later})
+
+	p := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.Delivery], error) {
+		return tx.ListDeliveries(ctx, parley.PageQuery{Size: 10})
+	})
+	diff(t, "delivery list", p.Items, []parley.Delivery{retry, later, done})
+}
+
+func testConcurrentClaims(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	const n = 60
+	update(t, s, func(tx parley.Tx) error {
+		for range n {
+			if err := tx.EnqueueDelivery(ctx, newDelivery(sid(parley.PrefixService), now)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for {
+				var got []parley.Delivery
+				err := s.Update(ctx, func(tx parley.Tx) error {
+					var err error
+					got, err = tx.ClaimDeliveries(ctx, now, now.Add(time.Minute), 3)
+					return err
+				})
+				if err != nil {
+					t.Errorf("claim: %v", err)
+					return
+				}
+				if len(got) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, d := range got {
+					seen[d.Sid]++
+				}
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Fatalf("claimed %d distinct deliveries, want %d", len(seen), n)
+	}
+	for sid, c := range seen {
+		if c != 1 {
+			t.Fatalf("delivery %s claimed %d times", sid, c)
+		}
+	}
+}
