@@ -1,0 +1,127 @@
+// Package parleytest starts parley in-process for Go tests and hands back a
+// twilio-go client that talks to it, the way fake-gcs-server's fakestorage
+// does for Google Cloud Storage:
+//
+//	srv := parleytest.New(t)
+//	client := srv.Client()
+//	user, err := client.ConversationsV1.CreateUser(&conversations.CreateUserParams{...})
+//
+// Each Server has its own SQLite file in t.TempDir() and its own loopback
+// listener; both go away when the test ends.
+package parleytest
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"testing"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/api"
+	"github.com/parleyhq/parley/core"
+	"github.com/parleyhq/parley/sqlite"
+	"github.com/twilio/twilio-go"
+	"github.com/twilio/twilio-go/client"
+)
+
+// Server is a running parley.
+type Server struct {
+	URL               string // e.g. http://127.0.0.1:41234
+	AccountSid        string
+	AuthToken         string
+	DefaultServiceSid string
+	App               *core.App
+	Store             parley.Store
+	HTTP              *httptest.Server
+}
+
+// Options adjust a Server; the zero value is a plain parley on SQLite.
+type Options struct {
+	// Store, when set, is used instead of a fresh SQLite file (and is not
+	// closed by the Server).
+	Store parley.Store
+	// Core options beyond Store and Account (SIDs, clock, webhook hooks).
+	Core core.Options
+	// Bootstrap fixes the account's credentials.
+	Bootstrap core.BootstrapOptions
+}
+
+// New starts a parley server for the duration of t.
+func New(t testing.TB) *Server { return NewWith(t, Options{}) }
+
+// NewWith starts a parley server with options.
+func NewWith(t testing.TB, o Options) *Server {
+	t.Helper()
+	ctx := context.Background()
+	store := o.Store
+	if store == nil {
+		s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), sqlite.Options{})
+		if err != nil {
+			t.Fatalf("parleytest: %v", err)
+		}
+		store = s
+		t.Cleanup(func() { s.Close() })
+	}
+	if o.Bootstrap.SIDs == nil {
+		o.Bootstrap.SIDs = o.Core.SIDs
+	}
+	if o.Bootstrap.Now == nil {
+		o.Bootstrap.Now = o.Core.Now
+	}
+	boot, err := core.Bootstrap(ctx, store, o.Bootstrap)
+	if err != nil {
+		t.Fatalf("parleytest: bootstrap: %v", err)
+	}
+	co := o.Core
+	co.Store, co.Account = store, boot.Account
+	app := core.New(co)
+	ts := httptest.NewServer(api.New(api.Options{App: app}))
+	t.Cleanup(ts.Close)
+	return &Server{
+		URL:               ts.URL,
+		AccountSid:        boot.Account.Sid,
+		AuthToken:         boot.Account.AuthToken,
+		DefaultServiceSid: boot.DefaultServiceSid,
+		App:               app,
+		Store:             store,
+		HTTP:              ts,
+	}
+}
+
+// Client returns a twilio-go client authenticated with the account's auth
+// token whose requests go to this server.
+func (s *Server) Client() *twilio.RestClient {
+	return NewClient(s.URL, s.AccountSid, s.AuthToken, s.AccountSid)
+}
+
+// NewClient returns a twilio-go client that sends every request to base
+// (scheme and host) instead of Twilio, authenticating as username:password
+// (the account SID and auth token, or an API key SID and secret).
+func NewClient(base, username, password, accountSid string) *twilio.RestClient {
+	target, err := url.Parse(base)
+	if err != nil {
+		panic("parleytest: bad base URL " + base)
+	}
+	inner := &client.Client{Credentials: client.NewCredentials(username, password)}
+	inner.SetAccountSid(accountSid)
+	return twilio.NewRestClientWithParams(twilio.ClientParams{Client: &redirect{Client: inner, target: target}})
+}
+
+// redirect rewrites the scheme and host of every request the SDK builds.
+// It wraps SendRequest, which runs after the SDK's edge and region host
+// building, so TWILIO_EDGE and TWILIO_REGION make no difference.
+type redirect struct {
+	*client.Client
+	target *url.URL
+}
+
+func (r *redirect) SendRequest(method, rawURL string, data url.Values, headers map[string]interface{}, body ...byte) (*http.Response, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	u.Scheme, u.Host = r.target.Scheme, r.target.Host
+	return r.Client.SendRequest(method, u.String(), data, headers, body...)
+}
