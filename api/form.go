@@ -64,7 +64,7 @@ func (s *Server) readForm(r *http.Request) (form, error) {
 func parseErrorText(err error) string {
 	var esc url.EscapeError
 	if errors.As(err, &esc) {
-		return "invalid escape " + strconv.Quote("%"+string(esc))
+		return "invalid escape " + strconv.Quote(string(esc))
 	}
 	return "could not decode"
 }

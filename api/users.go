@@ -113,4 +113,3 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 func writeList[T any](w http.ResponseWriter, key string, items []T, m meta) {
 	writeJSON(w, http.StatusOK, map[string]any{key: items, "meta": m})
 }
-

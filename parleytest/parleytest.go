@@ -46,6 +46,8 @@ type Options struct {
 	Core core.Options
 	// Bootstrap fixes the account's credentials.
 	Bootstrap core.BootstrapOptions
+	// PublicURL is api.Options.PublicURL: the base of absolute URLs.
+	PublicURL string
 }
 
 // New starts a parley server for the duration of t.
@@ -77,7 +79,7 @@ func NewWith(t testing.TB, o Options) *Server {
 	co := o.Core
 	co.Store, co.Account = store, boot.Account
 	app := core.New(co)
-	ts := httptest.NewServer(api.New(api.Options{App: app}))
+	ts := httptest.NewServer(api.New(api.Options{App: app, PublicURL: o.PublicURL}))
 	t.Cleanup(ts.Close)
 	return &Server{
 		URL:               ts.URL,
