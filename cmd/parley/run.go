@@ -156,7 +156,7 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	printBanner(stdout, c, kind, displayURL(c.publicURL, ln.Addr()), boot)
+	printBanner(stdout, c, kind, displayURL(c.publicURL, ln.Addr()), ln.Addr().String(), boot)
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -191,12 +191,13 @@ func displayURL(public string, addr net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-func printBanner(w io.Writer, c config, kind, url string, boot core.Boot) {
+func printBanner(w io.Writer, c config, kind, url, listen string, boot core.Boot) {
 	db := c.db
 	if kind != "SQLite" {
 		db = "(PostgreSQL)"
 	}
 	fmt.Fprintf(w, `parley is serving Twilio's Conversations API at %s
+  listening on     %s
   database         %s (%s)
   account SID      %s
   auth token       %s
@@ -206,6 +207,6 @@ Try it:
   curl -u %s:%s %s/v1/Users -d Identity=alice
 
 Point an SDK at it: see README.md. Stop with Ctrl-C.
-`, url, db, kind, boot.Account.Sid, boot.Account.AuthToken, boot.DefaultServiceSid,
+`, url, listen, db, kind, boot.Account.Sid, boot.Account.AuthToken, boot.DefaultServiceSid,
 		boot.Account.Sid, boot.Account.AuthToken, url)
 }

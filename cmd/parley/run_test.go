@@ -1,0 +1,268 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer collects a running program's output for polling.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// instance is one call of run in the background.
+type instance struct {
+	url, account, token, service string
+	local                        string // http://host:port actually listened on
+	stdout, stderr               *syncBuffer
+	stop                         context.CancelFunc
+	done                         chan error
+	once                         sync.Once
+}
+
+var banner = regexp.MustCompile(`(?s)serving Twilio's Conversations API at (\S+)\n\s+listening on\s+(\S+)\n.*account SID\s+(AC[0-9a-f]{32})\n\s+auth token\s+(\S+)\n\s+default service\s+(IS[0-9a-f]{32})\n`)
+
+func start(t *testing.T, env map[string]string, args ...string) *instance {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	in := &instance{stdout: &syncBuffer{}, stderr: &syncBuffer{}, stop: cancel, done: make(chan error, 1)}
+	getenv := func(k string) string { return env[k] }
+	go func() { in.done <- run(ctx, append([]string{"parley"}, args...), getenv, in.stdout, in.stderr) }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if m := banner.FindStringSubmatch(in.stdout.String()); m != nil {
+			in.url, in.local, in.account, in.token, in.service = m[1], "http://"+m[2], m[3], m[4], m[5]
+			break
+		}
+		select {
+		case err := <-in.done:
+			t.Fatalf("run returned before serving: %v\nstderr: %s", err, in.stderr)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no banner after 10s; stdout: %s\nstderr: %s", in.stdout, in.stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Wait for /healthz, as a load balancer would.
+	res, err := http.Get(in.local + "/healthz")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", res, err)
+	}
+	res.Body.Close()
+	t.Cleanup(func() { in.shutdown(t) })
+	return in
+}
+
+// shutdown cancels run's context, as SIGINT/SIGTERM do, and waits for it
+// to return cleanly. It is idempotent.
+func (in *instance) shutdown(t *testing.T) {
+	t.Helper()
+	in.once.Do(func() {
+		in.stop()
+		select {
+		case err := <-in.done:
+			if err != nil {
+				t.Fatalf("run returned %v\nstderr: %s", err, in.stderr)
+			}
+		case <-time.After(15 * time.Second):
+			t.Fatal("run did not return after cancel")
+		}
+	})
+}
+
+func (in *instance) call(t *testing.T, method, path, form string) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, in.local+path, strings.NewReader(form))
+	if form != "" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.SetBasicAuth(in.account, in.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// TestRunTwice: a restart on the same database finds the data, the
+// credentials and the default service it left.
+func TestRunTwice(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "parley.db")
+	first := start(t, nil, "--addr", "127.0.0.1:0", "--db", db)
+	if !strings.Contains(first.stdout.String(), "curl -u "+first.account+":"+first.token+" "+first.url+"/v1/Users") {
+		t.Fatalf("banner has no working curl line:\n%s", first.stdout)
+	}
+	if st, body := first.call(t, "POST", "/v1/Users", "Identity=persisted&FriendlyName=P"); st != 201 {
+		t.Fatalf("create: %d %s", st, body)
+	}
+	first.shutdown(t)
+
+	second := start(t, nil, "--addr", "127.0.0.1:0", "--db", db)
+	if second.account != first.account || second.token != first.token || second.service != first.service {
+		t.Fatalf("restart minted new credentials: %+v vs %+v", second, first)
+	}
+	st, body := second.call(t, "GET", "/v1/Users/persisted", "")
+	if st != 200 || !strings.Contains(body, `"friendly_name":"P"`) || !strings.Contains(body, `"chat_service_sid":"`+first.service+`"`) {
+		t.Fatalf("after restart: %d %s", st, body)
+	}
+}
+
+// TestRunEnvironment: flags default to PARLEY_* variables, and a database
+// refuses another account's SID.
+func TestRunEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{
+		"PARLEY_DB":          filepath.Join(dir, "env.db"),
+		"PARLEY_ADDR":        "127.0.0.1:0",
+		"PARLEY_ACCOUNT_SID": "AC0123456789abcdef0123456789abcdef",
+		"PARLEY_AUTH_TOKEN":  "fixedToken42",
+		"PARLEY_PUBLIC_URL":  "https://chat.example.com",
+	}
+	in := start(t, env)
+	if in.account != env["PARLEY_ACCOUNT_SID"] || in.token != "fixedToken42" || in.url != "https://chat.example.com" {
+		t.Fatalf("banner: %s", in.stdout)
+	}
+	in.shutdown(t)
+
+	env["PARLEY_ACCOUNT_SID"] = "AC" + strings.Repeat("f", 32)
+	err := run(context.Background(), []string{"parley"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "belongs to account AC0123456789abcdef0123456789abcdef") {
+		t.Fatalf("other account SID: %v", err)
+	}
+	for _, bad := range []map[string]string{
+		{"PARLEY_ACCOUNT_SID": "ACnope"},
+		{"PARLEY_AUTH_TOKEN": "not-alphanumeric!"},
+		{"PARLEY_LOG_LEVEL": "chatty"},
+	} {
+		bad["PARLEY_DB"] = filepath.Join(dir, "bad.db")
+		bad["PARLEY_ADDR"] = "127.0.0.1:0"
+		if err := run(context.Background(), []string{"parley"}, func(k string) string { return bad[k] }, io.Discard, io.Discard); err == nil {
+			t.Fatalf("%v accepted", bad)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"parley", "--help"}, func(string) string { return "" }, io.Discard, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"-addr", "PARLEY_ADDR", "-db", "PARLEY_DB", "-account-sid", "PARLEY_ACCOUNT_SID",
+		"-auth-token", "PARLEY_AUTH_TOKEN", "-public-url", "PARLEY_PUBLIC_URL", "parley keys create"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("--help lacks %q:\n%s", want, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"parley", "extra"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+		t.Fatal("a stray argument was accepted")
+	}
+}
+
+// TestKeysCommand: keys made on the command line authenticate at once, and
+// stop at once when revoked.
+func TestKeysCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "keys.db")
+	in := start(t, nil, "--addr", "127.0.0.1:0", "--db", db)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"parley", "keys", "create", "--db", db, "--name", "ci"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`API key SID\s+(SK[0-9a-f]{32})\nsecret\s+([A-Za-z0-9]{32})\n`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("keys create printed:\n%s", out.String())
+	}
+	get := func() int {
+		req, _ := http.NewRequest("GET", in.local+"/v1/Users", nil)
+		req.SetBasicAuth(m[1], m[2])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if st := get(); st != 200 {
+		t.Fatalf("with the new key: %d", st)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"parley", "keys", "list", "--db", db}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(m[1] + `\s+ci\s+\S+Z\s+-\n`).MatchString(out.String()) {
+		t.Fatalf("keys list:\n%s", out.String())
+	}
+	if err := run(context.Background(), []string{"parley", "keys", "revoke", "--db", db, m[1]}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if st := get(); st != 401 {
+		t.Fatalf("with the revoked key: %d", st)
+	}
+	if err := run(context.Background(), []string{"parley", "keys", "revoke", "--db", db, "SK" + strings.Repeat("0", 32)}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+		t.Fatal("revoking an unknown key succeeded")
+	}
+}
+
+// TestShutdownFinishesInFlight: on SIGINT/SIGTERM (the context's
+// cancellation) parley stops accepting but completes a request already
+// being read.
+func TestShutdownFinishesInFlight(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "shutdown.db")
+	in := start(t, nil, "--addr", "127.0.0.1:0", "--db", db)
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest("POST", in.local+"/v1/Users", pr)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(in.account, in.token)
+	type result struct {
+		status int
+		err    error
+	}
+	resc := make(chan result, 1)
+	go func() {
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			resc <- result{err: err}
+			return
+		}
+		res.Body.Close()
+		resc <- result{status: res.StatusCode}
+	}()
+	pw.Write([]byte("Identity=in"))
+	time.Sleep(100 * time.Millisecond) // the request is now in flight
+	in.stop()
+	time.Sleep(100 * time.Millisecond)
+	pw.Write([]byte("flight"))
+	pw.Close()
+	r := <-resc
+	if r.err != nil || r.status != 201 {
+		t.Fatalf("in-flight request: %d %v", r.status, r.err)
+	}
+	in.shutdown(t)
+	// New connections are refused now.
+	if _, err := http.Get(in.local + "/healthz"); err == nil {
+		t.Fatal("still accepting after shutdown")
+	}
+}
