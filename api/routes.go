@@ -27,6 +27,9 @@ func (s *Server) routes() {
 	s.resource("/v1/Configuration", methods{"GET": s.fetchAccountConfig, "POST": s.updateAccountConfig})
 	s.resource("/v1/Configuration/Webhooks", methods{"GET": s.fetchAccountWebhooks, "POST": s.updateAccountWebhooks})
 
+	// parley's own extensions live under /parley, out of Twilio's way.
+	s.resource("/parley/v1/WebhookDeliveries", methods{"GET": s.listDeliveries})
+
 	// Everything else is Twilio's 404, with the JSON body.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, parley.NotFound())

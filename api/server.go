@@ -33,9 +33,7 @@ type Options struct {
 	PublicURL string
 	// MaxBody caps request bodies; DefaultMaxBody when 0.
 	MaxBody int64
-	// Deliveries, when set, serves the parley extension
-	// /parley/v1/WebhookDeliveries for inspecting webhook deliveries.
-	Logger *slog.Logger
+	Logger  *slog.Logger
 }
 
 // Server is the HTTP handler.

@@ -158,3 +158,16 @@ func optBool(p *bool) string {
 	}
 	return strconv.FormatBool(*p)
 }
+
+// ListDeliveries returns one page of the webhook outbox, oldest first: what
+// was sent where, how often, and how it went (a parley extension for people
+// testing their webhook handlers).
+func (a *App) ListDeliveries(ctx context.Context, q parley.PageQuery) (parley.Page[parley.Delivery], error) {
+	var p parley.Page[parley.Delivery]
+	err := a.store.View(ctx, func(tx parley.Tx) error {
+		var err error
+		p, err = tx.ListDeliveries(ctx, q)
+		return err
+	})
+	return p, err
+}

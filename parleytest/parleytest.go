@@ -22,6 +22,7 @@ import (
 	"github.com/parleyhq/parley/api"
 	"github.com/parleyhq/parley/core"
 	"github.com/parleyhq/parley/sqlite"
+	"github.com/parleyhq/parley/webhook"
 	"github.com/twilio/twilio-go"
 	"github.com/twilio/twilio-go/client"
 )
@@ -35,6 +36,8 @@ type Server struct {
 	App               *core.App
 	Store             parley.Store
 	HTTP              *httptest.Server
+	// Dispatcher sends the post-event webhooks the server queues.
+	Dispatcher *webhook.Dispatcher
 }
 
 // Options adjust a Server; the zero value is a plain parley on SQLite.
@@ -48,6 +51,10 @@ type Options struct {
 	Bootstrap core.BootstrapOptions
 	// PublicURL is api.Options.PublicURL: the base of absolute URLs.
 	PublicURL string
+	// Webhooks tune post-event delivery (Store and AuthToken are filled
+	// in). Core.PreHook defaults to a webhook.PreHook and Core.Enqueued to
+	// the dispatcher's Wake.
+	Webhooks webhook.DispatcherOptions
 }
 
 // New starts a parley server for the duration of t.
@@ -76,12 +83,26 @@ func NewWith(t testing.TB, o Options) *Server {
 	if err != nil {
 		t.Fatalf("parleytest: bootstrap: %v", err)
 	}
+	wo := o.Webhooks
+	wo.Store, wo.AuthToken = store, boot.Account.AuthToken
+	dispatcher := webhook.NewDispatcher(wo)
 	co := o.Core
 	co.Store, co.Account = store, boot.Account
+	if co.PreHook == nil {
+		co.PreHook = &webhook.PreHook{AuthToken: boot.Account.AuthToken}
+	}
+	if co.Enqueued == nil {
+		co.Enqueued = dispatcher.Wake
+	}
 	app := core.New(co)
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { dispatcher.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
 	ts := httptest.NewServer(api.New(api.Options{App: app, PublicURL: o.PublicURL}))
 	t.Cleanup(ts.Close)
 	return &Server{
+		Dispatcher:        dispatcher,
 		URL:               ts.URL,
 		AccountSid:        boot.Account.Sid,
 		AuthToken:         boot.Account.AuthToken,

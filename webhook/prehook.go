@@ -1,0 +1,50 @@
+package webhook
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net/http"
+	"net/url"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/core"
+)
+
+// PreHook sends pre-event webhooks synchronously, before the write they
+// announce. It implements core.PreHook.
+type PreHook struct {
+	AuthToken string
+	// Client sends the webhooks; one with Timeout and no redirects when nil.
+	Client *http.Client
+	Logger *slog.Logger
+}
+
+// Call sends the pre-event webhook. A 4xx or 5xx answer rejects the action
+// (403 with Twilio's code 50056 to the REST caller; the status is parley's
+// choice, since Twilio only sends pre-events for SDK actions). No answer
+// within Timeout, or no connection, lets the action through unchanged, as
+// Twilio documents.
+func (p *PreHook) Call(ctx context.Context, t core.Target, params url.Values) error {
+	c := p.Client
+	if c == nil {
+		c = &http.Client{Timeout: Timeout,
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	status, err := send(c, Build(p.AuthToken, t.Method, t.URL, params), "PE"+hex.EncodeToString(b[:]))
+	if err != nil {
+		if p.Logger != nil {
+			p.Logger.Warn("pre-event webhook got no answer; letting the action through",
+				"event", params.Get("EventType"), "url", t.URL, "err", err)
+		}
+		return nil
+	}
+	if status >= 400 {
+		return parley.Errorf(parley.KindRejected, 50056,
+			"The pre-event webhook rejected the action (%s answered HTTP %d)", params.Get("EventType"), status)
+	}
+	return nil
+}
