@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/parleyhq/parley/api"
 	"github.com/parleyhq/parley/core"
 	"github.com/parleyhq/parley/sqlite"
+	"github.com/parleyhq/parley/webhook"
 )
 
 // config is everything the flags and their PARLEY_* environment defaults
@@ -28,6 +30,10 @@ type config struct {
 	publicURL     string
 	logLevel      string
 	shutdownGrace time.Duration
+
+	restPreWebhooks    bool
+	webhookMaxAttempts int
+	webhookBackoff     time.Duration
 }
 
 // flags defines the flags shared by every subcommand on fs, each defaulting
@@ -63,6 +69,48 @@ func (c *config) serveFlags(fs *flag.FlagSet, getenv func(string) string) {
 		"debug, info, warn or error; debug logs every request (env PARLEY_LOG_LEVEL)")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 30*time.Second,
 		"how long in-flight requests may run after SIGINT/SIGTERM")
+	fs.BoolVar(&c.restPreWebhooks, "rest-pre-webhooks", env("PARLEY_REST_PRE_WEBHOOKS", "") == "true",
+		"parley extension: also send pre-event webhooks (which may veto) for REST calls with X-Twilio-Webhook-Enabled: true; Twilio sends them only for SDK actions (env PARLEY_REST_PRE_WEBHOOKS=true)")
+	fs.IntVar(&c.webhookMaxAttempts, "webhook-max-attempts", envInt(getenv, "PARLEY_WEBHOOK_MAX_ATTEMPTS", 10),
+		"tries per post-event webhook before it is kept as failed (env PARLEY_WEBHOOK_MAX_ATTEMPTS)")
+	fs.DurationVar(&c.webhookBackoff, "webhook-backoff", envDuration(getenv, "PARLEY_WEBHOOK_BACKOFF", time.Second),
+		"wait before the first webhook retry, doubled for each further one up to 5m (env PARLEY_WEBHOOK_BACKOFF)")
+}
+
+// envInt and envDuration read a numeric default from the environment; a
+// malformed value falls back to def, and flag parsing reports nothing, so
+// they are checked once more in run.
+func envInt(getenv func(string) string, name string, def int) int {
+	if v, err := strconv.Atoi(getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+func envDuration(getenv func(string) string, name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(getenv(name)); err == nil {
+		return v
+	}
+	return def
+}
+
+// checkEnv refuses malformed numeric environment values instead of
+// silently using the default.
+func checkEnv(getenv func(string) string) error {
+	if v := getenv("PARLEY_WEBHOOK_MAX_ATTEMPTS"); v != "" {
+		if _, err := strconv.Atoi(v); err != nil {
+			return fmt.Errorf("PARLEY_WEBHOOK_MAX_ATTEMPTS=%q is not a number", v)
+		}
+	}
+	if v := getenv("PARLEY_WEBHOOK_BACKOFF"); v != "" {
+		if _, err := time.ParseDuration(v); err != nil {
+			return fmt.Errorf("PARLEY_WEBHOOK_BACKOFF=%q is not a duration such as 1s", v)
+		}
+	}
+	if v := getenv("PARLEY_REST_PRE_WEBHOOKS"); v != "" && v != "true" && v != "false" {
+		return fmt.Errorf("PARLEY_REST_PRE_WEBHOOKS=%q: use true or false", v)
+	}
+	return nil
 }
 
 const usage = `parley serves Twilio's Conversations REST API.
@@ -99,6 +147,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (see parley --help)", fs.Arg(0))
+	}
+	if err := checkEnv(getenv); err != nil {
+		return err
+	}
+	if c.webhookMaxAttempts < 1 || c.webhookBackoff <= 0 {
+		return errors.New("--webhook-max-attempts and --webhook-backoff must be positive")
 	}
 	log, err := newLogger(c.logLevel, stderr)
 	if err != nil {
@@ -141,7 +195,21 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 	if boot.TokenChanged {
 		log.Warn("auth token replaced by --auth-token; other nodes keep the old one until they restart")
 	}
-	app := core.New(core.Options{Store: store, Account: boot.Account, Logger: log})
+	dispatcher := webhook.NewDispatcher(webhook.DispatcherOptions{
+		Store:       store,
+		AuthToken:   boot.Account.AuthToken,
+		MaxAttempts: c.webhookMaxAttempts,
+		Backoff:     c.webhookBackoff,
+		Logger:      log,
+	})
+	app := core.New(core.Options{
+		Store:         store,
+		Account:       boot.Account,
+		PreHook:       &webhook.PreHook{AuthToken: boot.Account.AuthToken, Logger: log},
+		RESTPreEvents: c.restPreWebhooks,
+		Enqueued:      dispatcher.Wake,
+		Logger:        log,
+	})
 	handler := api.New(api.Options{App: app, PublicURL: c.publicURL, Logger: log})
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -157,6 +225,14 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
 	printBanner(stdout, c, kind, displayURL(c.publicURL, ln.Addr()), ln.Addr().String(), boot)
+
+	// The dispatcher outlives the HTTP server: requests finishing during
+	// shutdown may still queue webhooks, which it then sends or leaves
+	// pending in the outbox for the next start.
+	dispatchCtx, stopDispatch := context.WithCancel(context.WithoutCancel(ctx))
+	dispatched := make(chan struct{})
+	go func() { dispatcher.Run(dispatchCtx); close(dispatched) }()
+	defer func() { stopDispatch(); <-dispatched }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
