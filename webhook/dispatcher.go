@@ -42,8 +42,8 @@ type DispatcherOptions struct {
 	// and other nodes' events.
 	Poll time.Duration
 	// Lease is how long a claimed delivery is reserved for this node; if
-	// the node dies, another takes the delivery over after it (default 15s,
-	// comfortably above Timeout).
+	// the node dies, another takes the delivery over after it (default 10s:
+	// Timeout plus as long again for recording the outcome).
 	Lease  time.Duration
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -92,7 +92,7 @@ func NewDispatcher(o DispatcherOptions) *Dispatcher {
 		o.Poll = 500 * time.Millisecond
 	}
 	if o.Lease <= 0 {
-		o.Lease = 15 * time.Second
+		o.Lease = 2 * Timeout
 	}
 	if o.Now == nil {
 		o.Now = time.Now

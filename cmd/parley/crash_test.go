@@ -1,0 +1,227 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// These tests run parley as a real process and kill it with SIGKILL: no
+// deferred function, no shutdown, no flush gets to run.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// parleyBinary builds ./cmd/parley once per test run.
+func parleyBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "parley-bin")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "parley")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+// process is parley running as a child process.
+type process struct {
+	cmd                 *exec.Cmd
+	url, account, token string
+	stderr              *syncBuffer
+	exited              chan struct{}
+}
+
+func startProcess(t *testing.T, args ...string) *process {
+	t.Helper()
+	cmd := exec.Command(parleyBinary(t), append([]string{"--addr", "127.0.0.1:0"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, stderr: &syncBuffer{}, exited: make(chan struct{})}
+	cmd.Stderr = p.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { cmd.Wait(); close(p.exited) }()
+	t.Cleanup(func() { p.kill() })
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		var all strings.Builder
+		for sc.Scan() {
+			all.WriteString(sc.Text() + "\n")
+			if m := banner.FindStringSubmatch(all.String()); m != nil {
+				lines <- all.String()
+				io.Copy(io.Discard, stdout)
+				return
+			}
+		}
+		close(lines)
+	}()
+	select {
+	case out, ok := <-lines:
+		if !ok {
+			t.Fatalf("parley exited before serving: %s", p.stderr)
+		}
+		m := banner.FindStringSubmatch(out)
+		p.url, p.account, p.token = "http://"+m[2], m[3], m[4]
+	case <-time.After(20 * time.Second):
+		t.Fatalf("no banner; stderr: %s", p.stderr)
+	}
+	return p
+}
+
+func (p *process) kill() {
+	p.cmd.Process.Signal(syscall.SIGKILL)
+	<-p.exited
+}
+
+func (p *process) do(t *testing.T, method, path, form string, webhooks bool) (int, string) {
+	t.Helper()
+	req, _ := http.NewRequest(method, p.url+path, strings.NewReader(form))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if webhooks {
+		req.Header.Set("X-Twilio-Webhook-Enabled", "true")
+	}
+	req.SetBasicAuth(p.account, p.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+// TestCrashDeliversWebhookAfterRestart: a webhook whose 201 went out is
+// delivered even if the process is killed at once, by the next process on
+// the same database.
+func TestCrashDeliversWebhookAfterRestart(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "crash.db")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // the receiver is down while the first process runs
+
+	first := startProcess(t, "--db", db, "--webhook-backoff", "50ms")
+	if st, body := first.do(t, "POST", "/v1/Configuration/Webhooks", "PostWebhookUrl="+url.QueryEscape("http://"+addr+"/hook"), false); st != 200 {
+		t.Fatalf("configure: %d %s", st, body)
+	}
+	st, body := first.do(t, "POST", "/v1/Users", "Identity=survivor", true)
+	if st != 201 {
+		t.Fatalf("create: %d %s", st, body)
+	}
+	first.kill()
+
+	type delivery struct{ identity, token string }
+	got := make(chan delivery, 10)
+	ln, err = net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("could not listen on %s again: %v", addr, err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		got <- delivery{r.PostForm.Get("Identity"), r.Header.Get("I-Twilio-Idempotency-Token")}
+	})}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+
+	second := startProcess(t, "--db", db, "--webhook-backoff", "50ms")
+	select {
+	case d := <-got:
+		if d.identity != "survivor" || !strings.HasPrefix(d.token, "WD") {
+			t.Fatalf("delivered %+v", d)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("the webhook was not delivered after restart; stderr: %s", second.stderr)
+	}
+	// Delivered once, and recorded as delivered.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, body := second.do(t, "GET", "/parley/v1/WebhookDeliveries", "", false)
+		if strings.Contains(body, `"status":"delivered"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("outbox: %s", body)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	select {
+	case d := <-got:
+		t.Fatalf("delivered twice: %+v", d)
+	case <-time.After(200 * time.Millisecond):
+	}
+}
+
+// TestCrashLosesNoAcknowledgedWrite: creates race a SIGKILL; every create
+// that was answered 201 is there after a restart.
+func TestCrashLosesNoAcknowledgedWrite(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "acked.db")
+	first := startProcess(t, "--db", db)
+	var mu sync.Mutex
+	var acked []string
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := range 16 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("w%d-%d", w, i)
+				if st, _ := first.do(t, "POST", "/v1/Users", "Identity="+id, false); st == 201 {
+					mu.Lock()
+					acked = append(acked, id)
+					mu.Unlock()
+				} else if st == 0 {
+					return // the process is gone
+				}
+			}
+		})
+	}
+	time.Sleep(300 * time.Millisecond)
+	first.kill()
+	close(stop)
+	wg.Wait()
+	if len(acked) < 50 {
+		t.Fatalf("only %d creates acknowledged before the kill", len(acked))
+	}
+	second := startProcess(t, "--db", db)
+	for _, id := range acked {
+		if st, body := second.do(t, "GET", "/v1/Users/"+id, "", false); st != 200 {
+			t.Fatalf("acknowledged user %s lost: %d %s", id, st, body)
+		}
+	}
+}
