@@ -79,14 +79,14 @@ func sid(prefix string) string { return sids.New(prefix) }
 
 func ptr[T any](v T) *T { return &v }
 
-func update(t *testing.T, s parley.Store, fn func(parley.Tx) error) {
+func update(t testing.TB, s parley.Store, fn func(parley.Tx) error) {
 	t.Helper()
 	if err := s.Update(context.Background(), fn); err != nil {
 		t.Fatalf("Update: %v", err)
 	}
 }
 
-func view[T any](t *testing.T, s parley.Store, fn func(parley.Tx) (T, error)) (T, error) {
+func view[T any](t testing.TB, s parley.Store, fn func(parley.Tx) (T, error)) (T, error) {
 	t.Helper()
 	var v T
 	err := s.View(context.Background(), func(tx parley.Tx) error {
@@ -97,7 +97,7 @@ func view[T any](t *testing.T, s parley.Store, fn func(parley.Tx) (T, error)) (T
 	return v, err
 }
 
-func mustView[T any](t *testing.T, s parley.Store, fn func(parley.Tx) (T, error)) T {
+func mustView[T any](t testing.TB, s parley.Store, fn func(parley.Tx) (T, error)) T {
 	t.Helper()
 	v, err := view(t, s, fn)
 	if err != nil {
@@ -120,7 +120,7 @@ type fixture struct {
 	admin, user, chAdm, chU parley.Role
 }
 
-func newService(t *testing.T, s parley.Store, name string) fixture {
+func newService(t testing.TB, s parley.Store, name string) fixture {
 	t.Helper()
 	ctx := context.Background()
 	f := fixture{svc: parley.Service{Sid: sid(parley.PrefixService), FriendlyName: name, DateCreated: t0, DateUpdated: t0}}
@@ -168,7 +168,7 @@ func newUser(f fixture, identity string) parley.User {
 		Identity: identity, Attributes: "{}", DateCreated: t0, DateUpdated: t0}
 }
 
-func createUsers(t *testing.T, s parley.Store, f fixture, n int, prefix string) []parley.User {
+func createUsers(t testing.TB, s parley.Store, f fixture, n int, prefix string) []parley.User {
 	t.Helper()
 	users := make([]parley.User, n)
 	update(t, s, func(tx parley.Tx) error {

@@ -1,0 +1,75 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/core"
+)
+
+// Benchmarks of the wire layer's hot paths, without storage: decoding a
+// create form, and encoding one user and one page of 50.
+
+func benchServer() *Server {
+	app := core.New(core.Options{Account: parley.Account{Sid: "AC0123456789abcdef0123456789abcdef", PageKey: []byte("k")}})
+	return New(Options{App: app})
+}
+
+func benchUser(i int) parley.User {
+	name := fmt.Sprintf("User %d", i)
+	t := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return parley.User{Seq: int64(i + 1), Sid: fmt.Sprintf("US%032x", i), ServiceSid: "IS0123456789abcdef0123456789abcdef",
+		RoleSid: "RL0123456789abcdef0123456789abcdef", Identity: fmt.Sprintf("user%d@example.com", i), FriendlyName: &name,
+		Attributes: `{"team":"support","tier":2,"tags":["a","b"]}`, DateCreated: t, DateUpdated: t}
+}
+
+func BenchmarkReadForm(b *testing.B) {
+	s := benchServer()
+	body := "Identity=alice%40example.com&FriendlyName=Alice+Example&Attributes=%7B%22team%22%3A%22support%22%2C%22tier%22%3A2%7D&RoleSid=RL0123456789abcdef0123456789abcdef"
+	b.ReportAllocs()
+	for b.Loop() {
+		r := httptest.NewRequest(http.MethodPost, "/v1/Users", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		f, err := s.readForm(r)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if id, _ := f.str("Identity"); id == nil {
+			b.Fatal("no Identity")
+		}
+	}
+}
+
+func BenchmarkEncodeUser(b *testing.B) {
+	s := benchServer()
+	u := benchUser(1)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		writeJSON(w, http.StatusOK, s.user("http://127.0.0.1:8080", "/v1", u))
+	}
+}
+
+func BenchmarkEncodePage(b *testing.B) {
+	s := benchServer()
+	page := parley.Page[parley.User]{HasNext: true, HasPrev: true}
+	for i := range 50 {
+		page.Items = append(page.Items, benchUser(i))
+	}
+	page.FirstSeq, page.LastSeq = 1, 50
+	lr := listRequest{query: parley.PageQuery{Size: 50, After: 7}, page: 3, token: "PTabc"}
+	b.ReportAllocs()
+	for b.Loop() {
+		w := httptest.NewRecorder()
+		items := make([]userJSON, len(page.Items))
+		for i, u := range page.Items {
+			items[i] = s.user("http://127.0.0.1:8080", "/v1", u)
+		}
+		writeList(w, "users", items, pageMeta(s, "http://127.0.0.1:8080", "/v1/Users", "users", lr, page))
+	}
+}
