@@ -17,7 +17,12 @@ type Store interface {
 	// transaction is durably committed, or fn's error with nothing of fn
 	// written. A backend may commit several callers' fns together (group
 	// commit); each fn is isolated from the others' failures.
-	// fn must not block on anything but the store: no network calls.
+	//
+	// fn must not block on anything but the store (no network calls); it
+	// may run more than once (PostgreSQL retries serialization failures
+	// and deadlocks), so it must not keep state across runs; and after a
+	// write fails it must return that error rather than go on, because
+	// PostgreSQL refuses every further statement of the transaction.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Close waits for in-flight writes and releases the database.
 	Close() error

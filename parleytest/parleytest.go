@@ -15,12 +15,15 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/api"
 	"github.com/parleyhq/parley/core"
+	"github.com/parleyhq/parley/internal/pgtest"
+	"github.com/parleyhq/parley/postgres"
 	"github.com/parleyhq/parley/sqlite"
 	"github.com/parleyhq/parley/webhook"
 	"github.com/twilio/twilio-go"
@@ -66,12 +69,7 @@ func NewWith(t testing.TB, o Options) *Server {
 	ctx := context.Background()
 	store := o.Store
 	if store == nil {
-		s, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), sqlite.Options{})
-		if err != nil {
-			t.Fatalf("parleytest: %v", err)
-		}
-		store = s
-		t.Cleanup(func() { s.Close() })
+		store = NewStore(t)
 	}
 	if o.Bootstrap.SIDs == nil {
 		o.Bootstrap.SIDs = o.Core.SIDs
@@ -111,6 +109,31 @@ func NewWith(t testing.TB, o Options) *Server {
 		Store:             store,
 		HTTP:              ts,
 	}
+}
+
+// NewStore opens a fresh, empty database for t and closes it when t ends:
+// a SQLite file in t.TempDir(), or, when PARLEY_TEST_BACKEND=postgres, a
+// schema of its own on the PostgreSQL server named by PARLEY_TEST_POSTGRES
+// (see internal/pgtest), so that the same tests prove both backends.
+func NewStore(t testing.TB) parley.Store {
+	t.Helper()
+	ctx := context.Background()
+	var store parley.Store
+	var err error
+	switch backend := os.Getenv("PARLEY_TEST_BACKEND"); backend {
+	case "", "sqlite":
+		store, err = sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), sqlite.Options{})
+	case "postgres":
+		// A small pool: many tests run at once against one server.
+		store, err = postgres.Open(ctx, pgtest.DSN(t), postgres.Options{MaxConns: 4})
+	default:
+		t.Fatalf("parleytest: PARLEY_TEST_BACKEND=%q: use sqlite or postgres", backend)
+	}
+	if err != nil {
+		t.Fatalf("parleytest: %v", err)
+	}
+	t.Cleanup(func() { store.Close() })
+	return store
 }
 
 // Client returns a twilio-go client authenticated with the account's auth

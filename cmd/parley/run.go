@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/api"
 	"github.com/parleyhq/parley/core"
+	"github.com/parleyhq/parley/postgres"
 	"github.com/parleyhq/parley/sqlite"
 	"github.com/parleyhq/parley/webhook"
 )
@@ -169,10 +171,12 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
-// openStore picks the backend from the --db value.
+// openStore picks the backend from the --db value: a postgres:// or
+// postgresql:// URL is PostgreSQL, anything else a SQLite file path.
 func openStore(ctx context.Context, db string) (parley.Store, string, error) {
 	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
-		return nil, "", errors.New("PostgreSQL is not supported by this build yet")
+		s, err := postgres.Open(ctx, db, postgres.Options{})
+		return s, "PostgreSQL", err
 	}
 	s, err := sqlite.Open(ctx, db, sqlite.Options{})
 	return s, "SQLite", err
@@ -267,10 +271,10 @@ func displayURL(public string, addr net.Addr) string {
 	return "http://" + net.JoinHostPort(host, port)
 }
 
-func printBanner(w io.Writer, c config, kind, url, listen string, boot core.Boot) {
+func printBanner(w io.Writer, c config, kind, base, listen string, boot core.Boot) {
 	db := c.db
-	if kind != "SQLite" {
-		db = "(PostgreSQL)"
+	if u, err := url.Parse(c.db); err == nil && kind != "SQLite" {
+		db = u.Redacted() // never print a password
 	}
 	fmt.Fprintf(w, `parley is serving Twilio's Conversations API at %s
   listening on     %s
@@ -283,6 +287,6 @@ Try it:
   curl -u %s:%s %s/v1/Users -d Identity=alice
 
 Point an SDK at it: see README.md. Stop with Ctrl-C.
-`, url, listen, db, kind, boot.Account.Sid, boot.Account.AuthToken, boot.DefaultServiceSid,
-		boot.Account.Sid, boot.Account.AuthToken, url)
+`, base, listen, db, kind, boot.Account.Sid, boot.Account.AuthToken, boot.DefaultServiceSid,
+		boot.Account.Sid, boot.Account.AuthToken, base)
 }
