@@ -1,0 +1,276 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/pgtest"
+)
+
+// Several parley processes on one PostgreSQL database behave as one server.
+
+// twoNodes starts two parley processes at the same moment on one fresh
+// PostgreSQL schema, so that both bootstrap at once.
+func twoNodes(t *testing.T, args ...string) (dsn string, a, b *process) {
+	t.Helper()
+	dsn = pgtest.DSN(t)
+	var wg sync.WaitGroup
+	nodes := make([]*process, 2)
+	for i := range nodes {
+		wg.Go(func() { nodes[i] = startProcess(t, append([]string{"--db", dsn}, args...)...) })
+	}
+	wg.Wait()
+	return dsn, nodes[0], nodes[1]
+}
+
+func decodeJSON(t *testing.T, body string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(body), &m); err != nil {
+		t.Fatalf("not JSON: %s", body)
+	}
+	return m
+}
+
+func TestTwoNodesOneDatabase(t *testing.T) {
+	t.Parallel()
+	dsn, a, b := twoNodes(t)
+	// One account, one default service, whichever node bootstrapped.
+	if a.account != b.account || a.token != b.token {
+		t.Fatalf("nodes disagree on credentials: %s/%s vs %s/%s", a.account, a.token, b.account, b.token)
+	}
+	_, ca := a.do(t, "GET", "/v1/Configuration", "", false)
+	_, cb := b.do(t, "GET", "/v1/Configuration", "", false)
+	if decodeJSON(t, ca)["default_chat_service_sid"] != decodeJSON(t, cb)["default_chat_service_sid"] {
+		t.Fatalf("default services differ: %s vs %s", ca, cb)
+	}
+
+	// Created through one, seen, changed, listed and deleted through the other.
+	if st, body := a.do(t, "POST", "/v1/Users", "Identity=shared%40example.com&FriendlyName=A", false); st != 201 {
+		t.Fatalf("create on A: %d %s", st, body)
+	}
+	st, body := b.do(t, "GET", "/v1/Users/shared@example.com", "", false)
+	if st != 200 || decodeJSON(t, body)["friendly_name"] != "A" {
+		t.Fatalf("fetch on B: %d %s", st, body)
+	}
+	if st, body := b.do(t, "POST", "/v1/Users/shared@example.com", "FriendlyName=B", false); st != 200 {
+		t.Fatalf("update on B: %d %s", st, body)
+	}
+	if st, body := a.do(t, "GET", "/v1/Users/shared@example.com", "", false); st != 200 || decodeJSON(t, body)["friendly_name"] != "B" {
+		t.Fatalf("fetch on A after B's update: %d %s", st, body)
+	}
+	if st, body := b.do(t, "GET", "/v1/Users", "", false); st != 200 || !strings.Contains(body, `"identity":"shared@example.com"`) {
+		t.Fatalf("list on B: %d %s", st, body)
+	}
+	if st, _ := b.do(t, "DELETE", "/v1/Users/shared@example.com", "", false); st != 204 {
+		t.Fatalf("delete on B: %d", st)
+	}
+	if st, _ := a.do(t, "GET", "/v1/Users/shared@example.com", "", false); st != 404 {
+		t.Fatalf("fetch on A after B's delete: %d", st)
+	}
+
+	// Dozens of creates of one identity, spread over both: one 201.
+	const n = 48
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		node := []*process{a, b}[i%2]
+		wg.Go(func() { statuses[i], _ = node.do(t, "POST", "/v1/Users", "Identity=contested", false) })
+	}
+	wg.Wait()
+	created := 0
+	for _, st := range statuses {
+		switch st {
+		case 201:
+			created++
+		case 409:
+		default:
+			t.Fatalf("concurrent create: status %d", st)
+		}
+	}
+	if created != 1 {
+		t.Fatalf("%d of %d concurrent creates succeeded, want 1", created, n)
+	}
+
+	// A PageToken issued by one node pages on the other.
+	var want []string
+	for i := range 7 {
+		id := fmt.Sprintf("page-%d", i)
+		if st, _ := []*process{a, b}[i%2].do(t, "POST", "/v1/Users", "Identity="+id, false); st != 201 {
+			t.Fatal("create for paging")
+		}
+		want = append(want, id)
+	}
+	var got []string
+	next := "/v1/Users?PageSize=3"
+	for i := 0; next != ""; i++ {
+		node := []*process{a, b}[i%2]
+		st, body := node.do(t, "GET", next, "", false)
+		if st != 200 {
+			t.Fatalf("page %d on node %d: %d %s", i, i%2, st, body)
+		}
+		var page struct {
+			Users []struct{ Identity string }
+			Meta  struct {
+				NextPageURL *string `json:"next_page_url"`
+			}
+		}
+		json.Unmarshal([]byte(body), &page)
+		for _, u := range page.Users {
+			if strings.HasPrefix(u.Identity, "page-") {
+				got = append(got, u.Identity)
+			}
+		}
+		next = ""
+		if page.Meta.NextPageURL != nil {
+			u, _ := url.Parse(*page.Meta.NextPageURL)
+			if "http://"+u.Host != node.url {
+				t.Fatalf("next_page_url %s is not on the node that answered (%s)", *page.Meta.NextPageURL, node.url)
+			}
+			next = u.RequestURI() // followed on the other node
+		}
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("paged across nodes: %v, want %v", got, want)
+	}
+
+	// An API key made on the command line works on both nodes, and its
+	// revocation takes effect on both at once.
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"parley", "keys", "create", "--db", dsn}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(SK[0-9a-f]{32})\nsecret\s+(\S+)`).FindStringSubmatch(out.String())
+	keyStatus := func(p *process) int {
+		req, _ := http.NewRequest("GET", p.url+"/v1/Users", nil)
+		req.SetBasicAuth(m[1], m[2])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if keyStatus(a) != 200 || keyStatus(b) != 200 {
+		t.Fatal("the new key does not work on both nodes")
+	}
+	if err := run(context.Background(), []string{"parley", "keys", "revoke", "--db", dsn, m[1]}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if keyStatus(a) != 401 || keyStatus(b) != 401 {
+		t.Fatal("the revoked key still works on a node")
+	}
+}
+
+// TestTwoNodesDeliverEachWebhookOnce: both nodes' dispatchers poll the same
+// outbox; every event reaches the receiver exactly once.
+func TestTwoNodesDeliverEachWebhookOnce(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	seen := map[string]int{}
+	identities := map[string]bool{}
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		seen[r.Header.Get("I-Twilio-Idempotency-Token")]++
+		identities[r.PostForm.Get("Identity")] = true
+		mu.Unlock()
+	}))
+	t.Cleanup(recv.Close)
+	_, a, b := twoNodes(t)
+	if st, body := a.do(t, "POST", "/v1/Configuration/Webhooks", "PostWebhookUrl="+url.QueryEscape(recv.URL), false); st != 200 {
+		t.Fatalf("configure: %d %s", st, body)
+	}
+	const n = 40
+	var wg sync.WaitGroup
+	for i := range n {
+		node := []*process{a, b}[i%2]
+		wg.Go(func() {
+			if st, body := node.do(t, "POST", "/v1/Users", fmt.Sprintf("Identity=hook-%d", i), true); st != 201 {
+				t.Errorf("create: %d %s", st, body)
+			}
+		})
+	}
+	wg.Wait()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		mu.Lock()
+		got := len(identities)
+		mu.Unlock()
+		if got == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d events delivered", got, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // room for a duplicate to show up
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != n {
+		t.Fatalf("%d distinct idempotency tokens, want %d", len(seen), n)
+	}
+	for tok, c := range seen {
+		if c != 1 {
+			t.Fatalf("delivery %s sent %d times", tok, c)
+		}
+	}
+}
+
+// TestKilledNodeLosesNoAcknowledgedWrite: with creates spread over two
+// nodes, one is killed with SIGKILL; every create answered 201 by either is
+// in the database afterwards.
+func TestKilledNodeLosesNoAcknowledgedWrite(t *testing.T) {
+	t.Parallel()
+	_, a, b := twoNodes(t)
+	var mu sync.Mutex
+	var acked []string
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	for w := range 16 {
+		node := []*process{a, b}[w%2]
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				id := fmt.Sprintf("k%d-%d", w, i)
+				st, _ := node.do(t, "POST", "/v1/Users", "Identity="+id, false)
+				if st == 201 {
+					mu.Lock()
+					acked = append(acked, id)
+					mu.Unlock()
+				} else if st == 0 {
+					return // this node is gone
+				}
+			}
+		})
+	}
+	time.Sleep(400 * time.Millisecond)
+	a.kill()
+	time.Sleep(200 * time.Millisecond) // B goes on serving
+	close(stop)
+	wg.Wait()
+	if len(acked) < 50 {
+		t.Fatalf("only %d creates acknowledged", len(acked))
+	}
+	for _, id := range acked {
+		if st, body := b.do(t, "GET", "/v1/Users/"+id, "", false); st != 200 {
+			t.Fatalf("acknowledged user %s lost: %d %s", id, st, body)
+		}
+	}
+}
