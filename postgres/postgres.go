@@ -24,12 +24,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math/rand/v2"
 	"runtime"
-	"slices"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -38,6 +34,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/migrate"
 )
 
 //go:embed migrations/*.sql
@@ -106,7 +103,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	if err := migrate(ctx, pool); err != nil {
+	if err := applyMigrations(ctx, pool); err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -224,17 +221,17 @@ func (s *Store) Close() error {
 // migrate applies the embedded migrations in order, each in its own
 // transaction under an advisory lock, so that nodes starting together
 // apply each migration exactly once and never see half of one.
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
-	migs, err := loadMigrations()
+func applyMigrations(ctx context.Context, pool *pgxpool.Pool) error {
+	migs, err := migrate.Load(migrationFS, "migrations")
 	if err != nil {
-		return err
+		return fmt.Errorf("postgres: %w", err)
 	}
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("postgres: connect: %w", err)
 	}
 	defer conn.Release()
-	known := migs[len(migs)-1].version
+	known := migs[len(migs)-1].Version
 	for _, m := range migs {
 		if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return applyMigration(ctx, tx, m, known) }); err != nil {
 			return err
@@ -243,7 +240,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	return nil
 }
 
-func applyMigration(ctx context.Context, tx pgx.Tx, m migration, known int) error {
+func applyMigration(ctx context.Context, tx pgx.Tx, m migrate.Migration, known int) error {
 	// The lock is held until this transaction ends; whoever waited for it
 	// then reads the version this one wrote.
 	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLockKey); err != nil {
@@ -258,54 +255,18 @@ func applyMigration(ctx context.Context, tx pgx.Tx, m migration, known int) erro
 		return fmt.Errorf("postgres: schema version: %w", err)
 	}
 	if current > known {
-		return fmt.Errorf("postgres: database schema version %d is newer than this parley knows (%d): upgrade parley", current, known)
+		return fmt.Errorf("postgres: %w", migrate.Newer(current, known))
 	}
-	if current >= m.version {
+	if current >= m.Version {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, m.sql); err != nil {
-		return fmt.Errorf("postgres: migration %d (%s): %w", m.version, m.name, err)
+	if _, err := tx.Exec(ctx, m.SQL); err != nil {
+		return fmt.Errorf("postgres: migration %d (%s): %w", m.Version, m.Name, err)
 	}
-	if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())", m.version); err != nil {
-		return fmt.Errorf("postgres: migration %d: %w", m.version, err)
+	if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, now())", m.Version); err != nil {
+		return fmt.Errorf("postgres: migration %d: %w", m.Version, err)
 	}
 	return nil
-}
-
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var migs []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("postgres: migration file %q is not NNNN_name.sql", e.Name())
-		}
-		body, err := fs.ReadFile(migrationFS, "migrations/"+e.Name())
-		if err != nil {
-			return nil, err
-		}
-		migs = append(migs, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	slices.SortFunc(migs, func(a, b migration) int { return a.version - b.version })
-	for i, m := range migs {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("postgres: migrations must be numbered 1, 2, 3…; found %d at position %d", m.version, i+1)
-		}
-	}
-	if len(migs) == 0 {
-		return nil, errors.New("postgres: no migrations embedded")
-	}
-	return migs, nil
 }
 
 // storeError maps PostgreSQL constraint failures to the parley sentinels by

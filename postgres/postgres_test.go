@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/migrate"
 	"github.com/parleyhq/parley/internal/pgtest"
 	"github.com/parleyhq/parley/storetest"
 )
@@ -63,11 +64,11 @@ func connect(t *testing.T, dsn string) *pgx.Conn {
 
 func knownVersion(t *testing.T) int {
 	t.Helper()
-	migs, err := loadMigrations()
+	migs, err := migrate.Load(migrationFS, "migrations")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return migs[len(migs)-1].version
+	return migs[len(migs)-1].Version
 }
 
 func TestMigrationsRace(t *testing.T) {

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/keyset"
 )
 
 // querier is what a tx runs statements on: a pooled connection (View) or a
@@ -84,62 +84,23 @@ func list[T any](t *tx, ctx context.Context, scan func(scanner) (T, error), quer
 	return out, nil
 }
 
-// page runs a keyset query: cols and from (a FROM … WHERE … clause whose
-// placeholders are $1…$len(args)) select the list, ordered by seq. It
-// fetches one row beyond the page to learn whether more lie in the
-// direction of travel, and asks whether any lie behind the cursor.
+// page runs a keyset query (see package keyset): cols and from (a FROM …
+// WHERE … clause whose placeholders are $1…$len(args)) select the list,
+// ordered by seq.
 func page[T any](t *tx, ctx context.Context, cols, from string, args []any, q parley.PageQuery,
 	scan func(scanner) (T, error), seqOf func(T) int64) (parley.Page[T], error) {
-	var p parley.Page[T]
-	n := len(args)
-	var query string
-	qargs := slices.Clone(args)
-	switch {
-	case q.Before > 0:
-		query = fmt.Sprintf("SELECT %s %s AND seq < $%d ORDER BY seq DESC LIMIT $%d", cols, from, n+1, n+2)
-		qargs = append(qargs, q.Before, q.Size+1)
-	case q.After > 0:
-		query = fmt.Sprintf("SELECT %s %s AND seq > $%d ORDER BY seq LIMIT $%d", cols, from, n+1, n+2)
-		qargs = append(qargs, q.After, q.Size+1)
-	default:
-		query = fmt.Sprintf("SELECT %s %s ORDER BY seq LIMIT $%d", cols, from, n+1)
-		qargs = append(qargs, q.Size+1)
-	}
-	items, err := list(t, ctx, scan, query, qargs...)
+	plan := keyset.Build(cols, from, args, q, keyset.Dollar)
+	items, err := list(t, ctx, scan, plan.Query, plan.Args...)
 	if err != nil {
-		return p, err
+		return parley.Page[T]{}, err
 	}
-	more := len(items) > q.Size
-	if more {
-		items = items[:q.Size]
-	}
-	p.Items = items
-	if q.Before > 0 {
-		slices.Reverse(p.Items)
-		p.HasPrev = more
-		p.HasNext, err = exists(t, ctx, fmt.Sprintf("%s AND seq >= $%d", from, n+1), append(slices.Clone(args), q.Before))
-	} else {
-		p.HasNext = more
-		if q.After > 0 {
-			p.HasPrev, err = exists(t, ctx, fmt.Sprintf("%s AND seq <= $%d", from, n+1), append(slices.Clone(args), q.After))
+	var behind bool
+	if plan.Behind != "" {
+		if err := t.q.QueryRow(ctx, plan.Behind, plan.BehindArgs...).Scan(&behind); err != nil {
+			return parley.Page[T]{}, storeError(err)
 		}
 	}
-	if err != nil {
-		return p, err
-	}
-	if len(p.Items) > 0 {
-		p.FirstSeq = seqOf(p.Items[0])
-		p.LastSeq = seqOf(p.Items[len(p.Items)-1])
-	}
-	return p, nil
-}
-
-func exists(t *tx, ctx context.Context, from string, args []any) (bool, error) {
-	var b bool
-	if err := t.q.QueryRow(ctx, "SELECT EXISTS (SELECT 1 "+from+")", args...).Scan(&b); err != nil {
-		return false, storeError(err)
-	}
-	return b, nil
+	return keyset.Assemble(items, q, behind, seqOf), nil
 }
 
 // secs and millis cut a time to what its column keeps. PostgreSQL would

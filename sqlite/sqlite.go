@@ -21,15 +21,12 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
 	"runtime"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/migrate"
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -297,15 +294,15 @@ func runFn(fn func(parley.Tx) error, t *tx) (err error) {
 // migrate applies the embedded migrations in order, each in its own
 // immediate transaction, which also serialises processes starting at once.
 func (s *Store) migrate(ctx context.Context) error {
-	migs, err := loadMigrations()
+	migs, err := migrate.Load(migrationFS, "migrations")
 	if err != nil {
-		return err
+		return fmt.Errorf("sqlite: %w", err)
 	}
 	if _, err := s.wconn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlite: migrations table: %w", err)
 	}
-	known := migs[len(migs)-1].version
+	known := migs[len(migs)-1].Version
 	for _, m := range migs {
 		if err := s.applyMigration(ctx, m, known); err != nil {
 			return err
@@ -314,9 +311,9 @@ func (s *Store) migrate(ctx context.Context) error {
 	return nil
 }
 
-func (s *Store) applyMigration(ctx context.Context, m migration, known int) (err error) {
+func (s *Store) applyMigration(ctx context.Context, m migrate.Migration, known int) (err error) {
 	if _, err := s.wconn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return fmt.Errorf("sqlite: migration %d: %w", m.version, err)
+		return fmt.Errorf("sqlite: migration %d: %w", m.Version, err)
 	}
 	defer func() {
 		if err != nil {
@@ -328,58 +325,22 @@ func (s *Store) applyMigration(ctx context.Context, m migration, known int) (err
 		return fmt.Errorf("sqlite: schema version: %w", err)
 	}
 	if current > known {
-		return fmt.Errorf("sqlite: database schema version %d is newer than this parley knows (%d): upgrade parley", current, known)
+		return fmt.Errorf("sqlite: %w", migrate.Newer(current, known))
 	}
-	if current >= m.version {
+	if current >= m.Version {
 		_, err := s.wconn.ExecContext(ctx, "COMMIT")
 		return err
 	}
-	if _, err := s.wconn.ExecContext(ctx, m.sql); err != nil {
-		return fmt.Errorf("sqlite: migration %d (%s): %w", m.version, m.name, err)
+	if _, err := s.wconn.ExecContext(ctx, m.SQL); err != nil {
+		return fmt.Errorf("sqlite: migration %d (%s): %w", m.Version, m.Name, err)
 	}
-	if _, err := s.wconn.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, unixepoch())", m.version); err != nil {
-		return fmt.Errorf("sqlite: migration %d: %w", m.version, err)
+	if _, err := s.wconn.ExecContext(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES (?, unixepoch())", m.Version); err != nil {
+		return fmt.Errorf("sqlite: migration %d: %w", m.Version, err)
 	}
 	if _, err := s.wconn.ExecContext(ctx, "COMMIT"); err != nil {
-		return fmt.Errorf("sqlite: migration %d: commit: %w", m.version, err)
+		return fmt.Errorf("sqlite: migration %d: commit: %w", m.Version, err)
 	}
 	return nil
-}
-
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-func loadMigrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFS, "migrations")
-	if err != nil {
-		return nil, err
-	}
-	var migs []migration
-	for _, e := range entries {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("sqlite: migration file %q is not NNNN_name.sql", e.Name())
-		}
-		body, err := fs.ReadFile(migrationFS, "migrations/"+e.Name())
-		if err != nil {
-			return nil, err
-		}
-		migs = append(migs, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	slices.SortFunc(migs, func(a, b migration) int { return a.version - b.version })
-	for i, m := range migs {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("sqlite: migrations must be numbered 1, 2, 3…; found %d at position %d", m.version, i+1)
-		}
-	}
-	if len(migs) == 0 {
-		return nil, errors.New("sqlite: no migrations embedded")
-	}
-	return migs, nil
 }
 
 // storeError maps SQLite constraint failures to the parley sentinels, by the

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/keyset"
 )
 
 // tx implements parley.Tx on either the read pool (View) or the writer's
@@ -90,73 +91,38 @@ func get[T any](t *tx, ctx context.Context, scan func(scanner) (T, error), query
 
 type scanner interface{ Scan(dest ...any) error }
 
-// page runs a keyset query: cols and from (a FROM … WHERE … clause with
-// args) select the list, ordered by seq. It fetches one row beyond the page
-// to learn whether more lie in the direction of travel, and asks whether any
-// lie behind the cursor.
+// page runs a keyset query (see package keyset): cols and from (a FROM …
+// WHERE … clause with args) select the list, ordered by seq.
 func page[T any](t *tx, ctx context.Context, cols, from string, args []any, q parley.PageQuery,
 	scan func(scanner) (T, error), seqOf func(T) int64) (parley.Page[T], error) {
-	var p parley.Page[T]
-	var query string
-	qargs := slices.Clone(args)
-	switch {
-	case q.Before > 0:
-		query = "SELECT " + cols + " " + from + " AND seq < ? ORDER BY seq DESC LIMIT ?"
-		qargs = append(qargs, q.Before, q.Size+1)
-	case q.After > 0:
-		query = "SELECT " + cols + " " + from + " AND seq > ? ORDER BY seq LIMIT ?"
-		qargs = append(qargs, q.After, q.Size+1)
-	default:
-		query = "SELECT " + cols + " " + from + " ORDER BY seq LIMIT ?"
-		qargs = append(qargs, q.Size+1)
-	}
-	rows, err := t.query(ctx, query, qargs...)
+	plan := keyset.Build(cols, from, args, q, keyset.Question)
+	rows, err := t.query(ctx, plan.Query, plan.Args...)
 	if err != nil {
-		return p, err
+		return parley.Page[T]{}, err
 	}
 	defer rows.Close()
+	var items []T
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
-			return p, err
+			return parley.Page[T]{}, err
 		}
-		p.Items = append(p.Items, v)
+		items = append(items, v)
 	}
 	if err := rows.Err(); err != nil {
-		return p, err
+		return parley.Page[T]{}, err
 	}
-	more := len(p.Items) > q.Size
-	if more {
-		p.Items = p.Items[:q.Size]
-	}
-	if q.Before > 0 {
-		slices.Reverse(p.Items)
-		p.HasPrev = more
-		p.HasNext, err = exists(t, ctx, from+" AND seq >= ?", append(slices.Clone(args), q.Before))
-	} else {
-		p.HasNext = more
-		if q.After > 0 {
-			p.HasPrev, err = exists(t, ctx, from+" AND seq <= ?", append(slices.Clone(args), q.After))
+	var behind bool
+	if plan.Behind != "" {
+		row, err := t.queryRow(ctx, plan.Behind, plan.BehindArgs...)
+		if err != nil {
+			return parley.Page[T]{}, err
+		}
+		if err := row.Scan(&behind); err != nil {
+			return parley.Page[T]{}, err
 		}
 	}
-	if err != nil {
-		return p, err
-	}
-	if len(p.Items) > 0 {
-		p.FirstSeq = seqOf(p.Items[0])
-		p.LastSeq = seqOf(p.Items[len(p.Items)-1])
-	}
-	return p, nil
-}
-
-func exists(t *tx, ctx context.Context, from string, args []any) (bool, error) {
-	row, err := t.queryRow(ctx, "SELECT EXISTS (SELECT 1 "+from+")", args...)
-	if err != nil {
-		return false, err
-	}
-	var b bool
-	err = row.Scan(&b)
-	return b, err
+	return keyset.Assemble(items, q, behind, seqOf), nil
 }
 
 // Conversions between Go and SQLite column types.
