@@ -1,0 +1,209 @@
+package main
+
+import (
+	"encoding/json"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPercentile(t *testing.T) {
+	var hundred []time.Duration
+	for i := 1; i <= 100; i++ {
+		hundred = append(hundred, time.Duration(i)*time.Millisecond)
+	}
+	tests := []struct {
+		samples []time.Duration
+		p       float64
+		want    time.Duration
+	}{
+		{nil, 50, 0},
+		{[]time.Duration{7}, 50, 7},
+		{[]time.Duration{7}, 99, 7},
+		{[]time.Duration{1, 2}, 50, 1},
+		{[]time.Duration{1, 2, 3}, 50, 2},
+		{[]time.Duration{1, 2, 3, 4}, 50, 2},
+		{[]time.Duration{1, 2, 3, 4}, 100, 4},
+		{hundred, 50, 50 * time.Millisecond},
+		{hundred, 99, 99 * time.Millisecond},
+		{hundred, 99.9, 100 * time.Millisecond},
+		{hundred, 1, time.Millisecond},
+		{hundred, 0.001, time.Millisecond},
+	}
+	for _, tt := range tests {
+		if got := percentile(tt.samples, tt.p); got != tt.want {
+			t.Errorf("percentile(%d samples, %v) = %v, want %v", len(tt.samples), tt.p, got, tt.want)
+		}
+	}
+}
+
+func TestMedian(t *testing.T) {
+	in := []float64{5, 1, 3}
+	if got := median(in); got != 3 {
+		t.Errorf("median(5,1,3) = %v, want 3", got)
+	}
+	if !slices.Equal(in, []float64{5, 1, 3}) {
+		t.Errorf("median reordered its input: %v", in)
+	}
+	if got := median([]float64{4, 1, 3, 2}); got != 2.5 {
+		t.Errorf("median(4,1,3,2) = %v, want 2.5", got)
+	}
+	if got := medianKnown([]float64{-1, -1}); got != -1 {
+		t.Errorf("medianKnown(unknowns) = %v, want -1", got)
+	}
+	if got := medianKnown([]float64{-1, 2, 4}); got != 3 {
+		t.Errorf("medianKnown(-1,2,4) = %v, want 3", got)
+	}
+}
+
+func TestSummarize(t *testing.T) {
+	run := func(count int, baseline float64, lat ...time.Duration) opRun {
+		return opRun{Op: "fetch_sid", Count: count, Elapsed: time.Second, Latencies: lat,
+			Baseline: baseline, ServerCPU: -1, ClientCPU: time.Second / 2, MachineCPU: -1}
+	}
+	s := summarize([]opRun{
+		run(100, 400, 3, 1, 2),
+		run(300, 400, 5, 4, 6),
+		run(200, 1000, 9, 8, 7),
+	})
+	if s.OpsPerSec != 200 || s.Requests != 600 {
+		t.Errorf("ops/s, requests = %v, %v; want 200, 600", s.OpsPerSec, s.Requests)
+	}
+	// Per-run ratios 0.25, 0.75, 0.2: the median is 0.25, not 200/400.
+	if s.Ratio != 0.25 {
+		t.Errorf("ratio = %v, want 0.25", s.Ratio)
+	}
+	// Per-run p50s 2ns, 5ns, 8ns.
+	if want := ms(5); s.P50Ms != want {
+		t.Errorf("p50 = %v, want %v", s.P50Ms, want)
+	}
+	if s.ServerCPU != -1 || s.ClientCPU != 0.5 || s.OtherCPU != -1 {
+		t.Errorf("CPU server, client, other = %v, %v, %v; want -1, 0.5, -1", s.ServerCPU, s.ClientCPU, s.OtherCPU)
+	}
+}
+
+func TestParseBanner(t *testing.T) {
+	tests := []struct {
+		line string
+		want string
+		ok   bool
+	}{
+		{"parley is serving Twilio's Conversations API at http://127.0.0.1:43121", "http://127.0.0.1:43121", true},
+		{"parley is serving Twilio's Conversations API at http://127.0.0.1:8080/\r", "http://127.0.0.1:8080", true},
+		{"parley is serving Twilio's Conversations API at https://chat.example.com", "https://chat.example.com", true},
+		{"  database         /tmp/x.db (SQLite)", "", false},
+		{"parley is serving Twilio's Conversations API at ", "", false},
+		{"parley is serving Twilio's Conversations API at 127.0.0.1:8080", "", false},
+		{"time=… level=INFO msg=started", "", false},
+	}
+	for _, tt := range tests {
+		got, ok := parseBanner(tt.line)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("parseBanner(%q) = %q, %v; want %q, %v", tt.line, got, ok, tt.want, tt.ok)
+		}
+	}
+	if got, ok := parseBaselineBanner("baseline serving at http://127.0.0.1:1234"); !ok || got != "http://127.0.0.1:1234" {
+		t.Errorf("parseBaselineBanner = %q, %v", got, ok)
+	}
+}
+
+func TestParseProc(t *testing.T) {
+	// A command name with spaces and parentheses; utime 250, stime 50 ticks.
+	stat := []byte("4242 (par ley) (x)) S 1 4242 4242 0 -1 4194560 1234 0 0 0 250 50 0 0 20 0 9 0 100 1000000 2000 ...")
+	if got, ok := parseStatCPU(stat); !ok || got != 3*time.Second {
+		t.Errorf("parseStatCPU = %v, %v; want 3s, true", got, ok)
+	}
+	if _, ok := parseStatCPU([]byte("garbage")); ok {
+		t.Error("parseStatCPU(garbage) ok")
+	}
+	procStat := []byte("cpu  100 10 40 5000 70 3 2 5 0 0\ncpu0 50 5 20 2500 35 1 1 2 0 0\n")
+	// user+nice+system+irq+softirq+steal = 100+10+40+3+2+5 = 160 ticks.
+	if got, ok := parseProcStat(procStat); !ok || got != 1600*time.Millisecond {
+		t.Errorf("parseProcStat = %v, %v; want 1.6s, true", got, ok)
+	}
+	if got := parseKB("   123456 kB"); got != 123456*1024 {
+		t.Errorf("parseKB = %d", got)
+	}
+}
+
+func TestExtractSID(t *testing.T) {
+	sid := "US0123456789abcdef0123456789abcdef"
+	body := `{"sid":"` + sid + `","account_sid":"AC0123456789abcdef0123456789abcdef","attributes":"{\"sid\":\"x\"}"}`
+	got, ok := extractSID([]byte(body))
+	if !ok || string(got[:]) != sid {
+		t.Errorf("extractSID = %q, %v", got, ok)
+	}
+	for _, bad := range []string{
+		`{"account_sid":"AC0123456789abcdef0123456789abcdef"}`,
+		`{"sid":"US0123"}`,
+		`{"sid":"CH0123456789abcdef0123456789abcdef"}`,
+	} {
+		if _, ok := extractSID([]byte(bad)); ok {
+			t.Errorf("extractSID(%s) ok", bad)
+		}
+	}
+}
+
+func TestUserData(t *testing.T) {
+	p := newPool()
+	seen := map[string]bool{}
+	at := 0
+	for i := range 1000 {
+		id := p.identity(i)
+		if seen[id] {
+			t.Fatalf("identity %d repeats %q", i, id)
+		}
+		seen[id] = true
+		if strings.Contains(id, "@") {
+			at++
+		}
+		// The path segment must come back as the identity.
+		if got, err := url.PathUnescape(url.PathEscape(id)); err != nil || got != id {
+			t.Errorf("identity %q does not survive the path: %q, %v", id, got, err)
+		}
+	}
+	if at == 0 {
+		t.Error("no identity holds '@'")
+	}
+	for i := range 50 {
+		a := attributes(i, i%3)
+		if !json.Valid([]byte(a)) {
+			t.Errorf("attributes(%d) is not JSON: %s", i, a)
+		}
+		if len(a) < 90 || len(a) > 130 {
+			t.Errorf("attributes(%d) is %d bytes, want about 100: %s", i, len(a), a)
+		}
+	}
+	if friendlyName(3, 0) == friendlyName(3, 1) {
+		t.Error("an update would not change the friendly name")
+	}
+}
+
+func TestParseCountsAndOps(t *testing.T) {
+	got, err := parseCounts("100000, 1000,1_000_000,1000")
+	if err != nil || !slices.Equal(got, []int{1000, 100000, 1000000}) {
+		t.Errorf("parseCounts = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "0", "ten", "1e6"} {
+		if _, err := parseCounts(bad); err == nil {
+			t.Errorf("parseCounts(%q) accepted", bad)
+		}
+	}
+	ops, err := parseOps("create,fetch_sid,baseline")
+	if err != nil || !slices.Equal(ops, []string{"baseline", "fetch_sid", "create"}) {
+		t.Errorf("parseOps = %v, %v", ops, err)
+	}
+	if _, err := parseOps("fetch"); err == nil {
+		t.Error("parseOps(fetch) accepted")
+	}
+}
+
+func TestCommas(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -5000: "-5,000"} {
+		if got := commas(n); got != want {
+			t.Errorf("commas(%d) = %q, want %q", n, got, want)
+		}
+	}
+}

@@ -1,0 +1,260 @@
+// Command parley-bench measures parley the way its users meet it: over real
+// HTTP on loopback, with many concurrent clients, against a database holding
+// a realistic number of users.
+//
+//	go run ./cmd/parley-bench                        # 1,000, 100,000 and 1,000,000 users, SQLite
+//	go run ./cmd/parley-bench --users 1000,100000 --runs 3
+//	go run ./cmd/parley-bench --db 'postgres://…'    # PostgreSQL; a fresh schema is the DSN's business
+//	go run ./cmd/parley-bench --target http://127.0.0.1:8080 --account-sid AC… --auth-token …
+//
+// It builds ./cmd/parley (or takes --parley-bin) and, for each user count,
+// runs it as a child process on a fresh SQLite file, fills that with the
+// count of users through the real API (POST /v1/Users, about 100 bytes of
+// attributes each), then runs each operation for --duration with
+// --concurrency clients sharing one keep-alive http.Client: fetch by SID,
+// fetch by identity (half of them email addresses), a page of 50 at the
+// start, middle and end of the user list (PageTokens found by walking
+// next_page_url once), update, and create. A fresh database per count means
+// each count is measured on exactly that many users, by a server whose peak
+// RSS (VmHWM) is its own. With --db or --target the database is the
+// caller's, so one database grows through the counts instead. Because the
+// server is a separate process, its memory and CPU time are not mixed with
+// the load client's; the CPU the rest of the machine used meanwhile is
+// reported too. After the largest count it restarts the server on the same
+// database and times process start to the first 200 from /healthz.
+//
+// The baseline exists because absolute numbers from a shared 2-core machine
+// mean little: the load client, the kernel's loopback and the neighbours all
+// take their share. So the same run also measures a bare net/http handler,
+// in a child process of its own (this binary re-invoked as
+// `parley-bench baseline-server`), answering every request with a fixed user
+// body of the same size fetched from parley, hit by the same client at the
+// same concurrency right next to the fetch measurements. The ratio of an
+// operation's throughput to the baseline's is what parley itself costs on
+// top of HTTP on this machine, and it is far steadier than either number.
+//
+// Latencies are exact percentiles of every request's latency (sorted
+// samples), measured after a short warm-up. Any response that is not 2xx is
+// an error: counted, its first example printed, never folded into the
+// figures.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args, os.Stdout, os.Stderr); err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			fmt.Fprintln(os.Stderr, "parley-bench: interrupted")
+			os.Exit(130)
+		}
+		fmt.Fprintln(os.Stderr, "parley-bench:", err)
+		os.Exit(1)
+	}
+}
+
+// Fixed credentials for the server parley-bench starts itself.
+const (
+	benchAccountSid = "ACbe4c00000000000000000000000000be"
+	benchAuthToken  = "parleybench0000000000000000000000"
+)
+
+// config is everything the flags set.
+type config struct {
+	users       []int
+	concurrency int
+	preloadConc int
+	duration    time.Duration
+	warmup      time.Duration
+	runs        int
+	ops         []string
+	db          string
+	parleyBin   string
+	target      string
+	accountSid  string
+	authToken   string
+	json        bool
+	keep        bool
+}
+
+const usage = `parley-bench measures parley over real HTTP on loopback.
+
+Usage:
+  parley-bench [flags]                  start parley on a fresh database and measure it
+  parley-bench --target URL --account-sid AC… --auth-token …
+                                        measure a parley that is already running
+
+Flags:
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 1 && args[1] == baselineCommand {
+		return serveBaseline(ctx, args[2:], stdout, stderr)
+	}
+	c, err := parseFlags(args, stderr)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+
+	tmp, err := os.MkdirTemp("", "parley-bench-")
+	if err != nil {
+		return err
+	}
+	if c.keep {
+		defer fmt.Fprintf(stderr, "kept %s (server logs and database)\n", tmp)
+	} else {
+		defer os.RemoveAll(tmp)
+	}
+
+	b := &bench{cfg: c, tmp: tmp, log: stderr, pool: newPool()}
+	defer b.close()
+	rep, err := b.run(ctx)
+	if err != nil {
+		return err
+	}
+	rep.Command = strings.Join(append([]string{"parley-bench"}, args[1:]...), " ")
+	if c.json {
+		return writeJSON(stdout, rep)
+	}
+	writeTable(stdout, rep)
+	return nil
+}
+
+func parseFlags(args []string, stderr io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("parley-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usage)
+		fs.PrintDefaults()
+	}
+	users := fs.String("users", "1000,100000,1000000",
+		"user counts to measure at, comma-separated, each on a fresh database (with --db or --target, one database grows through them)")
+	ops := fs.String("ops", strings.Join(allOps, ","), "operations to measure, comma-separated")
+	fs.IntVar(&c.concurrency, "concurrency", 64, "concurrent clients")
+	fs.IntVar(&c.preloadConc, "preload-concurrency", 0, "concurrent clients while preloading (default: --concurrency), so that latency at low --concurrency can be measured on a large database without a slow preload")
+	fs.DurationVar(&c.duration, "duration", 5*time.Second, "how long each operation is measured")
+	fs.DurationVar(&c.warmup, "warmup", 500*time.Millisecond, "unmeasured load before each operation's measurement")
+	fs.IntVar(&c.runs, "runs", 1, "repeat the operations this many times per user count and report medians")
+	fs.StringVar(&c.db, "db", "", "database for the started server: a SQLite path or a postgres:// DSN (default: a SQLite file in a temp dir)")
+	fs.StringVar(&c.parleyBin, "parley-bin", "", "run this parley binary instead of building ./cmd/parley")
+	fs.StringVar(&c.target, "target", "", "measure the parley already serving at this URL (no server RSS, server CPU or restart figures)")
+	fs.StringVar(&c.accountSid, "account-sid", "", "account SID (default: a fixed one for the started server; required with --target)")
+	fs.StringVar(&c.authToken, "auth-token", "", "auth token (default: a fixed one for the started server; required with --target)")
+	fs.BoolVar(&c.json, "json", false, "print the results as JSON instead of a table")
+	fs.BoolVar(&c.keep, "keep", false, "keep the temp dir (database, server logs)")
+	if err := fs.Parse(args[1:]); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q (see parley-bench --help)", fs.Arg(0))
+	}
+	var err error
+	if c.users, err = parseCounts(*users); err != nil {
+		return c, fmt.Errorf("--users: %w", err)
+	}
+	if c.ops, err = parseOps(*ops); err != nil {
+		return c, fmt.Errorf("--ops: %w", err)
+	}
+	switch {
+	case c.concurrency < 1:
+		return c, errors.New("--concurrency must be at least 1")
+	case c.duration <= 0:
+		return c, errors.New("--duration must be positive")
+	case c.warmup < 0:
+		return c, errors.New("--warmup must not be negative")
+	case c.runs < 1:
+		return c, errors.New("--runs must be at least 1")
+	case c.preloadConc < 0:
+		return c, errors.New("--preload-concurrency must not be negative")
+	}
+	if c.preloadConc == 0 {
+		c.preloadConc = c.concurrency
+	}
+	if c.target != "" {
+		if c.accountSid == "" || c.authToken == "" {
+			return c, errors.New("--target needs --account-sid and --auth-token")
+		}
+		if c.db != "" || c.parleyBin != "" {
+			return c, errors.New("--target drives a running server: --db and --parley-bin do not apply")
+		}
+		c.target = strings.TrimRight(c.target, "/")
+	} else {
+		if c.accountSid == "" {
+			c.accountSid = benchAccountSid
+		}
+		if c.authToken == "" {
+			c.authToken = benchAuthToken
+		}
+	}
+	if c.parleyBin != "" {
+		if c.parleyBin, err = filepath.Abs(c.parleyBin); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+// parseCounts reads a comma list of positive counts ("1000,100_000"),
+// allowing _ as a digit separator, and sorts them ascending.
+func parseCounts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.ReplaceAll(strings.TrimSpace(f), "_", "")
+		if f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive count", f)
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no counts given")
+	}
+	slices.Sort(out)
+	return slices.Compact(out), nil
+}
+
+func parseOps(s string) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !slices.Contains(allOps, f) {
+			return nil, fmt.Errorf("unknown operation %q (known: %s)", f, strings.Join(allOps, ", "))
+		}
+		if !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no operations given")
+	}
+	// Measure in the canonical order whatever order they were given in:
+	// the baseline next to the fetches, and create last so that the other
+	// operations see exactly the preloaded count.
+	slices.SortFunc(out, func(a, b string) int { return slices.Index(allOps, a) - slices.Index(allOps, b) })
+	return out, nil
+}

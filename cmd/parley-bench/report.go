@@ -1,0 +1,166 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+)
+
+// report is everything one invocation measured; --json prints it as is.
+type report struct {
+	Command     string         `json:"command"`
+	Machine     machine        `json:"machine"`
+	Target      string         `json:"target"`
+	Database    string         `json:"database"`
+	Concurrency int            `json:"concurrency"`
+	PreloadConc int            `json:"preload_concurrency"`
+	DurationS   float64        `json:"duration_seconds"`
+	WarmupS     float64        `json:"warmup_seconds"`
+	Runs        int            `json:"runs"`
+	Sizes       []sizeReport   `json:"sizes"`
+	Startup     *startupReport `json:"startup,omitempty"`
+}
+
+type machine struct {
+	CPUs  int    `json:"cpus"`
+	Model string `json:"cpu_model,omitempty"`
+	OS    string `json:"os"`
+	Go    string `json:"go"`
+}
+
+// sizeReport is the measurements at one user count.
+type sizeReport struct {
+	Users           int           `json:"users"`
+	Known           int           `json:"users_created_by_bench"` // users parley-bench created and can pick from
+	Preload         preloadReport `json:"preload"`
+	Walk            *walkReport   `json:"list_walk,omitempty"`
+	Ops             []opSummary   `json:"ops"`
+	ServerRSS       *rss          `json:"server_rss,omitempty"`
+	BaselinePeakRSS int64         `json:"baseline_server_peak_rss_bytes,omitempty"`
+}
+
+// rss is the parley process's resident memory.
+type rss struct {
+	PeakBytes        int64 `json:"peak_bytes"`                   // since the server started, preloading included
+	MeasurePeakBytes int64 `json:"measure_peak_bytes,omitempty"` // while measuring at this size (0: could not reset VmHWM)
+	CurrentBytes     int64 `json:"current_bytes"`                // after measuring at this size
+}
+
+// startupReport is the restart on the largest database.
+type startupReport struct {
+	Users           int     `json:"users"`
+	StopSeconds     float64 `json:"stop_seconds"` // SIGTERM until exit
+	StopError       string  `json:"stop_error,omitempty"`
+	ServingSeconds  float64 `json:"serving_seconds"` // process start until /healthz answered 200
+	BannerSeconds   float64 `json:"banner_seconds"`  // process start until the banner was printed
+	PeakRSSBytes    int64   `json:"peak_rss_bytes"`  // by the time it was serving
+	FirstFetchMs    float64 `json:"first_fetch_ms"`
+	FirstFetchError string  `json:"first_fetch_error,omitempty"`
+}
+
+func writeJSON(w io.Writer, r *report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(r)
+}
+
+// writeTable prints the report for people: one table per user count.
+func writeTable(w io.Writer, r *report) {
+	model := ""
+	if r.Machine.Model != "" {
+		model = ", " + r.Machine.Model
+	}
+	fmt.Fprintf(w, "\n%s\n", r.Command)
+	fmt.Fprintf(w, "machine: %d CPUs%s, %s, %s\n", r.Machine.CPUs, model, r.Machine.OS, r.Machine.Go)
+	fmt.Fprintf(w, "server:  %s (%s)\n", r.Target, r.Database)
+	runs := "1 run"
+	if r.Runs > 1 {
+		runs = fmt.Sprintf("medians of %d runs", r.Runs)
+	}
+	preloadConc := ""
+	if r.PreloadConc != r.Concurrency {
+		preloadConc = fmt.Sprintf(" (%d while preloading)", r.PreloadConc)
+	}
+	fmt.Fprintf(w, "load:    %d concurrent clients%s, %gs per operation after %gs warm-up, %s; ratio = ops/s ÷ the same run's baseline ops/s\n",
+		r.Concurrency, preloadConc, r.DurationS, r.WarmupS, runs)
+	fmt.Fprintf(w, "CPU:     cores kept busy while measuring: server = the process answering (parley, or the baseline server), client = parley-bench, other = the rest of the machine (neighbours, and a PostgreSQL server if used)\n")
+	for _, s := range r.Sizes {
+		fmt.Fprintf(w, "\n%s users", commas(s.Users))
+		if s.Known != s.Users {
+			fmt.Fprintf(w, " (%s created by parley-bench when measured)", commas(s.Known))
+		}
+		if s.Preload.Created > 0 {
+			fmt.Fprintf(w, " — preloaded %s in %.1fs (%s/s, %d errors)",
+				commas(s.Preload.Created), s.Preload.Seconds, commas(int(s.Preload.PerSec)), s.Preload.Errors)
+		}
+		if s.Walk != nil {
+			fmt.Fprintf(w, "; list walk: %s pages (%s users) in %.2fs", commas(s.Walk.Pages), commas(s.Walk.Users), s.Walk.Seconds)
+		}
+		fmt.Fprintln(w)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "operation\tops/s\tp50\tp99\tratio\terrors\tCPU server\tCPU client\tCPU other\t")
+		for _, o := range s.Ops {
+			ratio := "-"
+			if o.Ratio > 0 {
+				ratio = fmt.Sprintf("%.2f", o.Ratio)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t\n", o.Op, commas(int(o.OpsPerSec+0.5)),
+				fmtMs(o.P50Ms), fmtMs(o.P99Ms), ratio, o.Errors, fmtCores(o.ServerCPU), fmtCores(o.ClientCPU), fmtCores(o.OtherCPU))
+		}
+		tw.Flush()
+		if s.ServerRSS != nil {
+			fmt.Fprintf(w, "server RSS: peak %s since start", mb(s.ServerRSS.PeakBytes))
+			if s.ServerRSS.MeasurePeakBytes > 0 {
+				fmt.Fprintf(w, ", peak %s while measuring", mb(s.ServerRSS.MeasurePeakBytes))
+			}
+			fmt.Fprintf(w, ", %s after", mb(s.ServerRSS.CurrentBytes))
+			if s.BaselinePeakRSS > 0 {
+				fmt.Fprintf(w, " (baseline server peak %s)", mb(s.BaselinePeakRSS))
+			}
+			fmt.Fprintln(w)
+		}
+		for _, o := range s.Ops {
+			if o.Errors > 0 {
+				fmt.Fprintf(w, "errors in %s: %d; the first: %s\n", o.Op, o.Errors, o.FirstError)
+			}
+		}
+		if s.Preload.Errors > 0 {
+			fmt.Fprintf(w, "errors while preloading: %d; the first: %s\n", s.Preload.Errors, s.Preload.FirstErr)
+		}
+	}
+	if st := r.Startup; st != nil {
+		fmt.Fprintf(w, "\nstart-up on the last database (%s users, counting those the create measurement added): serving (/healthz 200) %.0f ms after process start (banner at %.0f ms); peak RSS then %s; first fetch %.1f ms; the previous process stopped in %.2fs after SIGTERM\n",
+			commas(st.Users), st.ServingSeconds*1000, st.BannerSeconds*1000, mb(st.PeakRSSBytes), st.FirstFetchMs, st.StopSeconds)
+		if st.StopError != "" {
+			fmt.Fprintf(w, "the previous process exited with: %s\n", st.StopError)
+		}
+		if st.FirstFetchError != "" {
+			fmt.Fprintf(w, "the first fetch after restart failed: %s\n", st.FirstFetchError)
+		}
+	}
+}
+
+func fmtMs(v float64) string {
+	switch {
+	case v <= 0:
+		return "-"
+	case v < 10:
+		return fmt.Sprintf("%.2fms", v)
+	case v < 100:
+		return fmt.Sprintf("%.1fms", v)
+	}
+	return fmt.Sprintf("%.0fms", v)
+}
+
+func fmtCores(v float64) string {
+	if v < 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func mb(b int64) string {
+	return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(b)/(1<<20)), ".0") + " MiB"
+}
