@@ -32,6 +32,12 @@ type Store interface {
 // Update. Every method that looks a row up returns ErrNotFound when there is
 // none; writes return ErrConflict when a uniqueness constraint refuses them
 // and ErrInUse when a delete is refused because other rows refer to the row.
+//
+// Reads that take a service SID (Service, ServiceConfig, Role, ListRoles,
+// UserBySid, UserByIdentity, ListUsers) accept "" for the account's default
+// service and resolve it in the same statement: shortened URLs are the
+// common case, and a separate lookup of the default would double the cost of
+// every such read. Writes always take the real SID, from a row read first.
 type Tx interface {
 	AccountTx
 	ServiceTx

@@ -49,9 +49,10 @@ func BenchmarkEncodeUser(b *testing.B) {
 	s := benchServer()
 	u := benchUser(1)
 	b.ReportAllocs()
+	r := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/v1/Users/alice", nil)
 	for b.Loop() {
 		w := httptest.NewRecorder()
-		writeJSON(w, http.StatusOK, s.user("http://127.0.0.1:8080", "/v1", u))
+		s.writeUser(w, r, http.StatusOK, "/v1", u)
 	}
 }
 
@@ -66,10 +67,8 @@ func BenchmarkEncodePage(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		w := httptest.NewRecorder()
-		items := make([]userJSON, len(page.Items))
-		for i, u := range page.Items {
-			items[i] = s.user("http://127.0.0.1:8080", "/v1", u)
-		}
-		writeList(w, "users", items, pageMeta(s, "http://127.0.0.1:8080", "/v1/Users", "users", lr, page))
+		writeList(w, "users", page.Items, func(b []byte, u parley.User) []byte {
+			return s.appendUser(b, "http://127.0.0.1:8080", "/v1", u)
+		}, pageMeta(s, "http://127.0.0.1:8080", "/v1/Users", "users", lr, page))
 	}
 }

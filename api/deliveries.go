@@ -75,6 +75,6 @@ func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
 	for i, d := range p.Items {
 		items[i] = delivery(d)
 	}
-	writeList(w, "webhook_deliveries", items, pageMeta(s, s.baseURL(r), r.URL.EscapedPath(), "webhook_deliveries", lr, p))
+	writeList(w, "webhook_deliveries", items, jsonItem[deliveryJSON], pageMeta(s, s.baseURL(r), r.URL.EscapedPath(), "webhook_deliveries", lr, p))
 	return nil
 }

@@ -7,30 +7,47 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
 )
 
-var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
 
 // writeJSON writes v as the response body. HTML escaping is off so that
 // "<", ">" and "&" in attributes come back as sent, as Twilio returns them.
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer bufPool.Put(buf)
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	*bp = appendValue((*bp)[:0], v)
+	writeRaw(w, status, *bp)
+}
+
+// appendValue appends v encoded by encoding/json, without HTML escaping and
+// without the encoder's trailing newline.
+func appendValue(b []byte, v any) []byte {
+	buf := bytes.NewBuffer(b)
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
 		// Only unsupported types fail here: a programming error.
-		http.Error(w, `{"code":20500,"message":"Internal server error","more_info":"https://www.twilio.com/docs/errors/20500","status":500}`, http.StatusInternalServerError)
-		return
+		panic("api: encoding " + err.Error())
 	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// The header values every JSON response carries, allocated once.
+var (
+	jsonContentType = []string{"application/json"}
+)
+
+// writeRaw writes an encoded JSON body with its headers.
+func writeRaw(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h["Content-Type"] = jsonContentType
+	h["Content-Length"] = []string{strconv.Itoa(len(body))}
 	w.WriteHeader(status)
-	w.Write(buf.Bytes())
+	w.Write(body)
 }
 
 // noContent answers a delete: 204 with an empty body, the only status
@@ -45,45 +62,109 @@ func date(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // ---- Wire shapes: one constructor per resource, the only place that knows
 // Twilio's JSON field names and null rules.
 
-type userJSON struct {
-	Sid            string    `json:"sid"`
-	AccountSid     string    `json:"account_sid"`
-	ChatServiceSid string    `json:"chat_service_sid"`
-	RoleSid        string    `json:"role_sid"`
-	Identity       string    `json:"identity"`
-	FriendlyName   *string   `json:"friendly_name"`
-	Attributes     string    `json:"attributes"`
-	IsOnline       *bool     `json:"is_online"`
-	IsNotifiable   *bool     `json:"is_notifiable"`
-	DateCreated    string    `json:"date_created"`
-	DateUpdated    string    `json:"date_updated"`
-	URL            string    `json:"url"`
-	Links          userLinks `json:"links"`
-}
-
-type userLinks struct {
-	UserConversations string `json:"user_conversations"`
-}
-
-// prefix is "/v1" for shortened URLs or "/v1/Services/IS…" for
-// service-scoped ones: resources link back the way they were addressed.
-func (s *Server) user(base, prefix string, u parley.User) userJSON {
-	self := base + prefix + "/Users/" + u.Sid
-	return userJSON{
-		Sid:            u.Sid,
-		AccountSid:     s.app.AccountSid(),
-		ChatServiceSid: u.ServiceSid,
-		RoleSid:        u.RoleSid,
-		Identity:       u.Identity,
-		FriendlyName:   u.FriendlyName,
-		Attributes:     u.Attributes,
-		IsOnline:       u.IsOnline,
-		IsNotifiable:   u.IsNotifiable,
-		DateCreated:    date(u.DateCreated),
-		DateUpdated:    date(u.DateUpdated),
-		URL:            self,
-		Links:          userLinks{UserConversations: self + "/Conversations"},
+// appendUser appends a user's JSON, field for field as the spec shows it.
+// Users are the hot path (every fetch, and fifty per page), so this is
+// written out by hand rather than through reflection; the scenario tests
+// compare its output with the expected bodies exactly.
+func (s *Server) appendUser(b []byte, base, prefix string, u parley.User) []byte {
+	b = append(b, `{"sid":`...)
+	b = appendString(b, u.Sid)
+	b = append(b, `,"account_sid":`...)
+	b = appendString(b, s.app.AccountSid())
+	b = append(b, `,"chat_service_sid":`...)
+	b = appendString(b, u.ServiceSid)
+	b = append(b, `,"role_sid":`...)
+	b = appendString(b, u.RoleSid)
+	b = append(b, `,"identity":`...)
+	b = appendString(b, u.Identity)
+	b = append(b, `,"friendly_name":`...)
+	if u.FriendlyName == nil {
+		b = append(b, "null"...)
+	} else {
+		b = appendString(b, *u.FriendlyName)
 	}
+	b = append(b, `,"attributes":`...)
+	b = appendString(b, u.Attributes)
+	b = append(b, `,"is_online":`...)
+	b = appendBool(b, u.IsOnline)
+	b = append(b, `,"is_notifiable":`...)
+	b = appendBool(b, u.IsNotifiable)
+	b = append(b, `,"date_created":"`...)
+	b = u.DateCreated.UTC().AppendFormat(b, time.RFC3339)
+	b = append(b, `","date_updated":"`...)
+	b = u.DateUpdated.UTC().AppendFormat(b, time.RFC3339)
+	b = append(b, `","url":`...)
+	self := len(b)
+	b = appendString(b, base+prefix+"/Users/"+u.Sid)
+	selfQuoted := b[self : len(b)-1] // the URL without its closing quote
+	b = append(b, `,"links":{"user_conversations":`...)
+	b = append(b, selfQuoted...)
+	b = append(b, `/Conversations"}}`...)
+	return b
+}
+
+func appendBool(b []byte, v *bool) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	return strconv.AppendBool(b, *v)
+}
+
+// appendString appends s as a JSON string the way encoding/json writes it
+// with HTML escaping off: quotes, backslashes and control characters
+// escaped, U+2028 and U+2029 as \u2028 and \u2029, invalid UTF-8 as
+// U+FFFD, everything else as is.
+func appendString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 type serviceJSON struct {

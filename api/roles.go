@@ -89,6 +89,6 @@ func (s *Server) listRoles(w http.ResponseWriter, r *http.Request) error {
 	for i, v := range p.Items {
 		items[i] = s.role(base, prefix, v)
 	}
-	writeList(w, "roles", items, pageMeta(s, base, r.URL.EscapedPath(), "roles", lr, p))
+	writeList(w, "roles", items, jsonItem[roleJSON], pageMeta(s, base, r.URL.EscapedPath(), "roles", lr, p))
 	return nil
 }

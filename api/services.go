@@ -65,6 +65,6 @@ func (s *Server) listServices(w http.ResponseWriter, r *http.Request) error {
 	for i, v := range p.Items {
 		items[i] = s.service(base, v)
 	}
-	writeList(w, "services", items, pageMeta(s, base, r.URL.EscapedPath(), "services", lr, p))
+	writeList(w, "services", items, jsonItem[serviceJSON], pageMeta(s, base, r.URL.EscapedPath(), "services", lr, p))
 	return nil
 }

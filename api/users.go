@@ -3,6 +3,8 @@ package api
 import (
 	"net/http"
 
+	"github.com/parleyhq/parley"
+
 	"github.com/parleyhq/parley/core"
 )
 
@@ -42,7 +44,7 @@ func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, s.user(s.baseURL(r), prefix, u))
+	s.writeUser(w, r, http.StatusCreated, prefix, u)
 	return nil
 }
 
@@ -52,7 +54,7 @@ func (s *Server) fetchUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.user(s.baseURL(r), prefix, u))
+	s.writeUser(w, r, http.StatusOK, prefix, u)
 	return nil
 }
 
@@ -73,7 +75,7 @@ func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, s.user(s.baseURL(r), prefix, u))
+	s.writeUser(w, r, http.StatusOK, prefix, u)
 	return nil
 }
 
@@ -101,15 +103,39 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	base := s.baseURL(r)
-	items := make([]userJSON, len(p.Items))
-	for i, u := range p.Items {
-		items[i] = s.user(base, prefix, u)
-	}
-	writeList(w, "users", items, pageMeta(s, base, r.URL.EscapedPath(), "users", lr, p))
+	writeList(w, "users", p.Items, func(b []byte, u parley.User) []byte { return s.appendUser(b, base, prefix, u) },
+		pageMeta(s, base, r.URL.EscapedPath(), "users", lr, p))
 	return nil
 }
 
-// writeList writes Twilio's list envelope: the items under key, and meta.
-func writeList[T any](w http.ResponseWriter, key string, items []T, m meta) {
-	writeJSON(w, http.StatusOK, map[string]any{key: items, "meta": m})
+func (s *Server) writeUser(w http.ResponseWriter, r *http.Request, status int, prefix string, u parley.User) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	*bp = s.appendUser((*bp)[:0], s.baseURL(r), prefix, u)
+	writeRaw(w, status, *bp)
 }
+
+// writeList writes Twilio's list envelope: the items under key, each
+// appended by appendItem, then meta.
+func writeList[T any](w http.ResponseWriter, key string, items []T, appendItem func([]byte, T) []byte, m meta) {
+	bp := bufPool.Get().(*[]byte)
+	defer bufPool.Put(bp)
+	b := append((*bp)[:0], '{', '"')
+	b = append(b, key...)
+	b = append(b, `":[`...)
+	for i, item := range items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendItem(b, item)
+	}
+	b = append(b, `],"meta":`...)
+	b = appendValue(b, m)
+	b = append(b, '}')
+	*bp = b
+	writeRaw(w, http.StatusOK, b)
+}
+
+// jsonItem appends any wire struct through encoding/json, for lists of
+// resources less hot than users.
+func jsonItem[T any](b []byte, v T) []byte { return appendValue(b, v) }

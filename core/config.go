@@ -21,11 +21,11 @@ type ServiceConfigUpdate struct {
 func (a *App) FetchServiceConfig(ctx context.Context, svc string) (parley.ServiceConfig, error) {
 	var cfg parley.ServiceConfig
 	err := a.store.View(ctx, func(tx parley.Tx) error {
-		sid, err := serviceSid(ctx, tx, svc)
+		ref, err := serviceRef(svc)
 		if err != nil {
 			return err
 		}
-		cfg, err = tx.ServiceConfig(ctx, sid)
+		cfg, err = tx.ServiceConfig(ctx, ref)
 		return notFound(err)
 	})
 	return cfg, err
@@ -51,18 +51,18 @@ func (a *App) UpdateServiceConfig(ctx context.Context, svc string, in ServiceCon
 	}
 	var cfg parley.ServiceConfig
 	err := a.update(ctx, func(tx parley.Tx, _ *events) error {
-		sid, err := serviceSid(ctx, tx, svc)
+		ref, err := serviceRef(svc)
 		if err != nil {
 			return err
 		}
-		if cfg, err = tx.ServiceConfig(ctx, sid); err != nil {
+		if cfg, err = tx.ServiceConfig(ctx, ref); err != nil {
 			return notFound(err)
 		}
 		for _, r := range roles {
 			if r.value == nil {
 				continue
 			}
-			role, err := tx.Role(ctx, sid, *r.value)
+			role, err := tx.Role(ctx, ref, *r.value)
 			if errors.Is(err, parley.ErrNotFound) {
 				return parley.Errorf(parley.KindInvalid, 50100, "Role not found")
 			}
@@ -247,11 +247,11 @@ func (a *App) FetchWebhookConfig(ctx context.Context, account bool, svc string) 
 			wc = cfg.Webhooks
 			return err
 		}
-		sid, err := serviceSid(ctx, tx, svc)
+		ref, err := serviceRef(svc)
 		if err != nil {
 			return err
 		}
-		cfg, err := tx.ServiceConfig(ctx, sid)
+		cfg, err := tx.ServiceConfig(ctx, ref)
 		wc = cfg.Webhooks
 		return notFound(err)
 	})
@@ -276,11 +276,11 @@ func (a *App) UpdateWebhookConfig(ctx context.Context, account bool, svc string,
 			wc = cfg.Webhooks
 			return tx.PutAccountConfig(ctx, cfg)
 		}
-		sid, err := serviceSid(ctx, tx, svc)
+		ref, err := serviceRef(svc)
 		if err != nil {
 			return err
 		}
-		cfg, err := tx.ServiceConfig(ctx, sid)
+		cfg, err := tx.ServiceConfig(ctx, ref)
 		if err != nil {
 			return notFound(err)
 		}

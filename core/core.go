@@ -121,20 +121,15 @@ func (a *App) update(ctx context.Context, fn func(tx parley.Tx, ev *events) erro
 	return err
 }
 
-// serviceSid resolves the service a request addresses: the one named in the
-// path, or the account's default for shortened URLs (svc == "").
-func serviceSid(ctx context.Context, tx parley.Tx, svc string) (string, error) {
-	if svc != "" {
-		if !parley.IsSID(parley.PrefixService, svc) {
-			return "", parley.NotFound()
-		}
-		return svc, nil
+// serviceRef checks the service a request addresses: the SID named in the
+// path, or "" for the account's default service (shortened URLs), which the
+// store resolves within the query that needs it. A malformed SID is a 404,
+// like an unknown one.
+func serviceRef(svc string) (string, error) {
+	if svc != "" && !parley.IsSID(parley.PrefixService, svc) {
+		return "", parley.NotFound()
 	}
-	cfg, err := tx.AccountConfig(ctx)
-	if err != nil {
-		return "", err
-	}
-	return cfg.DefaultChatServiceSid, nil
+	return svc, nil
 }
 
 // notFound turns a store's ErrNotFound into Twilio's 404 20404, leaving

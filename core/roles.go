@@ -56,15 +56,16 @@ func (a *App) CreateRole(ctx context.Context, svc string, in RoleCreate) (parley
 	}
 	var r parley.Role
 	err = a.update(ctx, func(tx parley.Tx, _ *events) error {
-		sid, err := serviceSid(ctx, tx, svc)
+		ref, err := serviceRef(svc)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Service(ctx, sid); err != nil {
+		service, err := tx.Service(ctx, ref)
+		if err != nil {
 			return notFound(err)
 		}
 		now := a.clock()
-		r = parley.Role{Sid: a.sids.New(parley.PrefixRole), ServiceSid: sid, FriendlyName: in.FriendlyName,
+		r = parley.Role{Sid: a.sids.New(parley.PrefixRole), ServiceSid: service.Sid, FriendlyName: in.FriendlyName,
 			Type: t, Permissions: perms, DateCreated: now, DateUpdated: now}
 		return tx.CreateRole(ctx, r)
 	})
@@ -75,11 +76,11 @@ func findRole(ctx context.Context, tx parley.Tx, svc, sid string) (parley.Role, 
 	if !parley.IsSID(parley.PrefixRole, sid) {
 		return parley.Role{}, parley.NotFound()
 	}
-	ssid, err := serviceSid(ctx, tx, svc)
+	ref, err := serviceRef(svc)
 	if err != nil {
 		return parley.Role{}, err
 	}
-	r, err := tx.Role(ctx, ssid, sid)
+	r, err := tx.Role(ctx, ref, sid)
 	return r, notFound(err)
 }
 
@@ -98,14 +99,14 @@ func (a *App) FetchRole(ctx context.Context, svc, sid string) (parley.Role, erro
 func (a *App) ListRoles(ctx context.Context, svc string, q parley.PageQuery) (parley.Page[parley.Role], error) {
 	var p parley.Page[parley.Role]
 	err := a.store.View(ctx, func(tx parley.Tx) error {
-		sid, err := serviceSid(ctx, tx, svc)
+		ref, err := serviceRef(svc)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Service(ctx, sid); err != nil {
+		if _, err := tx.Service(ctx, ref); err != nil {
 			return notFound(err)
 		}
-		p, err = tx.ListRoles(ctx, sid, q)
+		p, err = tx.ListRoles(ctx, ref, q)
 		return err
 	})
 	return p, err

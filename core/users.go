@@ -66,14 +66,15 @@ func (a *App) CreateUser(ctx context.Context, svc string, in UserCreate, opts Wr
 	}
 	var u parley.User
 	err := a.update(ctx, func(tx parley.Tx, ev *events) error {
-		sid, err := serviceSid(ctx, tx, svc)
+		ref, err := serviceRef(svc)
 		if err != nil {
 			return err
 		}
-		cfg, err := tx.ServiceConfig(ctx, sid)
+		cfg, err := tx.ServiceConfig(ctx, ref)
 		if err != nil {
 			return notFound(err)
 		}
+		sid := cfg.ServiceSid
 		now := a.clock()
 		u = parley.User{
 			Sid:          a.sids.New(parley.PrefixUser),
@@ -111,15 +112,15 @@ func (a *App) CreateUser(ctx context.Context, svc string, in UserCreate, opts Wr
 // findUser looks a user up by SID or identity: a key shaped like a user SID
 // is a SID, because no identity may have that shape.
 func findUser(ctx context.Context, tx parley.Tx, svc, key string) (parley.User, error) {
-	sid, err := serviceSid(ctx, tx, svc)
+	ref, err := serviceRef(svc)
 	if err != nil {
 		return parley.User{}, err
 	}
 	var u parley.User
 	if parley.IsSID(parley.PrefixUser, key) {
-		u, err = tx.UserBySid(ctx, sid, key)
+		u, err = tx.UserBySid(ctx, ref, key)
 	} else {
-		u, err = tx.UserByIdentity(ctx, sid, key)
+		u, err = tx.UserByIdentity(ctx, ref, key)
 	}
 	return u, notFound(err)
 }
@@ -239,18 +240,18 @@ func (a *App) DeleteUser(ctx context.Context, svc, key string, opts WriteOptions
 func (a *App) ListUsers(ctx context.Context, svc string, q parley.PageQuery) (parley.Page[parley.User], error) {
 	var p parley.Page[parley.User]
 	err := a.store.View(ctx, func(tx parley.Tx) error {
-		sid, err := serviceSid(ctx, tx, svc)
+		ref, err := serviceRef(svc)
 		if err != nil {
 			return err
 		}
 		if svc != "" {
 			// An empty list and an unknown service look alike; only the
 			// latter is a 404.
-			if _, err := tx.Service(ctx, sid); err != nil {
+			if _, err := tx.Service(ctx, ref); err != nil {
 				return notFound(err)
 			}
 		}
-		p, err = tx.ListUsers(ctx, sid, q)
+		p, err = tx.ListUsers(ctx, ref, q)
 		return err
 	})
 	for i := range p.Items {

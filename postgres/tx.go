@@ -103,6 +103,14 @@ func page[T any](t *tx, ctx context.Context, cols, from string, args []any, q pa
 	return keyset.Assemble(items, q, behind, seqOf), nil
 }
 
+// serviceRef is the service a read names, as placeholder $n: the SID
+// given, or, for "", the account's default service, resolved within the
+// same statement so that shortened URLs (/v1/Users…) cost no extra round
+// trip.
+func serviceRef(n int) string {
+	return fmt.Sprintf("COALESCE(NULLIF($%d::text, ''), (SELECT default_chat_service_sid FROM account_configs WHERE id = 1))", n)
+}
+
 // secs and millis cut a time to what its column keeps. PostgreSQL would
 // round to the column's precision; truncating here keeps the SQLite
 // backend's behaviour (Unix seconds and milliseconds floor).
@@ -233,7 +241,7 @@ func scanService(s scanner) (parley.Service, error) {
 }
 
 func (t *tx) Service(ctx context.Context, sid string) (parley.Service, error) {
-	return get(t, ctx, scanService, "SELECT "+serviceCols+" FROM services WHERE sid = $1", sid)
+	return get(t, ctx, scanService, "SELECT "+serviceCols+" FROM services WHERE sid = "+serviceRef(1), sid)
 }
 
 func (t *tx) ListServices(ctx context.Context, q parley.PageQuery) (parley.Page[parley.Service], error) {
@@ -270,7 +278,7 @@ func (t *tx) ServiceConfig(ctx context.Context, serviceSid string) (parley.Servi
 	}, `SELECT service_sid, default_chat_service_role_sid, default_conversation_role_sid,
 		default_conversation_creator_role_sid, reachability_enabled, webhook_method,
 		webhook_filters, pre_webhook_url, post_webhook_url
-		FROM service_configs WHERE service_sid = $1`, serviceSid)
+		FROM service_configs WHERE service_sid = `+serviceRef(1), serviceSid)
 }
 
 func (t *tx) PutServiceConfig(ctx context.Context, c parley.ServiceConfig) error {
@@ -314,11 +322,11 @@ func scanRole(s scanner) (parley.Role, error) {
 }
 
 func (t *tx) Role(ctx context.Context, serviceSid, sid string) (parley.Role, error) {
-	return get(t, ctx, scanRole, "SELECT "+roleCols+" FROM roles WHERE sid = $1 AND service_sid = $2", sid, serviceSid)
+	return get(t, ctx, scanRole, "SELECT "+roleCols+" FROM roles WHERE sid = $1 AND service_sid = "+serviceRef(2), sid, serviceSid)
 }
 
 func (t *tx) ListRoles(ctx context.Context, serviceSid string, q parley.PageQuery) (parley.Page[parley.Role], error) {
-	return page(t, ctx, roleCols, "FROM roles WHERE service_sid = $1", []any{serviceSid}, q, scanRole,
+	return page(t, ctx, roleCols, "FROM roles WHERE service_sid = "+serviceRef(1), []any{serviceSid}, q, scanRole,
 		func(r parley.Role) int64 { return r.Seq })
 }
 
@@ -359,15 +367,15 @@ func scanUser(s scanner) (parley.User, error) {
 }
 
 func (t *tx) UserBySid(ctx context.Context, serviceSid, sid string) (parley.User, error) {
-	return get(t, ctx, scanUser, "SELECT "+userCols+" FROM users WHERE sid = $1 AND service_sid = $2", sid, serviceSid)
+	return get(t, ctx, scanUser, "SELECT "+userCols+" FROM users WHERE sid = $1 AND service_sid = "+serviceRef(2), sid, serviceSid)
 }
 
 func (t *tx) UserByIdentity(ctx context.Context, serviceSid, identity string) (parley.User, error) {
-	return get(t, ctx, scanUser, "SELECT "+userCols+" FROM users WHERE service_sid = $1 AND identity = $2", serviceSid, identity)
+	return get(t, ctx, scanUser, "SELECT "+userCols+" FROM users WHERE service_sid = "+serviceRef(1)+" AND identity = $2", serviceSid, identity)
 }
 
 func (t *tx) ListUsers(ctx context.Context, serviceSid string, q parley.PageQuery) (parley.Page[parley.User], error) {
-	return page(t, ctx, userCols, "FROM users WHERE service_sid = $1", []any{serviceSid}, q, scanUser,
+	return page(t, ctx, userCols, "FROM users WHERE service_sid = "+serviceRef(1), []any{serviceSid}, q, scanUser,
 		func(u parley.User) int64 { return u.Seq })
 }
 

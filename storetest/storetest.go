@@ -33,6 +33,7 @@ func Run(t *testing.T, open Opener) {
 		{"ServicePaging", testServicePaging},
 		{"DeleteServiceCascades", testDeleteServiceCascades},
 		{"ServiceConfig", testServiceConfig},
+		{"DefaultServiceRef", testDefaultServiceRef},
 		{"Roles", testRoles},
 		{"RoleInUse", testRoleInUse},
 		{"Users", testUsers},
@@ -426,6 +427,52 @@ func testServiceConfig(t *testing.T, s parley.Store) {
 		return tx.ServiceConfig(ctx, sid(parley.PrefixService))
 	})
 	wantErr(t, err, parley.ErrNotFound)
+}
+
+// testDefaultServiceRef: reads given "" for the service act on the account's
+// default service, and follow a change of default at once.
+func testDefaultServiceRef(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	def := bootstrapped(t, s)
+	other := newService(t, s, "other")
+	u := createUsers(t, s, def, 1, "in-default")[0]
+	o := createUsers(t, s, other, 1, "in-other")[0]
+	check := func(f fixture, u parley.User) {
+		t.Helper()
+		got := mustView(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserBySid(ctx, "", u.Sid) })
+		diff(t, "user by SID in the default service", got, u)
+		got = mustView(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserByIdentity(ctx, "", u.Identity) })
+		diff(t, "user by identity in the default service", got, u)
+		list := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.User], error) {
+			return tx.ListUsers(ctx, "", parley.PageQuery{Size: 10})
+		})
+		diff(t, "users of the default service", list.Items, []parley.User{u})
+		svc := mustView(t, s, func(tx parley.Tx) (parley.Service, error) { return tx.Service(ctx, "") })
+		diff(t, "default service", svc, f.svc)
+		cfg := mustView(t, s, func(tx parley.Tx) (parley.ServiceConfig, error) { return tx.ServiceConfig(ctx, "") })
+		if cfg.ServiceSid != f.svc.Sid {
+			t.Fatalf("default configuration is %s's, want %s's", cfg.ServiceSid, f.svc.Sid)
+		}
+		role := mustView(t, s, func(tx parley.Tx) (parley.Role, error) { return tx.Role(ctx, "", f.user.Sid) })
+		diff(t, "role of the default service", role, f.user)
+		roles := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.Role], error) {
+			return tx.ListRoles(ctx, "", parley.PageQuery{Size: 10})
+		})
+		if len(roles.Items) != 4 || roles.Items[0].ServiceSid != f.svc.Sid {
+			t.Fatalf("roles of the default service: %+v", roles.Items)
+		}
+	}
+	check(def, u)
+	// Another service's rows are not found through "".
+	_, err := view(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserBySid(ctx, "", o.Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+	_, err = view(t, s, func(tx parley.Tx) (parley.Role, error) { return tx.Role(ctx, "", other.user.Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+	// A new default takes effect at once.
+	update(t, s, func(tx parley.Tx) error {
+		return tx.PutAccountConfig(ctx, parley.AccountConfig{DefaultChatServiceSid: other.svc.Sid})
+	})
+	check(other, o)
 }
 
 func testRoles(t *testing.T, s parley.Store) {

@@ -486,7 +486,7 @@ func TestPreEvents(t *testing.T) {
 	u := e.must("POST", "/v1/Users", "Identity=v&FriendlyName=Before", true, 201)
 
 	st, body := e.call("POST", "/v1/Users/v", "FriendlyName=After", true)
-	if st != 403 || body != `{"code":50056,"message":"The pre-event webhook rejected the action (onUserUpdate answered HTTP 403)","more_info":"https://www.twilio.com/docs/errors/50056","status":403}`+"\n" {
+	if st != 403 || body != `{"code":50056,"message":"The pre-event webhook rejected the action (onUserUpdate answered HTTP 403)","more_info":"https://www.twilio.com/docs/errors/50056","status":403}` {
 		t.Fatalf("vetoed update: %d %s", st, body)
 	}
 	h := recv.got()[0]
@@ -558,12 +558,12 @@ func TestWebhookConfigurationValidation(t *testing.T) {
 		{"/v1/Services/" + is + "/Configuration/Webhooks", "Target=webhook", `{"code":20001,"message":"Target is only set on the account-level webhook configuration","more_info":"https://www.twilio.com/docs/errors/20001","status":400}`},
 	} {
 		st, body := e.call("POST", tc.path, tc.form, false)
-		if st != 400 || body != tc.body+"\n" {
+		if st != 400 || body != tc.body {
 			t.Fatalf("POST %s %s: %d %s", tc.path, tc.form, st, body)
 		}
 	}
 	// Every field is null until set; an empty URL clears it again.
-	empty := fmt.Sprintf(`{"account_sid":"%s","chat_service_sid":"%s","pre_webhook_url":null,"post_webhook_url":null,"filters":null,"method":null,"url":"%s/v1/Services/%s/Configuration/Webhooks"}`+"\n",
+	empty := fmt.Sprintf(`{"account_sid":"%s","chat_service_sid":"%s","pre_webhook_url":null,"post_webhook_url":null,"filters":null,"method":null,"url":"%s/v1/Services/%s/Configuration/Webhooks"}`,
 		e.srv.AccountSid, is, e.srv.URL, is)
 	if st, body := e.call("GET", "/v1/Services/"+is+"/Configuration/Webhooks", "", false); st != 200 || body != empty {
 		t.Fatalf("fresh service webhooks: %d %s", st, body)
@@ -572,7 +572,7 @@ func TestWebhookConfigurationValidation(t *testing.T) {
 	if st, body := e.call("POST", "/v1/Services/"+is+"/Configuration/Webhooks", "PreWebhookUrl=", false); st != 200 || body != empty {
 		t.Fatalf("cleared service webhooks: %d %s", st, body)
 	}
-	account := fmt.Sprintf(`{"account_sid":"%s","method":"GET","filters":["onUserAdded","onUserUpdated"],"pre_webhook_url":null,"post_webhook_url":"https://a.test/post","target":"flex","url":"%s/v1/Configuration/Webhooks"}`+"\n",
+	account := fmt.Sprintf(`{"account_sid":"%s","method":"GET","filters":["onUserAdded","onUserUpdated"],"pre_webhook_url":null,"post_webhook_url":"https://a.test/post","target":"flex","url":"%s/v1/Configuration/Webhooks"}`,
 		e.srv.AccountSid, e.srv.URL)
 	st, body := e.call("POST", "/v1/Configuration/Webhooks", "Method=GET&Filters=onUserAdded&Filters=onUserUpdated&PostWebhookUrl=https%3A%2F%2Fa.test%2Fpost&Target=flex", false)
 	if st != 200 || body != account {
