@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"math"
 	"net/http"
 	"strconv"
 
@@ -44,7 +45,7 @@ func (s *Server) readList(r *http.Request, f form, maxSize int) (listRequest, er
 	}
 	if page != nil {
 		n, err := strconv.Atoi(*page)
-		if err != nil || n < 0 {
+		if err != nil || n < 0 || n > math.MaxInt32 {
 			return lr, parley.InvalidParam("Invalid Page: must be a non-negative integer")
 		}
 		lr.page = n

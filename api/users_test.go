@@ -212,6 +212,8 @@ func TestUserList(t *testing.T) {
 		want(getQ("/v1/Users", "PageSize=0"), 400, errBody(400, 20001, "Invalid PageSize: must be an integer from 1 to 50")),
 		want(getQ("/v1/Users", "PageSize=x"), 400, errBody(400, 20001, "Invalid PageSize: must be an integer from 1 to 50")),
 		want(getQ("/v1/Users", "Page=-1"), 400, errBody(400, 20001, "Invalid Page: must be a non-negative integer")),
+		want(getQ("/v1/Users", "Page=9223372036854775807"), 400, errBody(400, 20001, "Invalid Page: must be a non-negative integer")),
+		want(getQ("/v1/Users", "PageSize=99999999999999999999"), 400, errBody(400, 20001, "Invalid PageSize: must be an integer from 1 to 50")),
 		want(getQ("/v1/Users", "PageToken=PTnope"), 400, errBody(400, 21481, "Invalid PageToken")),
 		want(get("/v1/Services/$IS9/Users"), 404, notFoundBody("/Services/$IS9/Users")),
 	)
