@@ -62,15 +62,8 @@ func (a *App) UpdateServiceConfig(ctx context.Context, svc string, in ServiceCon
 			if r.value == nil {
 				continue
 			}
-			role, err := tx.Role(ctx, ref, *r.value)
-			if errors.Is(err, parley.ErrNotFound) {
-				return parley.Errorf(parley.KindInvalid, 50100, "Role not found")
-			}
-			if err != nil {
+			if err := checkRole(ctx, tx, cfg.ServiceSid, *r.value, r.typ); err != nil {
 				return err
-			}
-			if role.Type != r.typ {
-				return parley.Errorf(parley.KindInvalid, 50105, "Invalid role type")
 			}
 		}
 		setIf(&cfg.DefaultChatServiceRoleSid, in.DefaultChatServiceRoleSid)

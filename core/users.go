@@ -39,8 +39,11 @@ func (in UserUpdate) check() error {
 	return nil
 }
 
-// userRole checks that sid names a service-type role of svc.
-func userRole(ctx context.Context, tx parley.Tx, svc, sid string) error {
+// checkRole checks that sid names a role of type typ in svc: 50100 when the
+// service has no such role, 50105 when it is of the other type. Users hold
+// service roles; the configuration's conversation defaults, conversation
+// roles.
+func checkRole(ctx context.Context, tx parley.Tx, svc, sid string, typ parley.RoleType) error {
 	role, err := tx.Role(ctx, svc, sid)
 	if errors.Is(err, parley.ErrNotFound) {
 		return parley.Errorf(parley.KindInvalid, 50100, "Role not found")
@@ -48,7 +51,7 @@ func userRole(ctx context.Context, tx parley.Tx, svc, sid string) error {
 	if err != nil {
 		return err
 	}
-	if role.Type != parley.RoleTypeService {
+	if role.Type != typ {
 		return parley.Errorf(parley.KindInvalid, 50105, "Invalid role type")
 	}
 	return nil
@@ -90,7 +93,7 @@ func (a *App) CreateUser(ctx context.Context, svc string, in UserCreate, opts Wr
 			u.Attributes = *in.Attributes
 		}
 		if in.RoleSid != nil {
-			if err := userRole(ctx, tx, sid, *in.RoleSid); err != nil {
+			if err := checkRole(ctx, tx, sid, *in.RoleSid, parley.RoleTypeService); err != nil {
 				return err
 			}
 			u.RoleSid = *in.RoleSid
@@ -178,7 +181,7 @@ func (a *App) UpdateUser(ctx context.Context, svc, key string, in UserUpdate, op
 			return err
 		}
 		if in.RoleSid != nil && *in.RoleSid != cur.RoleSid {
-			if err := userRole(ctx, tx, cur.ServiceSid, *in.RoleSid); err != nil {
+			if err := checkRole(ctx, tx, cur.ServiceSid, *in.RoleSid, parley.RoleTypeService); err != nil {
 				return err
 			}
 		}

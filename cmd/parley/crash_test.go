@@ -188,11 +188,29 @@ func TestCrashLosesNoAcknowledgedWrite(t *testing.T) {
 	t.Parallel()
 	db := filepath.Join(t.TempDir(), "acked.db")
 	first := startProcess(t, "--db", db)
+	acked := createUntilKilled(t, []*process{first}, func() {
+		time.Sleep(300 * time.Millisecond)
+		first.kill()
+	})
+	second := startProcess(t, "--db", db)
+	for _, id := range acked {
+		if st, body := second.do(t, "GET", "/v1/Users/"+id, "", false); st != 200 {
+			t.Fatalf("acknowledged user %s lost: %d %s", id, st, body)
+		}
+	}
+}
+
+// createUntilKilled has 16 workers create users through nodes (in turn)
+// while kill runs, and returns the identities that were answered 201. A
+// worker stops when its node stops answering.
+func createUntilKilled(t *testing.T, nodes []*process, kill func()) []string {
+	t.Helper()
 	var mu sync.Mutex
 	var acked []string
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
 	for w := range 16 {
+		node := nodes[w%len(nodes)]
 		wg.Go(func() {
 			for i := 0; ; i++ {
 				select {
@@ -201,7 +219,8 @@ func TestCrashLosesNoAcknowledgedWrite(t *testing.T) {
 				default:
 				}
 				id := fmt.Sprintf("w%d-%d", w, i)
-				if st, _ := first.do(t, "POST", "/v1/Users", "Identity="+id, false); st == 201 {
+				st, _ := node.do(t, "POST", "/v1/Users", "Identity="+id, false)
+				if st == 201 {
 					mu.Lock()
 					acked = append(acked, id)
 					mu.Unlock()
@@ -211,17 +230,11 @@ func TestCrashLosesNoAcknowledgedWrite(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(300 * time.Millisecond)
-	first.kill()
+	kill()
 	close(stop)
 	wg.Wait()
 	if len(acked) < 50 {
-		t.Fatalf("only %d creates acknowledged before the kill", len(acked))
+		t.Fatalf("only %d creates acknowledged around the kill", len(acked))
 	}
-	second := startProcess(t, "--db", db)
-	for _, id := range acked {
-		if st, body := second.do(t, "GET", "/v1/Users/"+id, "", false); st != 200 {
-			t.Fatalf("acknowledged user %s lost: %d %s", id, st, body)
-		}
-	}
+	return acked
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -147,25 +145,12 @@ func TestTwoNodesOneDatabase(t *testing.T) {
 
 	// An API key made on the command line works on both nodes, and its
 	// revocation takes effect on both at once.
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"parley", "keys", "create", "--db", dsn}, func(string) string { return "" }, &out, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(SK[0-9a-f]{32})\nsecret\s+(\S+)`).FindStringSubmatch(out.String())
-	keyStatus := func(p *process) int {
-		req, _ := http.NewRequest("GET", p.url+"/v1/Users", nil)
-		req.SetBasicAuth(m[1], m[2])
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		return res.StatusCode
-	}
+	sid, secret := createKey(t, dsn)
+	keyStatus := func(p *process) int { return statusAs(t, p.url, sid, secret) }
 	if keyStatus(a) != 200 || keyStatus(b) != 200 {
 		t.Fatal("the new key does not work on both nodes")
 	}
-	if err := run(context.Background(), []string{"parley", "keys", "revoke", "--db", dsn, m[1]}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"parley", "keys", "revoke", "--db", dsn, sid}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if keyStatus(a) != 401 || keyStatus(b) != 401 {
@@ -235,39 +220,11 @@ func TestTwoNodesDeliverEachWebhookOnce(t *testing.T) {
 func TestKilledNodeLosesNoAcknowledgedWrite(t *testing.T) {
 	t.Parallel()
 	_, a, b := twoNodes(t)
-	var mu sync.Mutex
-	var acked []string
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	for w := range 16 {
-		node := []*process{a, b}[w%2]
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				id := fmt.Sprintf("k%d-%d", w, i)
-				st, _ := node.do(t, "POST", "/v1/Users", "Identity="+id, false)
-				if st == 201 {
-					mu.Lock()
-					acked = append(acked, id)
-					mu.Unlock()
-				} else if st == 0 {
-					return // this node is gone
-				}
-			}
-		})
-	}
-	time.Sleep(400 * time.Millisecond)
-	a.kill()
-	time.Sleep(200 * time.Millisecond) // B goes on serving
-	close(stop)
-	wg.Wait()
-	if len(acked) < 50 {
-		t.Fatalf("only %d creates acknowledged", len(acked))
-	}
+	acked := createUntilKilled(t, []*process{a, b}, func() {
+		time.Sleep(400 * time.Millisecond)
+		a.kill()
+		time.Sleep(200 * time.Millisecond) // B goes on serving
+	})
 	for _, id := range acked {
 		if st, body := b.do(t, "GET", "/v1/Users/"+id, "", false); st != 200 {
 			t.Fatalf("acknowledged user %s lost: %d %s", id, st, body)

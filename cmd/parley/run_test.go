@@ -187,35 +187,19 @@ func TestHelp(t *testing.T) {
 func TestKeysCommand(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "keys.db")
 	in := start(t, nil, "--addr", "127.0.0.1:0", "--db", db)
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"parley", "keys", "create", "--db", db, "--name", "ci"}, func(string) string { return "" }, &out, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`API key SID\s+(SK[0-9a-f]{32})\nsecret\s+([A-Za-z0-9]{32})\n`).FindStringSubmatch(out.String())
-	if m == nil {
-		t.Fatalf("keys create printed:\n%s", out.String())
-	}
-	get := func() int {
-		req, _ := http.NewRequest("GET", in.local+"/v1/Users", nil)
-		req.SetBasicAuth(m[1], m[2])
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		return res.StatusCode
-	}
+	sid, secret := createKey(t, db, "--name", "ci")
+	get := func() int { return statusAs(t, in.local, sid, secret) }
 	if st := get(); st != 200 {
 		t.Fatalf("with the new key: %d", st)
 	}
-	out.Reset()
+	var out bytes.Buffer
 	if err := run(context.Background(), []string{"parley", "keys", "list", "--db", db}, func(string) string { return "" }, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(m[1] + `\s+ci\s+\S+Z\s+-\n`).MatchString(out.String()) {
+	if !regexp.MustCompile(sid + `\s+ci\s+\S+Z\s+-\n`).MatchString(out.String()) {
 		t.Fatalf("keys list:\n%s", out.String())
 	}
-	if err := run(context.Background(), []string{"parley", "keys", "revoke", "--db", db, m[1]}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+	if err := run(context.Background(), []string{"parley", "keys", "revoke", "--db", db, sid}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	if st := get(); st != 401 {
@@ -224,6 +208,36 @@ func TestKeysCommand(t *testing.T) {
 	if err := run(context.Background(), []string{"parley", "keys", "revoke", "--db", db, "SK" + strings.Repeat("0", 32)}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
 		t.Fatal("revoking an unknown key succeeded")
 	}
+}
+
+// createKey runs `parley keys create` on db and returns the key's SID and
+// secret as it printed them.
+func createKey(t *testing.T, db string, args ...string) (sid, secret string) {
+	t.Helper()
+	var out bytes.Buffer
+	argv := append([]string{"parley", "keys", "create", "--db", db}, args...)
+	if err := run(context.Background(), argv, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`API key SID\s+(SK[0-9a-f]{32})\nsecret\s+([A-Za-z0-9]{32})\n`).FindStringSubmatch(out.String())
+	if m == nil {
+		t.Fatalf("keys create printed:\n%s", out.String())
+	}
+	return m[1], m[2]
+}
+
+// statusAs is the status of GET /v1/Users at base with the given Basic
+// credentials.
+func statusAs(t *testing.T, base, user, pass string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/v1/Users", nil)
+	req.SetBasicAuth(user, pass)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
 }
 
 // TestShutdownFinishesInFlight: on SIGINT/SIGTERM (the context's
