@@ -109,18 +109,6 @@ func (f form) boolean(name string) (*bool, error) {
 	return nil, parley.InvalidParam("Invalid %s: must be true or false", name)
 }
 
-// required returns a scalar parameter that must be present and non-empty.
-func (f form) required(name string) (string, error) {
-	s, err := f.str(name)
-	if err != nil {
-		return "", err
-	}
-	if s == nil || *s == "" {
-		return "", parley.MissingParam(name)
-	}
-	return *s, nil
-}
-
 // firstErr returns the first non-nil error, so handlers can decode several
 // parameters and check once.
 func firstErr(errs ...error) error {
