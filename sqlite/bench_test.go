@@ -1,23 +1,14 @@
 package sqlite_test
 
 import (
-	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/sqlite"
 	"github.com/parleyhq/parley/storetest"
 )
 
 // BenchmarkStore: point reads, a page, and durable (synchronous=FULL)
 // inserts, alone and 64 at a time through group commit.
 func BenchmarkStore(b *testing.B) {
-	storetest.Bench(b, func(b *testing.B) parley.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"), sqlite.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		return s
-	})
+	storetest.Bench(b, func(b *testing.B) parley.Store { return open(b) })
 }

@@ -31,34 +31,29 @@ func Bench(b *testing.B, open func(b *testing.B) parley.Store) {
 		b.Fatal(err)
 	}
 
-	b.Run("UserBySid", func(b *testing.B) {
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			u := users[i%preload]
-			i++
-			if err := s.View(ctx, func(tx parley.Tx) error {
-				_, err := tx.UserBySid(ctx, f.svc.Sid, u.Sid)
-				return err
-			}); err != nil {
-				b.Fatal(err)
+	lookups := []struct {
+		name string
+		get  func(tx parley.Tx, u parley.User) error
+	}{
+		{"UserBySid", func(tx parley.Tx, u parley.User) error { _, err := tx.UserBySid(ctx, f.svc.Sid, u.Sid); return err }},
+		{"UserByIdentity", func(tx parley.Tx, u parley.User) error {
+			_, err := tx.UserByIdentity(ctx, f.svc.Sid, u.Identity)
+			return err
+		}},
+	}
+	for _, l := range lookups {
+		b.Run(l.name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				u := users[i%preload]
+				i++
+				if err := s.View(ctx, func(tx parley.Tx) error { return l.get(tx, u) }); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
-	b.Run("UserByIdentity", func(b *testing.B) {
-		b.ReportAllocs()
-		i := 0
-		for b.Loop() {
-			u := users[i%preload]
-			i++
-			if err := s.View(ctx, func(tx parley.Tx) error {
-				_, err := tx.UserByIdentity(ctx, f.svc.Sid, u.Identity)
-				return err
-			}); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+		})
+	}
 	b.Run("ListUsers50", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
