@@ -88,13 +88,16 @@ func (a *App) postEvent(ctx context.Context, tx parley.Tx, ev *events, svc, even
 	return nil
 }
 
-// preEvent runs a pre-event webhook before a REST write, when the parley
-// extension that allows it is on and the request asked for webhooks. A
-// rejection comes back as the error to return to the caller.
-func (a *App) preEvent(ctx context.Context, opts WriteOptions, svc, event string, params url.Values) error {
-	if !opts.Webhooks || !a.restPreEvents || a.preHook == nil {
-		return nil
-	}
+// preEvents reports whether a REST write runs pre-event webhooks: only
+// with the parley extension on and X-Twilio-Webhook-Enabled: true.
+func (a *App) preEvents(opts WriteOptions) bool {
+	return opts.Webhooks && a.restPreEvents && a.preHook != nil
+}
+
+// preEvent runs a pre-event webhook before a write (callers check
+// preEvents first). A rejection comes back as the error to return to the
+// caller.
+func (a *App) preEvent(ctx context.Context, svc, event string, params url.Values) error {
 	var cfg parley.WebhookConfig
 	err := a.store.View(ctx, func(tx parley.Tx) error {
 		var err error

@@ -28,10 +28,10 @@ func (a *App) CreateService(ctx context.Context, friendlyName string) (parley.Se
 // FetchService returns a service; 404 20404 if there is none.
 func (a *App) FetchService(ctx context.Context, sid string) (parley.Service, error) {
 	var svc parley.Service
+	if !parley.IsSID(parley.PrefixService, sid) {
+		return svc, parley.NotFound() // and "" must not reach the store as "the default"
+	}
 	err := a.store.View(ctx, func(tx parley.Tx) error {
-		if !parley.IsSID(parley.PrefixService, sid) {
-			return parley.NotFound()
-		}
 		var err error
 		svc, err = tx.Service(ctx, sid)
 		return notFound(err)
@@ -50,7 +50,7 @@ func (a *App) ListServices(ctx context.Context, q parley.PageQuery) (parley.Page
 	return p, err
 }
 
-// ErrDefaultService refuses to delete the service that shortened URLs act
+// errDefaultService refuses to delete the service that shortened URLs act
 // on. Twilio documents no code for this; parley answers 409 with 20001.
 var errDefaultService = parley.Errorf(parley.KindConflict, 20001,
 	"The default Conversation Service cannot be deleted: make another service the default first (POST /v1/Configuration DefaultChatServiceSid)")

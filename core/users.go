@@ -64,40 +64,38 @@ func (a *App) CreateUser(ctx context.Context, svc string, in UserCreate, opts Wr
 	if err := checkIdentity(in.Identity); err != nil {
 		return parley.User{}, err
 	}
-	if err := (UserUpdate{FriendlyName: in.FriendlyName, Attributes: in.Attributes, RoleSid: in.RoleSid}).check(); err != nil {
+	fields := UserUpdate{FriendlyName: in.FriendlyName, Attributes: in.Attributes, RoleSid: in.RoleSid}
+	if err := fields.check(); err != nil {
+		return parley.User{}, err
+	}
+	ref, err := serviceRef(svc)
+	if err != nil {
 		return parley.User{}, err
 	}
 	var u parley.User
-	err := a.update(ctx, func(tx parley.Tx, ev *events) error {
-		ref, err := serviceRef(svc)
-		if err != nil {
-			return err
-		}
+	err = a.update(ctx, func(tx parley.Tx, ev *events) error {
 		cfg, err := tx.ServiceConfig(ctx, ref)
 		if err != nil {
 			return notFound(err)
 		}
 		sid := cfg.ServiceSid
-		now := a.clock()
-		u = parley.User{
-			Sid:          a.sids.New(parley.PrefixUser),
-			ServiceSid:   sid,
-			RoleSid:      cfg.DefaultChatServiceRoleSid,
-			Identity:     in.Identity,
-			FriendlyName: emptyIsNil(in.FriendlyName),
-			Attributes:   "{}",
-			DateCreated:  now,
-			DateUpdated:  now,
-		}
-		if in.Attributes != nil && *in.Attributes != "" {
-			u.Attributes = *in.Attributes
-		}
+		userSid := a.sids.New(parley.PrefixUser) // minted even if the create is refused below
 		if in.RoleSid != nil {
 			if err := checkRole(ctx, tx, sid, *in.RoleSid, parley.RoleTypeService); err != nil {
 				return err
 			}
-			u.RoleSid = *in.RoleSid
 		}
+		now := a.clock()
+		// A new user is the defaults with the given fields applied, by the
+		// same rules as an update.
+		u = fields.apply(parley.User{
+			Sid:         userSid,
+			ServiceSid:  sid,
+			RoleSid:     cfg.DefaultChatServiceRoleSid,
+			Identity:    in.Identity,
+			Attributes:  "{}",
+			DateCreated: now,
+		}, now)
 		if err := tx.CreateUser(ctx, u); err != nil {
 			if errors.Is(err, parley.ErrConflict) {
 				return parley.Errorf(parley.KindConflict, 50201, "User already exists")
@@ -137,19 +135,26 @@ func (a *App) FetchUser(ctx context.Context, svc, key string) (parley.User, erro
 		if u, err = findUser(ctx, tx, svc, key); err != nil {
 			return err
 		}
-		if u.IsOnline == nil && u.IsNotifiable == nil {
-			return nil // null either way: spare the configuration read
-		}
-		cfg, err := tx.ServiceConfig(ctx, u.ServiceSid)
-		if err != nil {
-			return notFound(err)
-		}
-		if !cfg.ReachabilityEnabled {
-			u.IsOnline, u.IsNotifiable = nil, nil
-		}
-		return nil
+		u, err = reachability(ctx, tx, u)
+		return err
 	})
 	return u, err
+}
+
+// reachability applies the null rule of a single user's is_online and
+// is_notifiable: shown only while the service has reachability enabled.
+func reachability(ctx context.Context, tx parley.Tx, u parley.User) (parley.User, error) {
+	if u.IsOnline == nil && u.IsNotifiable == nil {
+		return u, nil // null either way: spare the configuration read
+	}
+	cfg, err := tx.ServiceConfig(ctx, u.ServiceSid)
+	if err != nil {
+		return u, notFound(err)
+	}
+	if !cfg.ReachabilityEnabled {
+		u.IsOnline, u.IsNotifiable = nil, nil
+	}
+	return u, nil
 }
 
 // UpdateUser changes a user's friendly name, attributes or role. With the
@@ -159,18 +164,21 @@ func (a *App) UpdateUser(ctx context.Context, svc, key string, in UserUpdate, op
 	if err := in.check(); err != nil {
 		return parley.User{}, err
 	}
-	if opts.Webhooks && a.restPreEvents && a.preHook != nil {
+	if a.preEvents(opts) {
 		var proposed parley.User
 		err := a.store.View(ctx, func(tx parley.Tx) error {
-			u, err := findUser(ctx, tx, svc, key)
-			proposed = in.apply(u, a.clock())
-			return err
+			cur, err := findUser(ctx, tx, svc, key)
+			if err != nil {
+				return err
+			}
+			proposed = in.apply(cur, a.clock())
+			return nil
 		})
 		if err != nil {
 			return parley.User{}, err
 		}
 		params := a.userParams(EventUserUpdate, proposed)
-		if err := a.preEvent(ctx, opts, proposed.ServiceSid, EventUserUpdate, params); err != nil {
+		if err := a.preEvent(ctx, proposed.ServiceSid, EventUserUpdate, params); err != nil {
 			return parley.User{}, err
 		}
 	}
@@ -190,16 +198,16 @@ func (a *App) UpdateUser(ctx context.Context, svc, key string, in UserUpdate, op
 			return notFound(err)
 		}
 		if opts.Webhooks {
-			return a.postEvent(ctx, tx, ev, u.ServiceSid, EventUserUpdated, a.userParams(EventUserUpdated, u))
+			if err := a.postEvent(ctx, tx, ev, u.ServiceSid, EventUserUpdated, a.userParams(EventUserUpdated, u)); err != nil {
+				return err
+			}
 		}
-		return nil
+		// The response follows the same null rules as a fetch.
+		u, err = reachability(ctx, tx, u)
+		return err
 	})
 	if err != nil {
 		return parley.User{}, err
-	}
-	// The response follows the same null rules as a fetch.
-	if u.IsOnline != nil || u.IsNotifiable != nil {
-		return a.FetchUser(ctx, u.ServiceSid, u.Sid)
 	}
 	return u, nil
 }
