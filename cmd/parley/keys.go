@@ -23,11 +23,11 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 	var name string
 	fs := flag.NewFlagSet("parley keys "+args[0], flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	c.flags(fs, getenv)
+	c.flags(fs)
 	if args[0] == "create" {
 		fs.StringVar(&name, "name", "", "a friendly name for the key")
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:], getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -38,81 +37,57 @@ type config struct {
 	webhookBackoff     time.Duration
 }
 
-// flags defines the flags shared by every subcommand on fs, each defaulting
-// to its environment variable.
-func (c *config) flags(fs *flag.FlagSet, getenv func(string) string) {
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
-	fs.StringVar(&c.db, "db", env("PARLEY_DB", "parley.db"),
-		"database: a SQLite file path, or a postgres:// URL (env PARLEY_DB)")
+// flags defines the flags shared by every subcommand.
+func (c *config) flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.db, "db", "parley.db", "database: a SQLite file path, or a postgres:// URL (env PARLEY_DB)")
 }
 
-func (c *config) serveFlags(fs *flag.FlagSet, getenv func(string) string) {
-	env := func(name, def string) string {
-		if v := getenv(name); v != "" {
-			return v
-		}
-		return def
-	}
-	c.flags(fs, getenv)
-	fs.StringVar(&c.addr, "addr", env("PARLEY_ADDR", "127.0.0.1:8080"),
+func (c *config) serveFlags(fs *flag.FlagSet) {
+	c.flags(fs)
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080",
 		"address to listen on; use :8080 to accept connections from other hosts (env PARLEY_ADDR)")
-	fs.StringVar(&c.accountSid, "account-sid", env("PARLEY_ACCOUNT_SID", ""),
+	fs.StringVar(&c.accountSid, "account-sid", "",
 		"account SID (AC + 32 hex) for a new database; must match an existing one (env PARLEY_ACCOUNT_SID)")
-	fs.StringVar(&c.authToken, "auth-token", env("PARLEY_AUTH_TOKEN", ""),
+	fs.StringVar(&c.authToken, "auth-token", "",
 		"auth token (letters and digits); replaces the stored one if different (env PARLEY_AUTH_TOKEN)")
-	fs.StringVar(&c.publicURL, "public-url", env("PARLEY_PUBLIC_URL", ""),
+	fs.StringVar(&c.publicURL, "public-url", "",
 		"base of the absolute URLs in responses when parley sits behind a proxy, e.g. https://chat.example.com (env PARLEY_PUBLIC_URL)")
-	fs.StringVar(&c.logLevel, "log-level", env("PARLEY_LOG_LEVEL", "info"),
+	fs.StringVar(&c.logLevel, "log-level", "info",
 		"debug, info, warn or error; debug logs every request (env PARLEY_LOG_LEVEL)")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 30*time.Second,
-		"how long in-flight requests may run after SIGINT/SIGTERM")
-	fs.BoolVar(&c.restPreWebhooks, "rest-pre-webhooks", env("PARLEY_REST_PRE_WEBHOOKS", "") == "true",
-		"parley extension: also send pre-event webhooks (which may veto) for REST calls with X-Twilio-Webhook-Enabled: true; Twilio sends them only for SDK actions (env PARLEY_REST_PRE_WEBHOOKS=true)")
-	fs.IntVar(&c.webhookMaxAttempts, "webhook-max-attempts", envInt(getenv, "PARLEY_WEBHOOK_MAX_ATTEMPTS", 10),
+		"how long in-flight requests may run after SIGINT/SIGTERM (env PARLEY_SHUTDOWN_GRACE)")
+	fs.BoolVar(&c.restPreWebhooks, "rest-pre-webhooks", false,
+		"parley extension: also send pre-event webhooks (which may veto) for REST calls with X-Twilio-Webhook-Enabled: true; Twilio sends them only for SDK actions (env PARLEY_REST_PRE_WEBHOOKS)")
+	fs.IntVar(&c.webhookMaxAttempts, "webhook-max-attempts", 10,
 		"tries per post-event webhook before it is kept as failed (env PARLEY_WEBHOOK_MAX_ATTEMPTS)")
-	fs.DurationVar(&c.webhookBackoff, "webhook-backoff", envDuration(getenv, "PARLEY_WEBHOOK_BACKOFF", time.Second),
+	fs.DurationVar(&c.webhookBackoff, "webhook-backoff", time.Second,
 		"wait before the first webhook retry, doubled for each further one up to 5m (env PARLEY_WEBHOOK_BACKOFF)")
 }
 
-// envInt and envDuration read a numeric default from the environment; a
-// malformed value falls back to def, and flag parsing reports nothing, so
-// they are checked once more in run.
-func envInt(getenv func(string) string, name string, def int) int {
-	if v, err := strconv.Atoi(getenv(name)); err == nil {
-		return v
+// parseFlags parses args, then gives each flag that the command line left
+// alone the value of its environment variable, if that is set. A flag has
+// the variable its usage names ("(env PARLEY_X)"), so the help text and
+// the behaviour cannot disagree. Values go through the flag's own parser:
+// a malformed PARLEY_X is refused like a malformed --x.
+func parseFlags(fs *flag.FlagSet, args []string, getenv func(string) string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
 	}
-	return def
-}
-
-func envDuration(getenv func(string) string, name string, def time.Duration) time.Duration {
-	if v, err := time.ParseDuration(getenv(name)); err == nil {
-		return v
-	}
-	return def
-}
-
-// checkEnv refuses malformed numeric environment values instead of
-// silently using the default.
-func checkEnv(getenv func(string) string) error {
-	if v := getenv("PARLEY_WEBHOOK_MAX_ATTEMPTS"); v != "" {
-		if _, err := strconv.Atoi(v); err != nil {
-			return fmt.Errorf("PARLEY_WEBHOOK_MAX_ATTEMPTS=%q is not a number", v)
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "PARLEY_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if err != nil || given[f.Name] || !strings.Contains(f.Usage, "(env "+name+")") {
+			return
 		}
-	}
-	if v := getenv("PARLEY_WEBHOOK_BACKOFF"); v != "" {
-		if _, err := time.ParseDuration(v); err != nil {
-			return fmt.Errorf("PARLEY_WEBHOOK_BACKOFF=%q is not a duration such as 1s", v)
+		if v := getenv(name); v != "" {
+			if e := fs.Set(f.Name, v); e != nil {
+				err = fmt.Errorf("%s=%q: %v", name, v, e)
+			}
 		}
-	}
-	if v := getenv("PARLEY_REST_PRE_WEBHOOKS"); v != "" && v != "true" && v != "false" {
-		return fmt.Errorf("PARLEY_REST_PRE_WEBHOOKS=%q: use true or false", v)
-	}
-	return nil
+	})
+	return err
 }
 
 const usage = `parley serves Twilio's Conversations REST API.
@@ -136,12 +111,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	var c config
 	fs := flag.NewFlagSet("parley", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	c.serveFlags(fs, getenv)
+	c.serveFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), usage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := parseFlags(fs, args[1:], getenv); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
@@ -149,9 +124,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (see parley --help)", fs.Arg(0))
-	}
-	if err := checkEnv(getenv); err != nil {
-		return err
 	}
 	if c.webhookMaxAttempts < 1 || c.webhookBackoff <= 0 {
 		return errors.New("--webhook-max-attempts and --webhook-backoff must be positive")

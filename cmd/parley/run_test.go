@@ -153,10 +153,21 @@ func TestRunEnvironment(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "belongs to account AC0123456789abcdef0123456789abcdef") {
 		t.Fatalf("other account SID: %v", err)
 	}
+	// A flag on the command line wins over its environment variable.
+	again := start(t, env, "--account-sid", "AC0123456789abcdef0123456789abcdef")
+	if again.account != "AC0123456789abcdef0123456789abcdef" {
+		t.Fatalf("flag did not win over PARLEY_ACCOUNT_SID: %s", again.stdout)
+	}
+	again.shutdown(t)
 	for _, bad := range []map[string]string{
 		{"PARLEY_ACCOUNT_SID": "ACnope"},
 		{"PARLEY_AUTH_TOKEN": "not-alphanumeric!"},
 		{"PARLEY_LOG_LEVEL": "chatty"},
+		{"PARLEY_WEBHOOK_MAX_ATTEMPTS": "ten"},
+		{"PARLEY_WEBHOOK_MAX_ATTEMPTS": "0"},
+		{"PARLEY_WEBHOOK_BACKOFF": "soon"},
+		{"PARLEY_REST_PRE_WEBHOOKS": "yes please"},
+		{"PARLEY_SHUTDOWN_GRACE": "forever"},
 	} {
 		bad["PARLEY_DB"] = filepath.Join(dir, "bad.db")
 		bad["PARLEY_ADDR"] = "127.0.0.1:0"
