@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"text/tabwriter"
 	"time"
 
+	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/core"
 )
 
@@ -33,16 +35,31 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		}
 		return err
 	}
+	// Keys belong to a database a server has already set up: a mistyped
+	// --db must not quietly create a new database with a new account.
+	noAccount := fmt.Errorf("no parley database at %s: start `parley --db %s` first", c.db, c.db)
+	if !isPostgres(c.db) {
+		if _, err := os.Stat(c.db); errors.Is(err, os.ErrNotExist) {
+			return noAccount
+		}
+	}
 	store, _, err := openStore(ctx, c.db)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
-	boot, err := core.Bootstrap(ctx, store, core.BootstrapOptions{})
+	var account parley.Account
+	err = store.View(ctx, func(tx parley.Tx) error {
+		account, err = tx.Account(ctx)
+		return err
+	})
+	if errors.Is(err, parley.ErrNotFound) {
+		return noAccount
+	}
 	if err != nil {
 		return err
 	}
-	app := core.New(core.Options{Store: store, Account: boot.Account})
+	app := core.New(core.Options{Store: store, Account: account})
 
 	switch args[0] {
 	case "create":

@@ -143,10 +143,14 @@ func newLogger(level string, w io.Writer) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
 }
 
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
 // openStore picks the backend from the --db value: a postgres:// or
 // postgresql:// URL is PostgreSQL, anything else a SQLite file path.
 func openStore(ctx context.Context, db string) (parley.Store, string, error) {
-	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+	if isPostgres(db) {
 		s, err := postgres.Open(ctx, db, postgres.Options{})
 		return s, "PostgreSQL", err
 	}

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -218,6 +221,15 @@ func TestKeysCommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"parley", "keys", "revoke", "--db", db, "SK" + strings.Repeat("0", 32)}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
 		t.Fatal("revoking an unknown key succeeded")
+	}
+	// A mistyped --db is refused, and nothing is created there.
+	missing := filepath.Join(t.TempDir(), "typo.db")
+	err := run(context.Background(), []string{"parley", "keys", "create", "--db", missing}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "no parley database at "+missing) {
+		t.Fatalf("keys create on a missing database: %v", err)
+	}
+	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("keys create made %s: %v", missing, err)
 	}
 }
 
