@@ -157,6 +157,7 @@ func TestPublicURL(t *testing.T) {
 	}
 	defer res.Body.Close()
 	var body struct {
+		Sid   string `json:"sid"`
 		URL   string `json:"url"`
 		Links struct {
 			UserConversations string `json:"user_conversations"`
@@ -164,8 +165,9 @@ func TestPublicURL(t *testing.T) {
 	}
 	b, _ := io.ReadAll(res.Body)
 	decode(t, b, &body)
-	if !strings.HasPrefix(body.URL, "https://chat.example.com/v1/Users/US") ||
-		body.Links.UserConversations != body.URL+"/Conversations" {
-		t.Fatalf("url %q, links %q", body.URL, body.Links.UserConversations)
+	want := "https://chat.example.com/v1/Users/" + body.Sid
+	if res.StatusCode != 201 || !strings.HasPrefix(body.Sid, "US") || body.URL != want ||
+		body.Links.UserConversations != want+"/Conversations" {
+		t.Fatalf("%d: url %q, links %q", res.StatusCode, body.URL, body.Links.UserConversations)
 	}
 }
