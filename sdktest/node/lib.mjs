@@ -187,3 +187,26 @@ export async function defaultRoles(v1, serviceSid) {
   const cfg = await v1.services(serviceSid).configuration().fetch();
   return { roles, byName, cfg };
 }
+
+// forEachScope runs suite once for each way a service-scoped resource
+// (users, roles) is addressed: the shortened v1.<name> on the default
+// service, v1.services(default).<name>, and a service of its own, which it
+// creates and returns.
+export async function forEachScope(v1, env, name, suite) {
+  const dflt = env.defaultServiceSid;
+  await suite({ label: `v1.${name}`, [name]: v1[name], serviceSid: dflt, prefix: "/v1" });
+  await suite({
+    label: `v1.services(default).${name}`,
+    [name]: v1.services(dflt)[name],
+    serviceSid: dflt,
+    prefix: `/v1/Services/${dflt}`,
+  });
+  const svc = await v1.services.create({ friendlyName: `sdktest ${name}` });
+  await suite({
+    label: `v1.services(new).${name}`,
+    [name]: v1.services(svc.sid)[name],
+    serviceSid: svc.sid,
+    prefix: `/v1/Services/${svc.sid}`,
+  });
+  return svc;
+}

@@ -8,6 +8,7 @@ import {
   expectHTTP,
   expectRestError,
   expectURL,
+  forEachScope,
   plain,
   run,
   setup,
@@ -142,20 +143,7 @@ async function suite(s) {
 
 run("roles", async () => {
   const dflt = env.defaultServiceSid;
-  await suite({ label: "v1.roles", roles: v1.roles, serviceSid: dflt, prefix: "/v1" });
-  await suite({
-    label: "v1.services(default).roles",
-    roles: v1.services(dflt).roles,
-    serviceSid: dflt,
-    prefix: `/v1/Services/${dflt}`,
-  });
-  const svc = await v1.services.create({ friendlyName: "sdktest roles" });
-  await suite({
-    label: "v1.services(new).roles",
-    roles: v1.services(svc.sid).roles,
-    serviceSid: svc.sid,
-    prefix: `/v1/Services/${svc.sid}`,
-  });
+  const svc = await forEachScope(v1, env, "roles", suite);
 
   await step("roles stay in their service", async () => {
     const r = await v1.services(svc.sid).roles.create({

@@ -10,6 +10,7 @@ import {
   expectHTTP,
   expectRestError,
   expectURL,
+  forEachScope,
   plain,
   run,
   setup,
@@ -285,25 +286,7 @@ async function suite(s) {
 
 run("users", async () => {
   const dflt = env.defaultServiceSid;
-  await suite({
-    label: "v1.users",
-    users: v1.users,
-    serviceSid: dflt,
-    prefix: "/v1",
-  });
-  await suite({
-    label: "v1.services(default).users",
-    users: v1.services(dflt).users,
-    serviceSid: dflt,
-    prefix: `/v1/Services/${dflt}`,
-  });
-  const svc = await v1.services.create({ friendlyName: "sdktest users" });
-  await suite({
-    label: "v1.services(new).users",
-    users: v1.services(svc.sid).users,
-    serviceSid: svc.sid,
-    prefix: `/v1/Services/${svc.sid}`,
-  });
+  const svc = await forEachScope(v1, env, "users", suite);
 
   await step("both addressings reach the same user", async () => {
     const u = await v1.users.create({ identity: "shared@example.com", friendlyName: "Shared" });
