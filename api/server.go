@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -70,7 +71,11 @@ func New(o Options) *Server {
 // health checks and CORS preflights (which carry no credentials), then
 // authentication, then routing.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+	var start time.Time
+	debug := s.log.Enabled(r.Context(), slog.LevelDebug)
+	if debug {
+		start = time.Now() // only the debug request log needs the clock
+	}
 	h := w.Header()
 	h["Twilio-Request-Id"] = []string{requestID()}
 	setCORS(h, r)
@@ -80,7 +85,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(p)
 			}
 			s.writeError(w, r, &parley.Error{Kind: parley.KindInternal, Code: 20500,
-				Message: "Internal server error", Err: panicError{p}})
+				Message: "Internal server error", Err: fmt.Errorf("panic: %v", p)})
 		}
 	}()
 
@@ -106,24 +111,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
-	if s.log.Enabled(r.Context(), slog.LevelDebug) {
+	if debug {
 		s.log.Debug("request", "method", r.Method, "path", r.URL.EscapedPath(),
 			"request_id", h.Get("Twilio-Request-Id"), "duration", time.Since(start))
 	}
-}
-
-type panicError struct{ v any }
-
-func (p panicError) Error() string { return "panic: " + stringOf(p.v) }
-
-func stringOf(v any) string {
-	if err, ok := v.(error); ok {
-		return err.Error()
-	}
-	if s, ok := v.(string); ok {
-		return s
-	}
-	return "non-error panic value"
 }
 
 func (s *Server) authenticate(r *http.Request) error {
