@@ -49,6 +49,15 @@ type DispatcherOptions struct {
 	Logger *slog.Logger
 }
 
+// newClient is the HTTP client webhooks go out with: Twilio's timeout, and
+// no redirects followed, since a redirect is an answer, not a delivery.
+func newClient() *http.Client {
+	return &http.Client{
+		Timeout:       Timeout,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
 // Dispatcher delivers the webhook outbox. Every delivery was written in the
 // same transaction as the change it reports, so nothing is sent for a change
 // that did not commit and nothing committed goes unsent: a delivery stays
@@ -67,11 +76,7 @@ type Dispatcher struct {
 // NewDispatcher returns a Dispatcher; call Run to start it.
 func NewDispatcher(o DispatcherOptions) *Dispatcher {
 	if o.Client == nil {
-		o.Client = &http.Client{
-			Timeout: Timeout,
-			// A redirect is an answer, not a delivery: report it.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		o.Client = newClient()
 	}
 	if o.MaxAttempts <= 0 {
 		o.MaxAttempts = 10

@@ -29,8 +29,7 @@ type PreHook struct {
 func (p *PreHook) Call(ctx context.Context, t core.Target, params url.Values) error {
 	c := p.Client
 	if c == nil {
-		c = &http.Client{Timeout: Timeout,
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		c = newClient()
 	}
 	var b [16]byte
 	rand.Read(b[:])
