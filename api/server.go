@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -110,11 +111,46 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	if !canonicalPath(r.URL.EscapedPath()) {
+		// ServeMux would answer with an HTML redirect to the cleaned path,
+		// which an SDK follows to another resource (or reports as success).
+		s.writeError(w, r, parley.NotFound())
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 	if debug {
 		s.log.Debug("request", "method", r.Method, "path", r.URL.EscapedPath(),
 			"request_id", h.Get("Twilio-Request-Id"), "duration", time.Since(start))
 	}
+}
+
+// canonicalPath reports whether every segment of an escaped path can name
+// something: not empty, not "." or ".." (escaped or not), and, once
+// decoded, UTF-8 text without NUL. This is the one check every path segment
+// passes before a handler or a store sees it, so that the stores never meet
+// bytes one backend can compare and the other cannot (PostgreSQL refuses
+// NUL and invalid UTF-8 in text), and ServeMux never meets a path it would
+// clean and redirect.
+func canonicalPath(escaped string) bool {
+	if len(escaped) < 2 || escaped[0] != '/' {
+		return false
+	}
+	for seg := range strings.SplitSeq(escaped[1:], "/") {
+		if seg == "" {
+			return false
+		}
+		dec := seg
+		if strings.IndexByte(seg, '%') >= 0 {
+			var err error
+			if dec, err = url.PathUnescape(seg); err != nil {
+				return false
+			}
+		}
+		if dec == "." || dec == ".." || !cleanText(dec) {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Server) authenticate(r *http.Request) error {

@@ -70,6 +70,13 @@ func TestUserCreate(t *testing.T) {
 			want(post("/v1/Users", "Identity=US0123456789abcdef0123456789ABCDEF"), 400,
 				errBody(400, 50206, "Identity should not match user SID pattern")),
 			ok(post("/v1/Users", "Identity=US0123456789abcdef0123456789abcde"), 201), // 31 hex: not a SID
+			// "." and ".." could never be addressed in a path.
+			want(post("/v1/Users", "Identity=."), 400,
+				errBody(400, 20001, `Invalid Identity: "." cannot be used as an identity, because it cannot be addressed in a URL path`)),
+			want(post("/v1/Users", "Identity=.."), 400,
+				errBody(400, 20001, `Invalid Identity: ".." cannot be used as an identity, because it cannot be addressed in a URL path`)),
+			ok(post("/v1/Users", "Identity=..."), 201),
+			ok(post("/v1/Users", "Identity=.a"), 201),
 		}},
 		{"friendly name too long", []step{
 			want(post("/v1/Users", form("Identity", "a", "FriendlyName", strings.Repeat("x", 257))), 400,

@@ -50,6 +50,19 @@ func TestRoutingErrors(t *testing.T) {
 		want(request{method: "PATCH", path: "/v1/Users/alice"}, 405, errBody(405, 20004, "Method not allowed")),
 		want(request{method: "POST", path: "/v1/Services/$IS"}, 405, errBody(405, 20004, "Method not allowed")),
 		want(request{method: "DELETE", path: "/v1/Configuration"}, 405, errBody(405, 20004, "Method not allowed")),
+		// Paths that are not canonical, or whose segments cannot name a
+		// resource, are Twilio's 404 with its JSON body: never ServeMux's
+		// redirect to the cleaned path, which an SDK would follow to another
+		// resource (twilio-go then reported DeleteUser(".") as a success).
+		want(get("/v1//Users"), 404, notFoundBody("//Users")),
+		want(get("/v1/./Users"), 404, notFoundBody("/./Users")),
+		want(get("/v1/Users/a/../b"), 404, notFoundBody("/Users/a/../b")),
+		want(get("/v1/Users/."), 404, notFoundBody("/Users/.")),
+		want(del("/v1/Users/.."), 404, notFoundBody("/Users/..")),
+		want(get("/v1/Users/%2E"), 404, notFoundBody("/Users/%2E")),
+		want(del("/v1/Users/%2e%2E"), 404, notFoundBody("/Users/%2e%2E")),
+		want(post("/v1/Users/x//", "FriendlyName=y"), 404, notFoundBody("/Users/x/")),
+		want(get("/v1/Services/$IS/Users/./Roles"), 404, notFoundBody("/Services/$IS/Users/./Roles")),
 	)
 	res := e.do(request{method: "PUT", path: "/v1/Users/x"})
 	if got := res.header.Get("Allow"); got != "GET, POST, DELETE" {
@@ -130,6 +143,12 @@ func TestHostileInput(t *testing.T) {
 			errBody(413, 20001, "Request body too large: the limit is 1048576 bytes")),
 		want(getQ("/v1/Users", "PageSize=1&PageSize=2"), 400, errBody(400, 20001, "Parameter PageSize was given more than once")),
 		want(getQ("/v1/Users", "PageSize=%FF"), 400, errBody(400, 20001, "Invalid PageSize: must be UTF-8 text without NUL characters")),
+		// Path segments that are not UTF-8 text, or hold NUL, cannot name
+		// anything: 404 on every backend, before any store sees them.
+		want(get("/v1/Users/%FF%FE"), 404, notFoundBody("/Users/%FF%FE")),
+		want(post("/v1/Users/a%00b", "FriendlyName=x"), 404, notFoundBody("/Users/a%00b")),
+		want(del("/v1/Services/%C3/Users/a"), 404, notFoundBody("/Services/%C3/Users/a")),
+		want(get("/v1/Roles/%00"), 404, notFoundBody("/Roles/%00")),
 		// A charset parameter on the form type is fine.
 		ok(request{method: "POST", path: "/v1/Users", rawBody: []byte("Identity=fine"),
 			header: map[string]string{"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}}, 201),

@@ -47,6 +47,12 @@ func checkIdentity(identity string) error {
 	if parley.IsSID(parley.PrefixUser, identity) {
 		return parley.Errorf(parley.KindInvalid, 50206, "Identity should not match user SID pattern")
 	}
+	if identity == "." || identity == ".." {
+		// A path segment "." or ".." means "this" or "the parent" to every
+		// URL library, so a user with this identity could never be
+		// addressed as /v1/Users/{identity}.
+		return parley.InvalidParam("Invalid Identity: %q cannot be used as an identity, because it cannot be addressed in a URL path", identity)
+	}
 	return nil
 }
 

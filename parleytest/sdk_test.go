@@ -120,6 +120,19 @@ func TestSDKUsers(t *testing.T) {
 	restError(t, err, 404, 20404)
 	err = c.DeleteUser("alice@example.com", nil)
 	restError(t, err, 404, 20404)
+
+	// "." and ".." cannot name a user: the SDK gets Twilio's 404 (or 400
+	// on create), never a redirect it would follow to another resource and
+	// report as a success.
+	for _, key := range []string{".", ".."} {
+		restError(t, c.DeleteUser(key, nil), 404, 20404)
+		_, err = c.FetchUser(key)
+		restError(t, err, 404, 20404)
+		_, err = c.UpdateUser(key, (&conversations.UpdateUserParams{}).SetFriendlyName("x"))
+		restError(t, err, 404, 20404)
+		_, err = c.CreateUser((&conversations.CreateUserParams{}).SetIdentity(key))
+		restError(t, err, 400, 20001)
+	}
 }
 
 func TestSDKPaging(t *testing.T) {
