@@ -189,7 +189,7 @@ func (in WebhookUpdate) check(account bool) error {
 		return parley.InvalidParam("Invalid Method: must be GET or POST")
 	}
 	for _, f := range in.Filters {
-		if !slices.Contains(webhookEvents, f) {
+		if f != "" && !slices.Contains(webhookEvents, f) {
 			return parley.InvalidParam("Invalid Filters: unknown event %q", f)
 		}
 	}
@@ -220,7 +220,7 @@ func (in WebhookUpdate) apply(c *parley.WebhookConfig) {
 		c.Method = &m
 	}
 	if in.Filters != nil {
-		c.Filters = slices.Compact(slices.Clone(in.Filters))
+		c.Filters = distinctFilters(in.Filters)
 	}
 	setOptional(&c.PreWebhookURL, in.PreWebhookURL)
 	setOptional(&c.PostWebhookURL, in.PostWebhookURL)
@@ -228,6 +228,19 @@ func (in WebhookUpdate) apply(c *parley.WebhookConfig) {
 		t := *in.Target
 		c.Target = &t
 	}
+}
+
+// distinctFilters keeps each event once, in first-seen order, and drops
+// empty values; nothing left means every event again (nil), so that
+// Filters= clears a filter list.
+func distinctFilters(filters []string) []string {
+	var out []string
+	for _, f := range filters {
+		if f != "" && !slices.Contains(out, f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // FetchWebhookConfig returns the webhook configuration of a service, or of

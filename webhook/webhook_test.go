@@ -600,4 +600,20 @@ func TestWebhookConfigurationValidation(t *testing.T) {
 	if st, body := e.call("GET", "/v1/Configuration/Webhooks", "", false); st != 200 || body != account {
 		t.Fatalf("account webhooks: %d %s", st, body)
 	}
+	// Each event is kept once, in first-seen order, even when the repeats
+	// are not adjacent; Filters= clears the list back to every event.
+	swapped := strings.Replace(account, `["onUserAdded","onUserUpdated"]`, `["onUserUpdated","onUserAdded"]`, 1)
+	st, body = e.call("POST", "/v1/Configuration/Webhooks", "Filters=onUserUpdated&Filters=onUserAdded&Filters=onUserUpdated&Filters=onUserAdded", false)
+	if st != 200 || body != swapped {
+		t.Fatalf("repeated filters: %d %s", st, body)
+	}
+	cleared := strings.Replace(account, `["onUserAdded","onUserUpdated"]`, "null", 1)
+	for range 2 {
+		if st, body := e.call("POST", "/v1/Configuration/Webhooks", "Filters=", false); st != 200 || body != cleared {
+			t.Fatalf("Filters= : %d %s", st, body)
+		}
+	}
+	if st, body := e.call("GET", "/v1/Configuration/Webhooks", "", false); st != 200 || body != cleared {
+		t.Fatalf("after clearing the filters: %d %s", st, body)
+	}
 }
