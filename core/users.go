@@ -166,9 +166,14 @@ func (a *App) UpdateUser(ctx context.Context, svc, key string, in UserUpdate, op
 	}
 	if a.preEvents(opts) {
 		var proposed parley.User
+		// The app is asked only about a change the rules allow, so its
+		// answer never decides an error the rules would give anyway.
 		err := a.store.View(ctx, func(tx parley.Tx) error {
 			cur, err := findUser(ctx, tx, svc, key)
 			if err != nil {
+				return err
+			}
+			if err := in.checkRole(ctx, tx, cur); err != nil {
 				return err
 			}
 			proposed = in.apply(cur, a.clock())
@@ -188,10 +193,8 @@ func (a *App) UpdateUser(ctx context.Context, svc, key string, in UserUpdate, op
 		if err != nil {
 			return err
 		}
-		if in.RoleSid != nil && *in.RoleSid != cur.RoleSid {
-			if err := checkRole(ctx, tx, cur.ServiceSid, *in.RoleSid, parley.RoleTypeService); err != nil {
-				return err
-			}
+		if err := in.checkRole(ctx, tx, cur); err != nil {
+			return err
 		}
 		u = in.apply(cur, a.clock())
 		if err := tx.UpdateUser(ctx, u); err != nil {
@@ -210,6 +213,14 @@ func (a *App) UpdateUser(ctx context.Context, svc, key string, in UserUpdate, op
 		return parley.User{}, err
 	}
 	return u, nil
+}
+
+// checkRole checks a new RoleSid against the user's service.
+func (in UserUpdate) checkRole(ctx context.Context, tx parley.Tx, cur parley.User) error {
+	if in.RoleSid == nil || *in.RoleSid == cur.RoleSid {
+		return nil
+	}
+	return checkRole(ctx, tx, cur.ServiceSid, *in.RoleSid, parley.RoleTypeService)
 }
 
 func (in UserUpdate) apply(u parley.User, now time.Time) parley.User {

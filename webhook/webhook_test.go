@@ -524,8 +524,36 @@ func TestPreEvents(t *testing.T) {
 	if got := e.must("POST", "/v1/Users/v", "FriendlyName=After", true, 200); got["friendly_name"] != "After" {
 		t.Fatalf("allowed update: %v", got)
 	}
-	// No header, no pre-event.
+	// The rules run before the app is asked: an impossible change is
+	// refused with its own error, whatever the app would answer, and the
+	// app never hears of it.
+	verdict.Store(403)
 	before := len(recv.got())
+	roles := e.must("GET", "/v1/Roles", "", false, 200)["roles"].([]any)
+	var channelRole string
+	for _, r := range roles {
+		if r := r.(map[string]any); r["type"] == "conversation" {
+			channelRole = r["sid"].(string)
+		}
+	}
+	for _, tc := range []struct{ form, body string }{
+		{"RoleSid=" + channelRole, `{"code":50105,"message":"Invalid role type","more_info":"https://www.twilio.com/docs/errors/50105","status":400}`},
+		{"RoleSid=RL" + strings.Repeat("0", 32), `{"code":50100,"message":"Role not found","more_info":"https://www.twilio.com/docs/errors/50100","status":400}`},
+		{"Attributes=%7B", `{"code":50304,"message":"Attributes not valid JSON","more_info":"https://www.twilio.com/docs/errors/50304","status":400}`},
+	} {
+		if st, body := e.call("POST", "/v1/Users/v", tc.form, true); st != 400 || body != tc.body {
+			t.Fatalf("invalid update %s with a vetoing app: %d %s", tc.form, st, body)
+		}
+	}
+	if st, _ := e.call("POST", "/v1/Users/nobody", "FriendlyName=x", true); st != 404 {
+		t.Fatalf("update of an unknown user with a vetoing app: %d", st)
+	}
+	if n := len(recv.got()) - before; n != 0 {
+		t.Fatalf("%d pre-events sent for updates the rules refuse", n)
+	}
+	verdict.Store(200)
+	// No header, no pre-event.
+	before = len(recv.got())
 	e.must("POST", "/v1/Users/v", "FriendlyName=Quiet", false, 200)
 	if len(recv.got()) != before {
 		t.Fatal("pre-event sent without X-Twilio-Webhook-Enabled")
