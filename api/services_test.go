@@ -236,9 +236,20 @@ func TestAccountConfiguration(t *testing.T) {
 		want(post("/v1/Configuration", "DefaultClosedTimer=P1DT"), 400,
 			errBody(400, 20001, `Invalid DefaultClosedTimer: "P1DT" is not an ISO 8601 duration such as PT10M`)),
 		want(get("/v1/Configuration"), 200, accountConfigBody("$IS2", `"`+mg+`"`, `"PT1M"`, `"PT10M"`)),
-		// Empty values clear the optional fields; P1DT12H and PT1.5S are durations.
-		want(post("/v1/Configuration", "DefaultMessagingServiceSid=&DefaultInactiveTimer=P1DT12H&DefaultClosedTimer=PT1.5S"), 200,
-			accountConfigBody("$IS2", "null", `"P1DT12H"`, `"PT1.5S"`)),
+		// Timers below the spec's minimums (1 minute inactive, 10 minutes
+		// closed) are refused; PT0S switches a timer off.
+		want(post("/v1/Configuration", "DefaultInactiveTimer=PT59S"), 400,
+			errBody(400, 50375, `Invalid DefaultInactiveTimer: "PT59S" is shorter than the minimum of PT1M (PT0S switches the timer off)`)),
+		want(post("/v1/Configuration", "DefaultClosedTimer=PT9M59.5S"), 400,
+			errBody(400, 50376, `Invalid DefaultClosedTimer: "PT9M59.5S" is shorter than the minimum of PT10M (PT0S switches the timer off)`)),
+		want(post("/v1/Configuration", "DefaultInactiveTimer=PT1M&DefaultClosedTimer=PT1.5S"), 400,
+			errBody(400, 50376, `Invalid DefaultClosedTimer: "PT1.5S" is shorter than the minimum of PT10M (PT0S switches the timer off)`)),
+		want(get("/v1/Configuration"), 200, accountConfigBody("$IS2", `"`+mg+`"`, `"PT1M"`, `"PT10M"`)),
+		want(post("/v1/Configuration", "DefaultInactiveTimer=PT0S&DefaultClosedTimer=PT600S"), 200,
+			accountConfigBody("$IS2", `"`+mg+`"`, `"PT0S"`, `"PT600S"`)),
+		// Empty values clear the optional fields; P1DT12H and P1Y are durations.
+		want(post("/v1/Configuration", "DefaultMessagingServiceSid=&DefaultInactiveTimer=P1DT12H&DefaultClosedTimer=P1Y"), 200,
+			accountConfigBody("$IS2", "null", `"P1DT12H"`, `"P1Y"`)),
 		want(post("/v1/Configuration", "DefaultChatServiceSid=$IS&DefaultInactiveTimer=&DefaultClosedTimer="), 200,
 			accountConfigBody("$IS", "null", "null", "null")),
 	)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"time"
 
 	"github.com/parleyhq/parley"
 )
@@ -111,12 +112,17 @@ func (a *App) UpdateAccountConfig(ctx context.Context, in AccountConfigUpdate) (
 		return parley.AccountConfig{}, parley.InvalidParam("Invalid DefaultMessagingServiceSid")
 	}
 	timers := []struct {
-		param string
-		value *string
-	}{{"DefaultInactiveTimer", in.DefaultInactiveTimer}, {"DefaultClosedTimer", in.DefaultClosedTimer}}
+		param   string
+		value   *string
+		minimum time.Duration
+		code    int
+	}{
+		{"DefaultInactiveTimer", in.DefaultInactiveTimer, MinInactiveTimer, 50375},
+		{"DefaultClosedTimer", in.DefaultClosedTimer, MinClosedTimer, 50376},
+	}
 	for _, t := range timers {
 		if t.value != nil && *t.value != "" {
-			if err := checkDuration(t.param, *t.value); err != nil {
+			if err := checkTimer(t.param, *t.value, t.minimum, t.code); err != nil {
 				return parley.AccountConfig{}, err
 			}
 		}
