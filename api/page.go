@@ -108,7 +108,9 @@ func pageMeta[T any](s *Server, base, path, key string, lr listRequest, p parley
 		}
 	}
 	if p.HasNext {
-		u := pageURL(lr.page+1, s.pages.encode(cursor{seq: last}, path))
+		// Page is only echoed; it stops at the largest value readList
+		// accepts, so a next_page_url is always one parley takes back.
+		u := pageURL(min(lr.page+1, math.MaxInt32), s.pages.encode(cursor{seq: last}, path))
 		m.NextPageURL = &u
 	}
 	if p.HasPrev {

@@ -260,6 +260,17 @@ func TestUserList(t *testing.T) {
 		t.Fatalf("page back: %s", back.body)
 	}
 
+	// Page is client state, echoed and stepped but never past 2^31-1, the
+	// largest value parley accepts: every page URL parley emits is one it
+	// takes back.
+	last := e.run(ok(getQ("/v1/Users", "PageSize=1&Page=2147483647"), 200))[0]
+	decode(t, last.body, &page)
+	next, _ = page.Meta["next_page_url"].(string)
+	if !strings.Contains(next, "&Page=2147483647&PageToken=") || page.Meta["page"] != 2147483647.0 {
+		t.Fatalf("next_page_url of page 2147483647: %q", next)
+	}
+	e.run(ok(getQ("/v1/Users", strings.TrimPrefix(next, e.srv.URL+"/v1/Users?")), 200))
+
 	// Tokens are tamper-evident and bound to their list.
 	tampered := []byte(m[1])
 	tampered[5] ^= 1
