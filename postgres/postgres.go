@@ -66,6 +66,9 @@ type Options struct {
 	// second and 16 gave 4,000–5,100. Every node opens up to this many
 	// connections; nodes × MaxConns must fit the server's max_connections.
 	MaxConns int32
+	// Existing refuses (with migrate.ErrNotSetUp) a database or schema
+	// that no parley has set up, instead of creating parley's tables in it.
+	Existing bool
 }
 
 // Store is a parley.Store on a PostgreSQL database.
@@ -103,7 +106,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	if err := applyMigrations(ctx, pool); err != nil {
+	if err := applyMigrations(ctx, pool, opts.Existing); err != nil {
 		pool.Close()
 		return nil, err
 	}
@@ -221,7 +224,7 @@ func (s *Store) Close() error {
 // migrate applies the embedded migrations in order, each in its own
 // transaction under an advisory lock, so that nodes starting together
 // apply each migration exactly once and never see half of one.
-func applyMigrations(ctx context.Context, pool *pgxpool.Pool) error {
+func applyMigrations(ctx context.Context, pool *pgxpool.Pool, existing bool) error {
 	migs, err := migrate.Load(migrationFS, "migrations")
 	if err != nil {
 		return fmt.Errorf("postgres: %w", err)
@@ -231,6 +234,23 @@ func applyMigrations(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("postgres: connect: %w", err)
 	}
 	defer conn.Release()
+	if existing {
+		// to_regclass looks the name up in the search_path, as the
+		// migrations below would create it.
+		var setUp bool
+		if err := conn.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&setUp); err != nil {
+			return fmt.Errorf("postgres: %w", err)
+		}
+		if setUp {
+			err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations)").Scan(&setUp)
+			if err != nil {
+				return fmt.Errorf("postgres: %w", err)
+			}
+		}
+		if !setUp {
+			return fmt.Errorf("postgres: %w", migrate.ErrNotSetUp)
+		}
+	}
 	known := migs[len(migs)-1].Version
 	for _, m := range migs {
 		if err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error { return applyMigration(ctx, tx, m, known) }); err != nil {

@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"runtime"
 	"sync"
 
@@ -49,6 +50,10 @@ type Options struct {
 	// Synchronous overrides PRAGMA synchronous (default FULL). Only
 	// benchmarks that want to show the cost of durability set it.
 	Synchronous string
+	// Existing refuses (with migrate.ErrNotSetUp) a file that does not
+	// exist or that no parley has set up, instead of creating parley's
+	// tables in it.
+	Existing bool
 }
 
 // Store is a parley.Store on one SQLite file.
@@ -90,11 +95,15 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 
 	base := "file:" + (&url.URL{Path: path}).EscapedPath()
+	mode := "" // read-write, creating the file if needed
+	if opts.Existing {
+		mode = "&mode=rw"
+	}
 	// An 8 MiB page cache per connection (SQLite's default is 2 MiB) keeps
 	// the upper levels of the indexes of a million users in memory; peak
 	// RSS stays under 70 MiB at that size (see the README's Performance).
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-8192)"
-	writeDB, err := sql.Open("sqlite", base+"?"+common+
+	writeDB, err := sql.Open("sqlite", base+"?"+common+mode+
 		"&_pragma=journal_mode(WAL)&_pragma=synchronous("+syncMode+")")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -105,10 +114,15 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	wconn, err := writeDB.Conn(ctx)
 	if err != nil {
 		writeDB.Close()
+		if opts.Existing {
+			if _, statErr := os.Stat(path); errors.Is(statErr, os.ErrNotExist) {
+				return nil, fmt.Errorf("sqlite: %s: %w", path, migrate.ErrNotSetUp)
+			}
+		}
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s := &Store{path: path, writeDB: writeDB, wconn: wconn}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, opts.Existing); err != nil {
 		wconn.Close()
 		writeDB.Close()
 		return nil, err
@@ -299,10 +313,24 @@ func runFn(fn func(parley.Tx) error, t *tx) (err error) {
 
 // migrate applies the embedded migrations in order, each in its own
 // immediate transaction, which also serialises processes starting at once.
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context, existing bool) error {
 	migs, err := migrate.Load(migrationFS, "migrations")
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)
+	}
+	if existing {
+		var applied int
+		err := s.wconn.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master
+			WHERE type = 'table' AND name = 'schema_migrations'`).Scan(&applied)
+		if err == nil && applied > 0 {
+			err = s.wconn.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations").Scan(&applied)
+		}
+		if err != nil {
+			return fmt.Errorf("sqlite: %s: %w", s.path, err)
+		}
+		if applied == 0 {
+			return fmt.Errorf("sqlite: %s: %w", s.path, migrate.ErrNotSetUp)
+		}
 	}
 	if _, err := s.wconn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {

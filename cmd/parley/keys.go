@@ -6,12 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"text/tabwriter"
 	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/core"
+	"github.com/parleyhq/parley/internal/migrate"
 )
 
 // runKeys is `parley keys create|list|revoke`: API keys are managed on the
@@ -36,14 +36,14 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	// Keys belong to a database a server has already set up: a mistyped
-	// --db must not quietly create a new database with a new account.
-	noAccount := fmt.Errorf("no parley database at %s: start `parley --db %s` first", c.db, c.db)
-	if !isPostgres(c.db) {
-		if _, err := os.Stat(c.db); errors.Is(err, os.ErrNotExist) {
-			return noAccount
-		}
+	// --db must neither create a database nor write parley's tables into
+	// someone else's, and the message must not show a password.
+	db := redactDB(c.db)
+	noAccount := fmt.Errorf("no parley database at %s: start `parley --db %s` first", db, db)
+	store, _, err := openStore(ctx, c.db, true)
+	if errors.Is(err, migrate.ErrNotSetUp) {
+		return noAccount
 	}
-	store, _, err := openStore(ctx, c.db)
 	if err != nil {
 		return err
 	}

@@ -148,18 +148,33 @@ func isPostgres(db string) bool {
 }
 
 // openStore picks the backend from the --db value: a postgres:// or
-// postgresql:// URL is PostgreSQL, anything else a SQLite file path.
-func openStore(ctx context.Context, db string) (parley.Store, string, error) {
+// postgresql:// URL is PostgreSQL, anything else a SQLite file path. With
+// existing, a database no parley has set up is refused
+// (migrate.ErrNotSetUp) rather than set up.
+func openStore(ctx context.Context, db string, existing bool) (parley.Store, string, error) {
 	if isPostgres(db) {
-		s, err := postgres.Open(ctx, db, postgres.Options{})
+		s, err := postgres.Open(ctx, db, postgres.Options{Existing: existing})
 		return s, "PostgreSQL", err
 	}
-	s, err := sqlite.Open(ctx, db, sqlite.Options{})
+	s, err := sqlite.Open(ctx, db, sqlite.Options{Existing: existing})
 	return s, "SQLite", err
 }
 
+// redactDB is the --db value fit to print: a PostgreSQL URL without its
+// password.
+func redactDB(db string) string {
+	if !isPostgres(db) {
+		return db
+	}
+	u, err := url.Parse(db)
+	if err != nil {
+		return "postgres://…" // unparsable: print nothing of it
+	}
+	return u.Redacted()
+}
+
 func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) error {
-	store, kind, err := openStore(ctx, c.db)
+	store, kind, err := openStore(ctx, c.db, false)
 	if err != nil {
 		return err
 	}
@@ -248,10 +263,7 @@ func displayURL(public string, addr net.Addr) string {
 }
 
 func printBanner(w io.Writer, c config, kind, base, listen string, boot core.Boot) {
-	db := c.db
-	if u, err := url.Parse(c.db); err == nil && kind != "SQLite" {
-		db = u.Redacted() // never print a password
-	}
+	db := redactDB(c.db) // never print a password
 	fmt.Fprintf(w, `parley is serving Twilio's Conversations API at %s
   listening on     %s
   database         %s (%s)

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"io"
 	"io/fs"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +16,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/parleyhq/parley/internal/pgtest"
+	_ "modernc.org/sqlite"
 )
 
 // syncBuffer collects a running program's output for polling.
@@ -230,6 +236,75 @@ func TestKeysCommand(t *testing.T) {
 	}
 	if _, err := os.Stat(missing); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("keys create made %s: %v", missing, err)
+	}
+}
+
+// TestKeysRefuseForeignDatabase: `parley keys` on a database no parley has
+// set up refuses without writing to it, and never prints a password.
+func TestKeysRefuseForeignDatabase(t *testing.T) {
+	noenv := func(string) string { return "" }
+	// A SQLite file of some other program keeps exactly its own tables.
+	other := filepath.Join(t.TempDir(), "other.db")
+	db, err := sql.Open("sqlite", other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE TABLE notes (body TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	err = run(context.Background(), []string{"parley", "keys", "create", "--db", other}, noenv, io.Discard, io.Discard)
+	if err == nil || err.Error() != "no parley database at "+other+": start `parley --db "+other+"` first" {
+		t.Fatalf("keys create on a foreign SQLite file: %v", err)
+	}
+	var tables []string
+	rows, err := db.Query("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var name string
+		rows.Scan(&name)
+		tables = append(tables, name)
+	}
+	rows.Close()
+	if strings.Join(tables, ",") != "notes" {
+		t.Fatalf("keys create wrote tables %v into a foreign database", tables)
+	}
+
+	// A fresh PostgreSQL schema, named in a URL with a password.
+	dsn := pgtest.DSN(t)
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), "hunter2secret")
+	withPassword := u.String()
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"parley", "keys", "list", "--db", withPassword}, noenv, &stdout, &stderr)
+	if err == nil || !strings.HasPrefix(err.Error(), "no parley database at ") {
+		t.Fatalf("keys list on a fresh schema: %v", err)
+	}
+	for _, out := range []string{err.Error(), stdout.String(), stderr.String()} {
+		if strings.Contains(out, "hunter2secret") {
+			t.Fatalf("the password was printed: %s", out)
+		}
+	}
+	if !strings.Contains(err.Error(), u.Redacted()) {
+		t.Fatalf("error %q does not name the database %s", err, u.Redacted())
+	}
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM information_schema.tables
+		WHERE table_schema = current_schema()`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 0 {
+		t.Fatalf("keys list created %d tables in a schema no parley set up", n)
 	}
 }
 

@@ -53,6 +53,12 @@ func Load(fsys fs.FS, dir string) ([]Migration, error) {
 	return migs, nil
 }
 
+// ErrNotSetUp is what a store opened with its Existing option returns for a
+// database that no parley server has set up (no migration applied): tools
+// such as `parley keys` must not quietly create parley's tables in a
+// database someone mistyped.
+var ErrNotSetUp = errors.New("no parley schema in this database")
+
 // Newer is the error a store returns when the database's schema is newer
 // than the migrations it knows: an older parley must not serve it.
 func Newer(current, known int) error {
