@@ -72,7 +72,17 @@ var (
 	// ErrInUse: a foreign key refused a delete because rows still refer to
 	// the row being deleted.
 	ErrInUse = errors.New("parley: in use")
+	// ErrDangling: a foreign key refused an insert or update because the
+	// row it refers to does not exist. Core checks references before it
+	// writes, so this means the row was deleted by a concurrent transaction
+	// in between (possible on PostgreSQL, whose Update then runs fn again so
+	// that the rules see the deletion and answer as they would have).
+	ErrDangling = errors.New("parley: refers to a row that does not exist")
 )
+
+// ErrClosed is what every store returns once closed: the server is
+// shutting down, and the caller may retry on another node.
+var ErrClosed = &Error{Kind: KindUnavailable, Code: 20503, Message: "Service unavailable: the server is shutting down"}
 
 // Common errors, so that code and message are spelled in one place.
 

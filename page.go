@@ -1,14 +1,17 @@
 package parley
 
-// PageQuery asks a store for one page of a list in creation order. Paging is
-// by keyset: After and Before are creation sequence numbers taken from the
-// previous page, so page 10,000 costs what page 1 costs and rows added or
-// removed meanwhile never shift the pages. At most one of After and Before
-// is non-zero; neither means the first page.
+// PageQuery asks a store for one page of a list. Paging is by keyset: After
+// and Before are creation sequence numbers taken from the previous page, so
+// page 10,000 costs what page 1 costs and rows added or removed meanwhile
+// never shift the pages. At most one of After and Before is non-zero;
+// neither means the first page. "After" and "before" follow the list's
+// order: with Desc, the rows after a cursor are the older ones.
 type PageQuery struct {
 	Size   int
-	After  int64 // rows with Seq > After, ascending
-	Before int64 // rows with Seq < Before, the last Size of them, still returned ascending
+	After  int64 // the rows that follow this one in list order
+	Before int64 // the last Size rows that precede this one, still returned in list order
+	// Desc lists newest first; the default is creation order, oldest first.
+	Desc bool
 }
 
 // Page is one page of a list, with whether rows exist beyond each end.

@@ -19,10 +19,11 @@ type Store interface {
 	// commit); each fn is isolated from the others' failures.
 	//
 	// fn must not block on anything but the store (no network calls); it
-	// may run more than once (PostgreSQL retries serialization failures
-	// and deadlocks), so it must not keep state across runs; and after a
-	// write fails it must return that error rather than go on, because
-	// PostgreSQL refuses every further statement of the transaction.
+	// may run more than once (PostgreSQL retries serialization failures,
+	// deadlocks, and writes that met ErrDangling), so it must not keep
+	// state across runs; and after a write fails it must return that error
+	// rather than go on, because PostgreSQL refuses every further statement
+	// of the transaction.
 	Update(ctx context.Context, fn func(Tx) error) error
 	// Close waits for in-flight writes and releases the database.
 	Close() error
@@ -30,8 +31,9 @@ type Store interface {
 
 // Tx is the set of typed reads and writes a Store offers inside View and
 // Update. Every method that looks a row up returns ErrNotFound when there is
-// none; writes return ErrConflict when a uniqueness constraint refuses them
-// and ErrInUse when a delete is refused because other rows refer to the row.
+// none; writes return ErrConflict when a uniqueness constraint refuses them,
+// ErrInUse when a delete is refused because other rows refer to the row,
+// and ErrDangling when an insert or update refers to a row that is gone.
 //
 // Reads that take a service SID (Service, ServiceConfig, Role, ListRoles,
 // UserBySid, UserByIdentity, ListUsers) accept "" for the account's default
@@ -39,6 +41,25 @@ type Store interface {
 // common case, and a separate lookup of the default would double the cost of
 // every such read. Writes always take the real SID, from a row read first.
 type Tx interface {
+	// ForUpdate returns the same transaction with reads that lock the rows
+	// they return against other writers until commit. Every
+	// read-modify-write reads through it: on PostgreSQL, two transactions
+	// that each read a row and write it back whole would otherwise both
+	// commit, the second erasing the first's change (a lost update); with
+	// the lock, the second waits and then reads the first's result.
+	ForUpdate() Tx
+	// ForShare returns the same transaction with reads that lock the rows
+	// they return against deletion (and nothing else) until commit. A write
+	// reads what it will refer to (a user's new role, a new default
+	// service) through it, before it locks the row it rewrites: rows are
+	// then locked parent first, in the order a delete takes them, so a
+	// write and a delete of what it refers to queue up instead of
+	// deadlocking.
+	//
+	// SQLite, which runs one writer at a time, has nothing to lock; in
+	// View, neither method changes anything.
+	ForShare() Tx
+
 	AccountTx
 	ServiceTx
 	RoleTx

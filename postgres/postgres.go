@@ -35,6 +35,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/migrate"
+	"github.com/parleyhq/parley/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -76,9 +77,6 @@ type Store struct {
 	pool   *pgxpool.Pool
 	closed atomic.Bool
 }
-
-// ErrClosed is returned by View and Update after Close.
-var ErrClosed = &parley.Error{Kind: parley.KindUnavailable, Code: 20503, Message: "Service unavailable: the server is shutting down"}
 
 // Open connects to the database named by dsn (a postgres:// URL or
 // key=value string, as pgx accepts, pool_* settings included), applies the
@@ -127,28 +125,31 @@ func setsMaxConns(dsn string) bool {
 // View runs fn on one pooled connection, outside any transaction.
 func (s *Store) View(ctx context.Context, fn func(parley.Tx) error) error {
 	if s.closed.Load() {
-		return ErrClosed
+		return parley.ErrClosed
 	}
-	conn, err := s.pool.Acquire(ctx)
+	c, err := s.pool.Acquire(ctx)
 	if err != nil {
 		return s.poolError("acquire", err)
 	}
 	// Release destroys the connection instead of pooling it if fn left it
 	// busy (a panic with rows open), so nothing here needs a recover.
-	defer conn.Release()
-	return fn(&tx{q: conn})
+	defer c.Release()
+	return fn(sqlstore.New(conn{q: c}, dialect, false))
 }
 
 // Update runs fn in a READ COMMITTED transaction and returns once COMMIT
-// has succeeded, or with fn's error and nothing of fn written. When
-// PostgreSQL aborts the transaction for a serialization failure or a
-// deadlock, fn runs again from scratch, up to maxAttempts times in all,
-// after a short random pause so that the transactions that collided do not
-// collide again. A panic in fn rolls back and panics on.
+// has succeeded, or with fn's error and nothing of fn written. fn runs
+// again from scratch, up to maxAttempts times in all, after a short random
+// pause, when PostgreSQL aborts the transaction for a serialization failure
+// or a deadlock, and when a write met parley.ErrDangling: the row it refers
+// to was read by fn a moment before, so a concurrent transaction deleted it
+// in between, and the next run sees the deletion and answers as the rules
+// do (404 for a deleted service, 50100 for a deleted role) instead of
+// leaking a foreign-key violation. A panic in fn rolls back and panics on.
 func (s *Store) Update(ctx context.Context, fn func(parley.Tx) error) error {
 	for attempt := 1; ; attempt++ {
 		if s.closed.Load() {
-			return ErrClosed
+			return parley.ErrClosed
 		}
 		err := s.update(ctx, fn)
 		if err == nil || attempt == maxAttempts || !retryable(err) {
@@ -174,7 +175,7 @@ func (s *Store) update(ctx context.Context, fn func(parley.Tx) error) error {
 			panic(p)
 		}
 	}()
-	if err := fn(&tx{q: pgtx}); err != nil {
+	if err := fn(sqlstore.New(conn{q: pgtx}, dialect, true)); err != nil {
 		rollback(ctx, pgtx)
 		return err
 	}
@@ -201,16 +202,21 @@ func rollback(ctx context.Context, pgtx pgx.Tx) {
 // callers see one error for a closed store, else err.
 func (s *Store) poolError(op string, err error) error {
 	if s.closed.Load() {
-		return ErrClosed
+		return parley.ErrClosed
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }
 
-// retryable reports whether err is PostgreSQL aborting a transaction that
-// would succeed if run again: serialization_failure or deadlock_detected.
+// retryable reports whether err means fn should run again: PostgreSQL
+// aborted a transaction that would succeed if run again
+// (serialization_failure, deadlock_detected), or a row fn had read was
+// deleted before fn's write referred to it (parley.ErrDangling).
 func retryable(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+	if errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01") {
+		return true
+	}
+	return errors.Is(err, parley.ErrDangling)
 }
 
 // Close stops accepting work, waits for in-flight Views and Updates to hand
@@ -287,23 +293,4 @@ func applyMigration(ctx context.Context, tx pgx.Tx, m migrate.Migration, known i
 		return fmt.Errorf("postgres: migration %d: %w", m.Version, err)
 	}
 	return nil
-}
-
-// storeError maps PostgreSQL constraint failures to the parley sentinels by
-// SQLSTATE, never by message text, keeping the driver's error in the chain
-// for logs.
-func storeError(err error) error {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		switch pe.Code {
-		case "23505": // unique_violation
-			return fmt.Errorf("%w: %w", parley.ErrConflict, err)
-		case "23503": // foreign_key_violation
-			return fmt.Errorf("%w: %w", parley.ErrInUse, err)
-		}
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return parley.ErrNotFound
-	}
-	return err
 }

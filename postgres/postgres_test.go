@@ -306,10 +306,10 @@ func TestClosed(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	if err := s.Update(ctx, func(parley.Tx) error { return nil }); err != ErrClosed {
+	if err := s.Update(ctx, func(parley.Tx) error { return nil }); err != parley.ErrClosed {
 		t.Fatalf("Update after Close = %v, want ErrClosed", err)
 	}
-	if err := s.View(ctx, func(parley.Tx) error { return nil }); err != ErrClosed {
+	if err := s.View(ctx, func(parley.Tx) error { return nil }); err != parley.ErrClosed {
 		t.Fatalf("View after Close = %v, want ErrClosed", err)
 	}
 }

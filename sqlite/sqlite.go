@@ -28,8 +28,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/migrate"
-	sqlite "modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"github.com/parleyhq/parley/internal/sqlstore"
 )
 
 //go:embed migrations/*.sql
@@ -153,11 +152,8 @@ func (s *Store) Path() string { return s.path }
 
 // View runs fn on the read pool, outside any transaction.
 func (s *Store) View(ctx context.Context, fn func(parley.Tx) error) error {
-	return fn(&tx{st: s.reads})
+	return fn(sqlstore.New(conn{st: s.reads}, dialect, false))
 }
-
-// ErrClosed is returned by Update after Close.
-var ErrClosed = &parley.Error{Kind: parley.KindUnavailable, Code: 20503, Message: "Service unavailable: the server is shutting down"}
 
 // Update queues fn for the writer and waits until the batch holding it has
 // committed (or fn failed). Once queued, fn's outcome is always waited for,
@@ -168,7 +164,7 @@ func (s *Store) Update(ctx context.Context, fn func(parley.Tx) error) error {
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
-		return ErrClosed
+		return parley.ErrClosed
 	}
 	select {
 	case s.queue <- req:
@@ -259,7 +255,7 @@ func (s *Store) commit(batch []*writeRequest) {
 			fail(fmt.Errorf("sqlite: savepoint: %w", err))
 			return
 		}
-		results[i] = runFn(req.fn, &tx{st: s.writes, fixed: ctx})
+		results[i] = runFn(req.fn, sqlstore.New(conn{st: s.writes, fixed: ctx}, dialect, true))
 		if results[i] != nil {
 			if _, err := s.wconn.ExecContext(ctx, "ROLLBACK TO w"); err != nil {
 				// SQLite rolls a whole transaction back by itself after
@@ -302,7 +298,7 @@ func (s *Store) rollback(ctx context.Context) {
 
 // runFn calls fn, turning a panic into an error so that one bad request
 // cannot take the writer (and every other caller) down with it.
-func runFn(fn func(parley.Tx) error, t *tx) (err error) {
+func runFn(fn func(parley.Tx) error, t parley.Tx) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("sqlite: panic in write: %v", p)
@@ -375,24 +371,6 @@ func (s *Store) applyMigration(ctx context.Context, m migrate.Migration, known i
 		return fmt.Errorf("sqlite: migration %d: commit: %w", m.Version, err)
 	}
 	return nil
-}
-
-// storeError maps SQLite constraint failures to the parley sentinels, by the
-// driver's extended result code rather than by message text.
-func storeError(err error) error {
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() {
-		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return fmt.Errorf("%w: %v", parley.ErrConflict, err)
-		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			return fmt.Errorf("%w: %v", parley.ErrInUse, err)
-		}
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return parley.ErrNotFound
-	}
-	return err
 }
 
 // preparer is what a stmtCache prepares on: the read pool or the writer's

@@ -45,6 +45,15 @@ func Run(t *testing.T, open Opener) {
 		{"Deliveries", testDeliveries},
 		{"ConcurrentClaims", testConcurrentClaims},
 	}
+	t.Run("EveryWriteIsCovered", testEveryWriteIsCovered)
+	t.Run("ConcurrentPartialUpdates", func(t *testing.T) {
+		t.Parallel()
+		testConcurrentPartialUpdates(t, open)
+	})
+	t.Run("ParentDeleteRaces", func(t *testing.T) {
+		t.Parallel()
+		testParentDeleteRaces(t, open)
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -249,7 +258,7 @@ func testAccountConfig(t *testing.T, s parley.Store) {
 	// The default service must exist.
 	full.DefaultChatServiceSid = sid(parley.PrefixService)
 	err = s.Update(ctx, func(tx parley.Tx) error { return tx.PutAccountConfig(ctx, full) })
-	wantErr(t, err, parley.ErrInUse)
+	wantErr(t, err, parley.ErrDangling)
 }
 
 func testAPIKeys(t *testing.T, s parley.Store) {
@@ -309,24 +318,37 @@ func testServicePaging(t *testing.T, s parley.Store) {
 	}, func(v parley.Service) int64 { return v.Seq })
 }
 
-// checkPaging walks a list of all forward and backward in pages of 3 and
-// checks items, order, FirstSeq/LastSeq and HasNext/HasPrev at each step.
+// checkPaging walks a list of all (in creation order) forward and
+// backward in pages of 3, oldest first and newest first, and checks items,
+// order, FirstSeq/LastSeq and HasNext/HasPrev at each step.
 func checkPaging[T any](t *testing.T, all []T, list func(parley.PageQuery) (parley.Page[T], error), seqOf func(T) int64) {
+	t.Helper()
+	walkPages(t, all, list, seqOf, false)
+	newestFirst := slices.Clone(all)
+	slices.Reverse(newestFirst)
+	walkPages(t, newestFirst, list, seqOf, true)
+}
+
+func walkPages[T any](t *testing.T, all []T, list func(parley.PageQuery) (parley.Page[T], error), seqOf func(T) int64, desc bool) {
 	t.Helper()
 	const size = 3
 	var got []T
-	q := parley.PageQuery{Size: size}
+	q := parley.PageQuery{Size: size, Desc: desc}
 	var pages []parley.Page[T]
 	for {
+		// A store whose HasNext never turns false must fail, not hang.
+		if len(pages) > len(all)/size+1 {
+			t.Fatalf("desc=%v: forward walk of %d rows still going after %d pages", desc, len(all), len(pages))
+		}
 		p, err := list(q)
 		if err != nil {
 			t.Fatalf("list %+v: %v", q, err)
 		}
 		if wantPrev := len(pages) > 0; p.HasPrev != wantPrev {
-			t.Fatalf("page %d: HasPrev = %v, want %v", len(pages), p.HasPrev, wantPrev)
+			t.Fatalf("desc=%v page %d: HasPrev = %v, want %v", desc, len(pages), p.HasPrev, wantPrev)
 		}
 		if len(p.Items) > 0 && (p.FirstSeq != seqOf(p.Items[0]) || p.LastSeq != seqOf(p.Items[len(p.Items)-1])) {
-			t.Fatalf("page %d: FirstSeq/LastSeq = %d/%d, items span %d..%d", len(pages), p.FirstSeq, p.LastSeq,
+			t.Fatalf("desc=%v page %d: FirstSeq/LastSeq = %d/%d, items span %d..%d", desc, len(pages), p.FirstSeq, p.LastSeq,
 				seqOf(p.Items[0]), seqOf(p.Items[len(p.Items)-1]))
 		}
 		pages = append(pages, p)
@@ -334,30 +356,30 @@ func checkPaging[T any](t *testing.T, all []T, list func(parley.PageQuery) (parl
 		if !p.HasNext {
 			break
 		}
-		q = parley.PageQuery{Size: size, After: p.LastSeq}
+		q = parley.PageQuery{Size: size, After: p.LastSeq, Desc: desc}
 	}
-	diff(t, "forward walk", got, all)
+	diff(t, fmt.Sprintf("forward walk (desc=%v)", desc), got, all)
 	if want := (len(all) + size - 1) / size; len(pages) != want {
-		t.Fatalf("forward walk took %d pages, want %d", len(pages), want)
+		t.Fatalf("desc=%v: forward walk took %d pages, want %d", desc, len(pages), want)
 	}
 	// Backward from the last page reproduces every earlier page.
 	for i := len(pages) - 1; i > 0; i-- {
-		p, err := list(parley.PageQuery{Size: size, Before: pages[i].FirstSeq})
+		p, err := list(parley.PageQuery{Size: size, Before: pages[i].FirstSeq, Desc: desc})
 		if err != nil {
 			t.Fatal(err)
 		}
-		diff(t, fmt.Sprintf("backward page %d", i-1), p.Items, pages[i-1].Items)
+		diff(t, fmt.Sprintf("backward page %d (desc=%v)", i-1, desc), p.Items, pages[i-1].Items)
 		if !p.HasNext || p.HasPrev != (i-1 > 0) {
-			t.Fatalf("backward page %d: HasNext=%v HasPrev=%v", i-1, p.HasNext, p.HasPrev)
+			t.Fatalf("desc=%v backward page %d: HasNext=%v HasPrev=%v", desc, i-1, p.HasNext, p.HasPrev)
 		}
 	}
 	// Past the end: empty, nothing next, something behind.
-	p, err := list(parley.PageQuery{Size: size, After: seqOf(all[len(all)-1])})
+	p, err := list(parley.PageQuery{Size: size, After: seqOf(all[len(all)-1]), Desc: desc})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(p.Items) != 0 || p.HasNext || !p.HasPrev {
-		t.Fatalf("past the end: %d items, HasNext=%v HasPrev=%v", len(p.Items), p.HasNext, p.HasPrev)
+		t.Fatalf("desc=%v past the end: %d items, HasNext=%v HasPrev=%v", desc, len(p.Items), p.HasNext, p.HasPrev)
 	}
 }
 
@@ -412,17 +434,28 @@ func testServiceConfig(t *testing.T, s parley.Store) {
 	got := mustView(t, s, func(tx parley.Tx) (parley.ServiceConfig, error) { return tx.ServiceConfig(ctx, f.svc.Sid) })
 	diff(t, "config", got, want)
 
+	// Every field changes to a value unlike its default, so a store that
+	// forgets one cannot pass.
 	want.DefaultChatServiceRoleSid = f.admin.Sid
+	want.DefaultConversationRoleSid = f.chAdm.Sid
+	want.DefaultConversationCreatorRoleSid = f.chU.Sid
 	want.ReachabilityEnabled = true
-	want.Webhooks = parley.WebhookConfig{PostWebhookURL: ptr("http://127.0.0.1:9/post"), Filters: []string{"onUserAdded"}}
+	want.Webhooks = parley.WebhookConfig{Method: ptr("GET"), PreWebhookURL: ptr("http://127.0.0.1:9/pre"),
+		PostWebhookURL: ptr("http://127.0.0.1:9/post"), Filters: []string{"onUserAdded", "onUserUpdated"}}
 	update(t, s, func(tx parley.Tx) error { return tx.PutServiceConfig(ctx, want) })
 	got = mustView(t, s, func(tx parley.Tx) (parley.ServiceConfig, error) { return tx.ServiceConfig(ctx, f.svc.Sid) })
 	diff(t, "updated config", got, want)
+	// And back: null webhook fields and false stay apart from set ones.
+	want.ReachabilityEnabled = false
+	want.Webhooks = parley.WebhookConfig{}
+	update(t, s, func(tx parley.Tx) error { return tx.PutServiceConfig(ctx, want) })
+	got = mustView(t, s, func(tx parley.Tx) (parley.ServiceConfig, error) { return tx.ServiceConfig(ctx, f.svc.Sid) })
+	diff(t, "config reset", got, want)
 
 	// Roles must exist.
 	want.DefaultConversationRoleSid = sid(parley.PrefixRole)
 	err := s.Update(ctx, func(tx parley.Tx) error { return tx.PutServiceConfig(ctx, want) })
-	wantErr(t, err, parley.ErrInUse)
+	wantErr(t, err, parley.ErrDangling)
 	_, err = view(t, s, func(tx parley.Tx) (parley.ServiceConfig, error) {
 		return tx.ServiceConfig(ctx, sid(parley.PrefixService))
 	})
@@ -536,7 +569,7 @@ func testRoleInUse(t *testing.T, s parley.Store) {
 	bad := newUser(f, "ghost")
 	bad.RoleSid = sid(parley.PrefixRole)
 	err = s.Update(ctx, func(tx parley.Tx) error { return tx.CreateUser(ctx, bad) })
-	wantErr(t, err, parley.ErrInUse)
+	wantErr(t, err, parley.ErrDangling)
 }
 
 func testUsers(t *testing.T, s parley.Store) {
@@ -559,13 +592,25 @@ func testUsers(t *testing.T, s parley.Store) {
 	_, err = view(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserBySid(ctx, other.svc.Sid, u.Sid) })
 	wantErr(t, err, parley.ErrNotFound)
 
-	u.FriendlyName = nil
-	u.Attributes = "{}"
+	// UpdateUser writes every field it owns, each to a value unlike the
+	// last (so a store that drops one fails), and nothing else: identity
+	// and presence are not its to change.
+	u.FriendlyName = ptr("Renamed")
+	u.Attributes = `{"moved":true}`
 	u.RoleSid = f.user.Sid
 	u.DateUpdated = t0.Add(time.Hour)
-	update(t, s, func(tx parley.Tx) error { return tx.UpdateUser(ctx, u) })
+	changed := u
+	changed.Identity, changed.IsOnline, changed.IsNotifiable = "changed-identity", ptr(false), nil
+	changed.DateCreated = t0.Add(-time.Hour)
+	update(t, s, func(tx parley.Tx) error { return tx.UpdateUser(ctx, changed) })
 	got = mustView(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserBySid(ctx, f.svc.Sid, u.Sid) })
 	diff(t, "updated user", got, u)
+	u.FriendlyName = nil
+	u.Attributes = "{}"
+	u.DateUpdated = t0.Add(2 * time.Hour)
+	update(t, s, func(tx parley.Tx) error { return tx.UpdateUser(ctx, u) })
+	got = mustView(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserBySid(ctx, f.svc.Sid, u.Sid) })
+	diff(t, "user with name cleared", got, u)
 	ghost := u
 	ghost.Sid = sid(parley.PrefixUser)
 	err = s.Update(ctx, func(tx parley.Tx) error { return tx.UpdateUser(ctx, ghost) })
@@ -638,7 +683,7 @@ func testUserPaging(t *testing.T, s parley.Store) {
 	update(t, s, func(tx parley.Tx) error { return tx.CreateUser(ctx, late) })
 	var rest []parley.User
 	q := parley.PageQuery{Size: 3, After: first.LastSeq}
-	for {
+	for range len(want) {
 		p, err := list(q)
 		if err != nil {
 			t.Fatal(err)
@@ -820,7 +865,7 @@ func testConcurrentClaims(t *testing.T, s parley.Store) {
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Go(func() {
-			for {
+			for range n { // at most one claim per delivery, should each get one
 				var got []parley.Delivery
 				err := s.Update(ctx, func(tx parley.Tx) error {
 					var err error

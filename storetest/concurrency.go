@@ -1,0 +1,544 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley"
+)
+
+// The concurrency half of the suite. Two promises are checked for every
+// write a store offers, and a test (EveryWriteIsCovered) fails when a Tx
+// method is added without saying which promise covers it:
+//
+//   - Two read-modify-writes of different fields of one row, run at once,
+//     keep both changes: the read in each goes through ForUpdate, and a
+//     store that does not lock (on PostgreSQL, READ COMMITTED lets both
+//     read the old row) loses one. Each writer pauses between its read and
+//     its write, so that without a lock the loss is near certain.
+//   - A write that refers to a parent (a user to its service and role, a
+//     configuration to its roles, …) racing the parent's delete ends in
+//     success or ErrNotFound (the rules' "no such parent"), never in a
+//     driver error, and never leaves a row referring to nothing.
+
+// pause is how long a writer waits between its read and its write, long
+// enough for the other writers to read the same row without a lock.
+const pause = 20 * time.Millisecond
+
+// partialUpdate is an updatable resource: how to make one, and writers
+// that each change one field through a read-modify-write.
+type partialUpdate struct {
+	name string
+	// methods are the Tx writes these read-modify-writes exercise.
+	methods []string
+	// setup makes the row and returns what the writers and check need.
+	setup func(t *testing.T, s parley.Store) any
+	// writers each read the row through ForUpdate, pause, change their own
+	// field and write the row back.
+	writers []func(ctx context.Context, tx parley.Tx, row any) error
+	// check fails unless every writer's change is in the row.
+	check func(t *testing.T, s parley.Store, row any)
+}
+
+// userRow is what the user writers share.
+type userRow struct {
+	f fixture
+	u parley.User
+}
+
+func partialUpdates() []partialUpdate {
+	readUser := func(ctx context.Context, tx parley.Tx, row any) (parley.User, error) {
+		r := row.(userRow)
+		u, err := tx.ForUpdate().UserBySid(ctx, r.f.svc.Sid, r.u.Sid)
+		time.Sleep(pause)
+		return u, err
+	}
+	readServiceConfig := func(ctx context.Context, tx parley.Tx, row any) (parley.ServiceConfig, error) {
+		c, err := tx.ForUpdate().ServiceConfig(ctx, row.(fixture).svc.Sid)
+		time.Sleep(pause)
+		return c, err
+	}
+	readAccountConfig := func(ctx context.Context, tx parley.Tx) (parley.AccountConfig, error) {
+		c, err := tx.ForUpdate().AccountConfig(ctx)
+		time.Sleep(pause)
+		return c, err
+	}
+	userWriter := func(change func(*parley.User, userRow)) func(context.Context, parley.Tx, any) error {
+		return func(ctx context.Context, tx parley.Tx, row any) error {
+			u, err := readUser(ctx, tx, row)
+			if err != nil {
+				return err
+			}
+			change(&u, row.(userRow))
+			return tx.UpdateUser(ctx, u)
+		}
+	}
+	serviceConfigWriter := func(change func(*parley.ServiceConfig, fixture)) func(context.Context, parley.Tx, any) error {
+		return func(ctx context.Context, tx parley.Tx, row any) error {
+			c, err := readServiceConfig(ctx, tx, row)
+			if err != nil {
+				return err
+			}
+			change(&c, row.(fixture))
+			return tx.PutServiceConfig(ctx, c)
+		}
+	}
+	accountWriter := func(change func(*parley.AccountConfig, fixture)) func(context.Context, parley.Tx, any) error {
+		return func(ctx context.Context, tx parley.Tx, row any) error {
+			c, err := readAccountConfig(ctx, tx)
+			if err != nil {
+				return err
+			}
+			change(&c, row.(fixture))
+			return tx.PutAccountConfig(ctx, c)
+		}
+	}
+	return []partialUpdate{
+		{
+			name:    "User",
+			methods: []string{"UpdateUser"},
+			setup: func(t *testing.T, s parley.Store) any {
+				f := newService(t, s, "svc")
+				return userRow{f: f, u: createUsers(t, s, f, 1, "partial")[0]}
+			},
+			writers: []func(context.Context, parley.Tx, any) error{
+				userWriter(func(u *parley.User, _ userRow) { u.FriendlyName = ptr("Renamed") }),
+				userWriter(func(u *parley.User, _ userRow) { u.Attributes = `{"changed":1}` }),
+				userWriter(func(u *parley.User, r userRow) { u.RoleSid = r.f.admin.Sid }),
+			},
+			check: func(t *testing.T, s parley.Store, row any) {
+				r := row.(userRow)
+				got := mustView(t, s, func(tx parley.Tx) (parley.User, error) {
+					return tx.UserBySid(context.Background(), r.f.svc.Sid, r.u.Sid)
+				})
+				want := r.u
+				want.FriendlyName, want.Attributes, want.RoleSid = ptr("Renamed"), `{"changed":1}`, r.f.admin.Sid
+				diff(t, "user after concurrent partial updates", got, want)
+			},
+		},
+		{
+			name:    "ServiceConfig",
+			methods: []string{"PutServiceConfig"},
+			setup:   func(t *testing.T, s parley.Store) any { return newService(t, s, "svc") },
+			writers: []func(context.Context, parley.Tx, any) error{
+				serviceConfigWriter(func(c *parley.ServiceConfig, f fixture) { c.DefaultChatServiceRoleSid = f.admin.Sid }),
+				serviceConfigWriter(func(c *parley.ServiceConfig, f fixture) { c.DefaultConversationRoleSid = f.chAdm.Sid }),
+				serviceConfigWriter(func(c *parley.ServiceConfig, f fixture) { c.DefaultConversationCreatorRoleSid = f.chU.Sid }),
+				serviceConfigWriter(func(c *parley.ServiceConfig, _ fixture) { c.ReachabilityEnabled = true }),
+				serviceConfigWriter(func(c *parley.ServiceConfig, _ fixture) { c.Webhooks.PostWebhookURL = ptr("http://127.0.0.1:9/post") }),
+				serviceConfigWriter(func(c *parley.ServiceConfig, _ fixture) { c.Webhooks.Filters = []string{"onUserAdded"} }),
+			},
+			check: func(t *testing.T, s parley.Store, row any) {
+				f := row.(fixture)
+				got := mustView(t, s, func(tx parley.Tx) (parley.ServiceConfig, error) {
+					return tx.ServiceConfig(context.Background(), f.svc.Sid)
+				})
+				diff(t, "service configuration after concurrent partial updates", got, parley.ServiceConfig{
+					ServiceSid: f.svc.Sid, DefaultChatServiceRoleSid: f.admin.Sid, DefaultConversationRoleSid: f.chAdm.Sid,
+					DefaultConversationCreatorRoleSid: f.chU.Sid, ReachabilityEnabled: true,
+					Webhooks: parley.WebhookConfig{PostWebhookURL: ptr("http://127.0.0.1:9/post"), Filters: []string{"onUserAdded"}},
+				})
+			},
+		},
+		{
+			// /v1/Configuration and /v1/Configuration/Webhooks share the
+			// row: a timer change must not erase a webhook change.
+			name:    "AccountConfig",
+			methods: []string{"PutAccountConfig"},
+			setup: func(t *testing.T, s parley.Store) any {
+				// A fresh account configuration each round, pointing back at
+				// the first service.
+				def := ensureBootstrapped(t, s)
+				update(t, s, func(tx parley.Tx) error {
+					return tx.PutAccountConfig(context.Background(), parley.AccountConfig{DefaultChatServiceSid: def})
+				})
+				return newService(t, s, "other")
+			},
+			writers: []func(context.Context, parley.Tx, any) error{
+				accountWriter(func(c *parley.AccountConfig, f fixture) { c.DefaultChatServiceSid = f.svc.Sid }),
+				accountWriter(func(c *parley.AccountConfig, _ fixture) { c.DefaultInactiveTimer = ptr("PT5M") }),
+				accountWriter(func(c *parley.AccountConfig, _ fixture) { c.DefaultClosedTimer = ptr("PT1H") }),
+				accountWriter(func(c *parley.AccountConfig, _ fixture) {
+					c.DefaultMessagingServiceSid = ptr("MG0123456789abcdef0123456789abcdef")
+				}),
+				accountWriter(func(c *parley.AccountConfig, _ fixture) { c.Webhooks.PostWebhookURL = ptr("http://127.0.0.1:9/post") }),
+				accountWriter(func(c *parley.AccountConfig, _ fixture) { c.Webhooks.Method = ptr("GET") }),
+				accountWriter(func(c *parley.AccountConfig, _ fixture) { c.Webhooks.Target = ptr("flex") }),
+			},
+			check: func(t *testing.T, s parley.Store, row any) {
+				f := row.(fixture)
+				got := mustView(t, s, func(tx parley.Tx) (parley.AccountConfig, error) { return tx.AccountConfig(context.Background()) })
+				diff(t, "account configuration after concurrent partial updates", got, parley.AccountConfig{
+					DefaultChatServiceSid: f.svc.Sid, DefaultInactiveTimer: ptr("PT5M"), DefaultClosedTimer: ptr("PT1H"),
+					DefaultMessagingServiceSid: ptr("MG0123456789abcdef0123456789abcdef"),
+					Webhooks:                   parley.WebhookConfig{PostWebhookURL: ptr("http://127.0.0.1:9/post"), Method: ptr("GET"), Target: ptr("flex")},
+				})
+			},
+		},
+	}
+}
+
+// testConcurrentPartialUpdates runs every resource's writers at once, a
+// few rounds each, and checks that no change was lost.
+func testConcurrentPartialUpdates(t *testing.T, open Opener) {
+	for _, pu := range partialUpdates() {
+		t.Run(pu.name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			t.Cleanup(func() { s.Close() })
+			for range 3 {
+				row := pu.setup(t, s)
+				errs := make([]error, len(pu.writers))
+				var wg sync.WaitGroup
+				for i, w := range pu.writers {
+					wg.Go(func() {
+						errs[i] = s.Update(context.Background(), func(tx parley.Tx) error { return w(context.Background(), tx, row) })
+					})
+				}
+				wg.Wait()
+				for i, err := range errs {
+					if err != nil {
+						t.Fatalf("writer %d: %v", i, err)
+					}
+				}
+				pu.check(t, s, row)
+			}
+		})
+	}
+}
+
+// parentRace is a write that refers to a parent, raced against the
+// parent's delete.
+type parentRace struct {
+	name    string
+	methods []string // the Tx writes raced
+	// setup returns what write and remove act on.
+	setup func(t *testing.T, s parley.Store) any
+	// write reads the parent (as core does before writing), pauses, and
+	// writes; it returns ErrNotFound when the parent is gone.
+	write func(ctx context.Context, tx parley.Tx, x any) error
+	// remove deletes the parent.
+	remove func(ctx context.Context, tx parley.Tx, x any) error
+	// removeMayFail lists the errors the delete may meet when the write
+	// got there first (ErrInUse where a reference refuses deletes).
+	removeMayFail []error
+	// orphans counts rows left referring to the deleted parent, which
+	// must be none whatever the order.
+	orphans func(ctx context.Context, tx parley.Tx, x any) (int, error)
+}
+
+// raceFixture is a service and a role of it, with a user holding the
+// default role.
+type raceFixture struct {
+	f    fixture
+	role parley.Role // a custom service role
+	user parley.User
+}
+
+func newRaceFixture(t *testing.T, s parley.Store, bootstrap bool) raceFixture {
+	if bootstrap {
+		ensureBootstrapped(t, s)
+	}
+	f := newService(t, s, "raced")
+	role := parley.Role{Sid: sid(parley.PrefixRole), ServiceSid: f.svc.Sid, FriendlyName: "custom",
+		Type: parley.RoleTypeService, Permissions: []string{"editOwnUserInfo"}, DateCreated: t0, DateUpdated: t0}
+	update(t, s, func(tx parley.Tx) error { return tx.CreateRole(context.Background(), role) })
+	return raceFixture{f: f, role: role, user: createUsers(t, s, f, 1, "racer")[0]}
+}
+
+// ensureBootstrapped creates the account on the first call for s and
+// returns the SID of its default service.
+func ensureBootstrapped(t *testing.T, s parley.Store) string {
+	cfg, err := view(t, s, func(tx parley.Tx) (parley.AccountConfig, error) { return tx.AccountConfig(context.Background()) })
+	if errors.Is(err, parley.ErrNotFound) {
+		return bootstrapped(t, s).svc.Sid
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg.DefaultChatServiceSid
+}
+
+func parentRaces() []parentRace {
+	deleteService := func(ctx context.Context, tx parley.Tx, x any) error {
+		return tx.DeleteService(ctx, x.(raceFixture).f.svc.Sid)
+	}
+	deleteRole := func(ctx context.Context, tx parley.Tx, x any) error {
+		r := x.(raceFixture)
+		return tx.DeleteRole(ctx, r.f.svc.Sid, r.role.Sid)
+	}
+	usersIn := func(ctx context.Context, tx parley.Tx, x any) (int, error) {
+		p, err := tx.ListUsers(ctx, x.(raceFixture).f.svc.Sid, parley.PageQuery{Size: 50})
+		return len(p.Items), err
+	}
+	rolesIn := func(ctx context.Context, tx parley.Tx, x any) (int, error) {
+		p, err := tx.ListRoles(ctx, x.(raceFixture).f.svc.Sid, parley.PageQuery{Size: 50})
+		return len(p.Items), err
+	}
+	noOrphans := func(context.Context, parley.Tx, any) (int, error) { return 0, nil } // the foreign keys say so
+	sleepThen := func(err error) error {
+		time.Sleep(pause)
+		return err
+	}
+	return []parentRace{
+		{
+			name: "CreateUserInDeletedService", methods: []string{"CreateUser"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				cfg, err := tx.ServiceConfig(ctx, r.f.svc.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				u := newUser(r.f, "late")
+				u.RoleSid = cfg.DefaultChatServiceRoleSid
+				return tx.CreateUser(ctx, u)
+			},
+			remove: deleteService, orphans: usersIn,
+		},
+		{
+			name: "CreateUserWithDeletedRole", methods: []string{"CreateUser"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				_, err := tx.Role(ctx, r.f.svc.Sid, r.role.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				u := newUser(r.f, "late")
+				u.RoleSid = r.role.Sid
+				return tx.CreateUser(ctx, u)
+			},
+			remove: deleteRole, removeMayFail: []error{parley.ErrInUse}, orphans: noOrphans,
+		},
+		{
+			name: "UpdateUserToDeletedRole", methods: []string{"UpdateUser"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				// As core does: what the write refers to first, for share,
+				// then the row it rewrites, for update.
+				r := x.(raceFixture)
+				if _, err := tx.ForShare().Role(ctx, r.f.svc.Sid, r.role.Sid); err != nil {
+					return err
+				}
+				u, err := tx.ForUpdate().UserBySid(ctx, r.f.svc.Sid, r.user.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				u.RoleSid = r.role.Sid
+				return tx.UpdateUser(ctx, u)
+			},
+			remove: deleteRole, removeMayFail: []error{parley.ErrInUse}, orphans: noOrphans,
+		},
+		{
+			name: "UpdateUserInDeletedService", methods: []string{"UpdateUser"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				u, err := tx.ForUpdate().UserBySid(ctx, r.f.svc.Sid, r.user.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				u.FriendlyName = ptr("late")
+				return tx.UpdateUser(ctx, u)
+			},
+			remove: deleteService, orphans: usersIn,
+		},
+		{
+			name: "CreateRoleInDeletedService", methods: []string{"CreateRole"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				_, err := tx.Service(ctx, r.f.svc.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				role := r.role
+				role.Sid, role.FriendlyName = sid(parley.PrefixRole), "late"
+				return tx.CreateRole(ctx, role)
+			},
+			remove: deleteService, orphans: rolesIn,
+		},
+		{
+			name: "UpdateRoleInDeletedService", methods: []string{"UpdateRole"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				role, err := tx.ForUpdate().Role(ctx, r.f.svc.Sid, r.role.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				role.Permissions = []string{"joinConversation"}
+				return tx.UpdateRole(ctx, role)
+			},
+			remove: deleteService, orphans: rolesIn,
+		},
+		{
+			name: "ServiceWebhooksOfDeletedService", methods: []string{"PutServiceConfig"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				cfg, err := tx.ForUpdate().ServiceConfig(ctx, r.f.svc.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				cfg.Webhooks.PostWebhookURL = ptr("http://127.0.0.1:9/late")
+				return tx.PutServiceConfig(ctx, cfg)
+			},
+			remove: deleteService,
+			orphans: func(ctx context.Context, tx parley.Tx, x any) (int, error) {
+				_, err := tx.ServiceConfig(ctx, x.(raceFixture).f.svc.Sid)
+				if errors.Is(err, parley.ErrNotFound) {
+					return 0, nil
+				}
+				return 1, err
+			},
+		},
+		{
+			name: "ServiceConfigToDeletedRole", methods: []string{"PutServiceConfig"},
+			setup: func(t *testing.T, s parley.Store) any {
+				r := newRaceFixture(t, s, false)
+				return r
+			},
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				if _, err := tx.ForShare().Role(ctx, r.f.svc.Sid, r.role.Sid); err != nil {
+					return err
+				}
+				cfg, err := tx.ForUpdate().ServiceConfig(ctx, r.f.svc.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				cfg.DefaultChatServiceRoleSid = r.role.Sid
+				return tx.PutServiceConfig(ctx, cfg)
+			},
+			remove: deleteRole, removeMayFail: []error{parley.ErrInUse}, orphans: noOrphans,
+		},
+		{
+			name: "AccountDefaultToDeletedService", methods: []string{"PutAccountConfig"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, true) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				if _, err := tx.ForShare().Service(ctx, r.f.svc.Sid); err != nil {
+					return err
+				}
+				cfg, err := tx.ForUpdate().AccountConfig(ctx)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				cfg.DefaultChatServiceSid = r.f.svc.Sid
+				return tx.PutAccountConfig(ctx, cfg)
+			},
+			remove: deleteService, removeMayFail: []error{parley.ErrInUse}, orphans: noOrphans,
+		},
+	}
+}
+
+// testParentDeleteRaces runs each write against its parent's delete, the
+// delete starting while the write pauses between its read and its write.
+func testParentDeleteRaces(t *testing.T, open Opener) {
+	for _, race := range parentRaces() {
+		t.Run(race.name, func(t *testing.T) {
+			t.Parallel()
+			s := open(t)
+			t.Cleanup(func() { s.Close() })
+			ctx := context.Background()
+			for round := range 3 {
+				x := race.setup(t, s)
+				var writeErr, removeErr error
+				var wg sync.WaitGroup
+				wg.Go(func() {
+					writeErr = s.Update(ctx, func(tx parley.Tx) error { return race.write(ctx, tx, x) })
+				})
+				wg.Go(func() {
+					// Mostly while the write pauses; in round 0, before it reads.
+					if round > 0 {
+						time.Sleep(pause / 2)
+					}
+					removeErr = s.Update(ctx, func(tx parley.Tx) error { return race.remove(ctx, tx, x) })
+				})
+				wg.Wait()
+				if writeErr != nil && !errors.Is(writeErr, parley.ErrNotFound) {
+					t.Fatalf("round %d: the write racing the delete failed with %v, want success or ErrNotFound", round, writeErr)
+				}
+				if removeErr != nil && !slices.ContainsFunc(race.removeMayFail, func(e error) bool { return errors.Is(removeErr, e) }) {
+					t.Fatalf("round %d: the delete failed with %v", round, removeErr)
+				}
+				if removeErr == nil {
+					n, err := view(t, s, func(tx parley.Tx) (int, error) { return race.orphans(ctx, tx, x) })
+					if err != nil || n != 0 {
+						t.Fatalf("round %d: %d rows left referring to the deleted parent (%v)", round, n, err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// readOnly, and writes that are one statement with no read before them,
+// need neither promise; every other Tx method must be in partialUpdates or
+// parentRaces.
+var (
+	readMethods = []string{"ForUpdate", "ForShare", "Account", "AccountConfig", "APIKey", "ListAPIKeys", "Service",
+		"ListServices", "ServiceConfig", "Role", "ListRoles", "UserBySid", "UserByIdentity", "ListUsers",
+		"ListDeliveries"}
+	// singleStatementWrites change a row in one statement whose outcome
+	// does not depend on a prior read, or only insert rows nothing else
+	// refers to, or only delete (a delete racing a write is the other side
+	// of parentRaces).
+	singleStatementWrites = []string{"CreateAccount", "SetAuthToken", "CreateAPIKey", "RevokeAPIKey",
+		"CreateService", "DeleteService", "DeleteRole", "DeleteUser", "EnqueueDelivery", "ClaimDeliveries",
+		"FinishDelivery"}
+)
+
+// testEveryWriteIsCovered fails for a Tx method that no part of the suite
+// accounts for: a new resource's writes must join the concurrency tests.
+func testEveryWriteIsCovered(t *testing.T) {
+	covered := map[string]string{}
+	for _, m := range readMethods {
+		covered[m] = "read"
+	}
+	for _, m := range singleStatementWrites {
+		covered[m] = "single statement"
+	}
+	for _, pu := range partialUpdates() {
+		for _, m := range pu.methods {
+			covered[m] = "partial update"
+		}
+	}
+	raced := map[string]bool{}
+	for _, r := range parentRaces() {
+		for _, m := range r.methods {
+			raced[m] = true
+		}
+	}
+	var missing []string
+	tx := reflect.TypeFor[parley.Tx]()
+	for i := range tx.NumMethod() {
+		name := tx.Method(i).Name
+		how, ok := covered[name]
+		switch {
+		case !ok && !raced[name]:
+			missing = append(missing, name+" (in no test: add it to partialUpdates, parentRaces, or the read or single-statement lists)")
+		case how == "partial update" && !raced[name] && writesReferences(name):
+			missing = append(missing, name+" (refers to parents but is not raced against their delete)")
+		}
+	}
+	sort.Strings(missing)
+	if len(missing) > 0 {
+		t.Fatalf("Tx methods not covered by the concurrency suite:\n  %s", strings.Join(missing, "\n  "))
+	}
+}
+
+// writesReferences reports whether a write's row refers to other rows
+// (all of today's updatable rows do).
+func writesReferences(method string) bool {
+	return strings.HasPrefix(method, "Update") || strings.HasPrefix(method, "Put") || strings.HasPrefix(method, "Create")
+}
