@@ -56,16 +56,22 @@ func (a *App) UpdateServiceConfig(ctx context.Context, svc string, in ServiceCon
 		if err != nil {
 			return err
 		}
-		if cfg, err = tx.ServiceConfig(ctx, ref); err != nil {
+		// Refer before you rewrite (see App.update): the roles first, then
+		// the configuration's row; an unknown service is still the first
+		// error.
+		if _, err := tx.ServiceConfig(ctx, ref); err != nil {
 			return notFound(err)
 		}
 		for _, r := range roles {
 			if r.value == nil {
 				continue
 			}
-			if err := checkRole(ctx, tx, cfg.ServiceSid, *r.value, r.typ); err != nil {
+			if err := checkRole(ctx, tx.ForShare(), ref, *r.value, r.typ); err != nil {
 				return err
 			}
+		}
+		if cfg, err = tx.ForUpdate().ServiceConfig(ctx, ref); err != nil {
+			return notFound(err)
 		}
 		setIf(&cfg.DefaultChatServiceRoleSid, in.DefaultChatServiceRoleSid)
 		setIf(&cfg.DefaultConversationRoleSid, in.DefaultConversationRoleSid)
@@ -129,29 +135,27 @@ func (a *App) UpdateAccountConfig(ctx context.Context, in AccountConfigUpdate) (
 	}
 	var cfg parley.AccountConfig
 	err := a.update(ctx, func(tx parley.Tx, _ *events) error {
-		var err error
-		if cfg, err = tx.AccountConfig(ctx); err != nil {
-			return err
-		}
+		// Refer before you rewrite (see App.update): the new default
+		// service first, then the configuration's row.
 		if v := in.DefaultChatServiceSid; v != nil {
-			if _, err := tx.Service(ctx, *v); errors.Is(err, parley.ErrNotFound) {
+			if _, err := tx.ForShare().Service(ctx, *v); errors.Is(err, parley.ErrNotFound) {
 				return parley.InvalidParam("Invalid DefaultChatServiceSid: no Conversation Service %s", *v)
 			} else if err != nil {
 				return err
 			}
-			cfg.DefaultChatServiceSid = *v
 		}
+		var err error
+		if cfg, err = tx.ForUpdate().AccountConfig(ctx); err != nil {
+			return err
+		}
+		setIf(&cfg.DefaultChatServiceSid, in.DefaultChatServiceSid)
 		setOptional(&cfg.DefaultMessagingServiceSid, in.DefaultMessagingServiceSid)
 		setOptional(&cfg.DefaultInactiveTimer, in.DefaultInactiveTimer)
 		setOptional(&cfg.DefaultClosedTimer, in.DefaultClosedTimer)
-		// A concurrent delete of the named service is refused by the
-		// foreign key; report it like the check above.
-		if err := tx.PutAccountConfig(ctx, cfg); errors.Is(err, parley.ErrInUse) {
-			return parley.InvalidParam("Invalid DefaultChatServiceSid: no Conversation Service %s", cfg.DefaultChatServiceSid)
-		} else if err != nil {
-			return err
-		}
-		return nil
+		// A concurrent delete of the named service makes this write fail
+		// with ErrDangling, and the store runs fn again, where the check
+		// above answers.
+		return tx.PutAccountConfig(ctx, cfg)
 	})
 	return cfg, err
 }
@@ -280,7 +284,7 @@ func (a *App) UpdateWebhookConfig(ctx context.Context, account bool, svc string,
 	var wc parley.WebhookConfig
 	err := a.update(ctx, func(tx parley.Tx, _ *events) error {
 		if account {
-			cfg, err := tx.AccountConfig(ctx)
+			cfg, err := tx.ForUpdate().AccountConfig(ctx)
 			if err != nil {
 				return err
 			}
@@ -292,7 +296,7 @@ func (a *App) UpdateWebhookConfig(ctx context.Context, account bool, svc string,
 		if err != nil {
 			return err
 		}
-		cfg, err := tx.ServiceConfig(ctx, ref)
+		cfg, err := tx.ForUpdate().ServiceConfig(ctx, ref)
 		if err != nil {
 			return notFound(err)
 		}

@@ -109,6 +109,22 @@ type WriteOptions struct {
 
 // update runs fn in a write transaction and wakes the webhook dispatcher if
 // fn queued deliveries.
+//
+// Every fn locks rows in one order, so that two writes, or a write and a
+// delete, queue up instead of deadlocking on PostgreSQL (SQLite runs one
+// writer at a time and locks nothing):
+//
+//  1. rows the write will refer to (a role, a default service) are read
+//     through tx.ForShare(), which keeps them from being deleted;
+//  2. then the row it rewrites is read through tx.ForUpdate();
+//  3. then it writes.
+//
+// A delete takes its row first and the rows that cascade from it after, so
+// a write that also starts from the parent side never holds a child while
+// waiting for a parent the delete holds. A write that races a delete of
+// what it refers to anyway (read without a lock, deleted, then written)
+// fails with parley.ErrDangling, and the store runs fn again: the rules
+// then see the deletion and answer 404 or 50100 as they would have.
 func (a *App) update(ctx context.Context, fn func(tx parley.Tx, ev *events) error) error {
 	var ev events
 	err := a.store.Update(ctx, func(tx parley.Tx) error {

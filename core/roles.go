@@ -117,7 +117,7 @@ func (a *App) UpdateRole(ctx context.Context, svc, sid string, permissions []str
 	var r parley.Role
 	err := a.update(ctx, func(tx parley.Tx, _ *events) error {
 		var err error
-		if r, err = findRole(ctx, tx, svc, sid); err != nil {
+		if r, err = findRole(ctx, tx.ForUpdate(), svc, sid); err != nil {
 			return err
 		}
 		if r.Permissions, err = checkPermissions(r.Type, permissions); err != nil {

@@ -42,7 +42,11 @@ func (in UserUpdate) check() error {
 // checkRole checks that sid names a role of type typ in svc: 50100 when the
 // service has no such role, 50105 when it is of the other type. Users hold
 // service roles; the configuration's conversation defaults, conversation
-// roles.
+// roles. Updates pass tx.ForShare(), so that the role they are about to
+// refer to is kept from deletion before they lock the row they rewrite
+// (see App.update); creates, which lock nothing before their insert, pass
+// tx as it is (a share lock taken before the insert's own lock on the
+// service would invert the order a service delete takes).
 func checkRole(ctx context.Context, tx parley.Tx, svc, sid string, typ parley.RoleType) error {
 	role, err := tx.Role(ctx, svc, sid)
 	if errors.Is(err, parley.ErrNotFound) {
@@ -189,11 +193,20 @@ func (a *App) UpdateUser(ctx context.Context, svc, key string, in UserUpdate, op
 	}
 	var u parley.User
 	err := a.update(ctx, func(tx parley.Tx, ev *events) error {
-		cur, err := findUser(ctx, tx, svc, key)
-		if err != nil {
-			return err
+		if in.RoleSid != nil {
+			// Refer before you rewrite (see App.update): the new role
+			// first, then the user's row; an unknown user is still the
+			// first error.
+			cur, err := findUser(ctx, tx, svc, key)
+			if err != nil {
+				return err
+			}
+			if err := in.checkRole(ctx, tx.ForShare(), cur); err != nil {
+				return err
+			}
 		}
-		if err := in.checkRole(ctx, tx, cur); err != nil {
+		cur, err := findUser(ctx, tx.ForUpdate(), svc, key)
+		if err != nil {
 			return err
 		}
 		u = in.apply(cur, a.clock())
