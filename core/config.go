@@ -191,7 +191,8 @@ var webhookEvents = []string{
 	"onConversationRemove", "onConversationRemoved", "onConversationStateUpdated",
 	"onParticipantAdd", "onParticipantAdded", "onParticipantUpdate", "onParticipantUpdated",
 	"onParticipantRemove", "onParticipantRemoved", "onDeliveryUpdated",
-	EventUserAdded, EventUserUpdate, EventUserUpdated, EventUserRemoved,
+	string(parley.EventUserAdded), string(parley.EventUserUpdate), string(parley.EventUserUpdated),
+	string(parley.EventUserRemoved),
 }
 
 func (in WebhookUpdate) check(account bool) error {

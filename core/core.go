@@ -22,13 +22,7 @@ import (
 // returns a KindRejected *parley.Error (code 50056) when the app refuses the
 // action, and nil when it allows it or does not answer in time.
 type PreHook interface {
-	Call(ctx context.Context, target Target, params url.Values) error
-}
-
-// Target is where a webhook goes.
-type Target struct {
-	URL    string
-	Method string // GET or POST
+	Call(ctx context.Context, target parley.WebhookTarget, params url.Values) error
 }
 
 // Options configure an App.
@@ -63,6 +57,7 @@ type App struct {
 	restPreEvents bool
 	enqueued      func()
 	log           *slog.Logger
+	subs          subscribers
 }
 
 // New returns an App.
@@ -107,8 +102,9 @@ type WriteOptions struct {
 	Webhooks bool
 }
 
-// update runs fn in a write transaction and wakes the webhook dispatcher if
-// fn queued deliveries.
+// update runs fn in a write transaction, records the events fn collected
+// in that same transaction (see record), and after the commit wakes the
+// webhook dispatcher and tells the subscribers.
 //
 // Every fn locks rows in one order, so that two writes, or a write and a
 // delete, queue up instead of deadlocking on PostgreSQL (SQLite runs one
@@ -129,12 +125,19 @@ func (a *App) update(ctx context.Context, fn func(tx parley.Tx, ev *events) erro
 	var ev events
 	err := a.store.Update(ctx, func(tx parley.Tx) error {
 		ev = events{}
-		return fn(tx, &ev)
+		if err := fn(tx, &ev); err != nil {
+			return err
+		}
+		return a.record(ctx, tx, &ev)
 	})
-	if err == nil && ev.queued > 0 && a.enqueued != nil {
+	if err != nil {
+		return err
+	}
+	if ev.queued > 0 && a.enqueued != nil {
 		a.enqueued()
 	}
-	return err
+	a.publish(ev.list)
+	return nil
 }
 
 // serviceRef checks the service a request addresses: the SID named in the

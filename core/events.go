@@ -5,23 +5,106 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley"
 )
 
-// Webhook event types parley sends for users (semantics.md §6).
-// EventUserRemoved is a parley extension: Twilio has no user-removed event,
-// so it is sent only when a configuration's Filters name it.
-const (
-	EventUserAdded   = "onUserAdded"
-	EventUserUpdate  = "onUserUpdate" // pre-event
-	EventUserUpdated = "onUserUpdated"
-	EventUserRemoved = "onUserRemoved"
-)
+// events collects the events of one write, in the order they happened.
+type events struct {
+	list   []parley.Event
+	queued int // webhook deliveries written for them
+}
 
-// events counts the deliveries one write transaction queued.
-type events struct{ queued int }
+func (ev *events) add(e parley.Event) { ev.list = append(ev.list, e) }
+
+// record writes, inside the write's own transaction, what its events owe
+// the outside world: an outbox row per post-event webhook due. So a change
+// that commits has its deliveries committed with it, and a change that
+// does not commit has none.
+func (a *App) record(ctx context.Context, tx parley.Tx, ev *events) error {
+	targets := map[string]parley.WebhookConfig{} // per service, read once per write
+	for _, e := range ev.list {
+		if !e.Webhooks {
+			continue
+		}
+		cfg, ok := targets[e.ServiceSid]
+		if !ok {
+			var err error
+			if cfg, err = webhookTarget(ctx, tx, e.ServiceSid); err != nil {
+				return err
+			}
+			targets[e.ServiceSid] = cfg
+		}
+		if cfg.PostWebhookURL == nil || !wants(cfg, e.Type) {
+			continue
+		}
+		now := a.now().UTC()
+		d := parley.Delivery{
+			Sid:           a.sids.New(parley.PrefixDelivery),
+			EventType:     string(e.Type),
+			ServiceSid:    e.ServiceSid,
+			URL:           *cfg.PostWebhookURL,
+			Method:        method(cfg),
+			Params:        a.webhookParams(e).Encode(),
+			Status:        parley.DeliveryPending,
+			NextAttemptAt: now,
+			DateCreated:   now,
+			DateUpdated:   now,
+		}
+		if err := tx.EnqueueDelivery(ctx, d); err != nil {
+			return err
+		}
+		ev.queued++
+	}
+	return nil
+}
+
+// subscribers are told the events of each write after it commits.
+type subscribers struct {
+	mu   sync.RWMutex
+	next int
+	fns  map[int]func(parley.Event)
+}
+
+// Subscribe registers fn to be told, after each write commits, the events
+// it made, in order. fn runs on the writing request's goroutine, so it must
+// hand work off rather than block. The returned function unsubscribes.
+func (a *App) Subscribe(fn func(parley.Event)) (unsubscribe func()) {
+	s := &a.subs
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.fns == nil {
+		s.fns = map[int]func(parley.Event){}
+	}
+	id := s.next
+	s.next++
+	s.fns[id] = fn
+	return func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		delete(s.fns, id)
+	}
+}
+
+// publish tells the subscribers a committed write's events.
+func (a *App) publish(list []parley.Event) {
+	if len(list) == 0 {
+		return
+	}
+	a.subs.mu.RLock()
+	fns := make([]func(parley.Event), 0, len(a.subs.fns))
+	for _, fn := range a.subs.fns {
+		fns = append(fns, fn)
+	}
+	a.subs.mu.RUnlock()
+	for _, e := range list {
+		for _, fn := range fns {
+			fn(e)
+		}
+	}
+}
 
 // webhookTarget picks the configuration that governs a service's events:
 // the service's own when it has any webhook URL, else the account's. On
@@ -44,11 +127,11 @@ func webhookTarget(ctx context.Context, tx parley.Tx, svc string) (parley.Webhoo
 }
 
 // wants reports whether the configuration asks for event.
-func wants(cfg parley.WebhookConfig, event string) bool {
-	if event == EventUserRemoved {
-		return slices.Contains(cfg.Filters, event)
+func wants(cfg parley.WebhookConfig, event parley.EventType) bool {
+	if event == parley.EventUserRemoved {
+		return slices.Contains(cfg.Filters, string(event))
 	}
-	return len(cfg.Filters) == 0 || slices.Contains(cfg.Filters, event)
+	return len(cfg.Filters) == 0 || slices.Contains(cfg.Filters, string(event))
 }
 
 func method(cfg parley.WebhookConfig) string {
@@ -56,36 +139,6 @@ func method(cfg parley.WebhookConfig) string {
 		return *cfg.Method
 	}
 	return "POST"
-}
-
-// postEvent queues a post-event delivery in tx, so that it commits (or not)
-// with the change it reports.
-func (a *App) postEvent(ctx context.Context, tx parley.Tx, ev *events, svc, event string, params url.Values) error {
-	cfg, err := webhookTarget(ctx, tx, svc)
-	if err != nil {
-		return err
-	}
-	if cfg.PostWebhookURL == nil || !wants(cfg, event) {
-		return nil
-	}
-	now := a.now().UTC()
-	d := parley.Delivery{
-		Sid:           a.sids.New(parley.PrefixDelivery),
-		EventType:     event,
-		ServiceSid:    svc,
-		URL:           *cfg.PostWebhookURL,
-		Method:        method(cfg),
-		Params:        params.Encode(),
-		Status:        parley.DeliveryPending,
-		NextAttemptAt: now,
-		DateCreated:   now,
-		DateUpdated:   now,
-	}
-	if err := tx.EnqueueDelivery(ctx, d); err != nil {
-		return err
-	}
-	ev.queued++
-	return nil
 }
 
 // preEvents reports whether a REST write runs pre-event webhooks: only
@@ -97,53 +150,72 @@ func (a *App) preEvents(opts WriteOptions) bool {
 // preEvent runs a pre-event webhook before a write (callers check
 // preEvents first). A rejection comes back as the error to return to the
 // caller.
-func (a *App) preEvent(ctx context.Context, svc, event string, params url.Values) error {
+func (a *App) preEvent(ctx context.Context, e parley.Event) error {
 	var cfg parley.WebhookConfig
 	err := a.store.View(ctx, func(tx parley.Tx) error {
 		var err error
-		cfg, err = webhookTarget(ctx, tx, svc)
+		cfg, err = webhookTarget(ctx, tx, e.ServiceSid)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	if cfg.PreWebhookURL == nil || !wants(cfg, event) {
+	if cfg.PreWebhookURL == nil || !wants(cfg, e.Type) {
 		return nil
 	}
-	return a.preHook.Call(ctx, Target{URL: *cfg.PreWebhookURL, Method: method(cfg)}, params)
+	return a.preHook.Call(ctx, parley.WebhookTarget{URL: *cfg.PreWebhookURL, Method: method(cfg)}, a.webhookParams(e))
 }
 
-// userParams are the form parameters of a user event, as Twilio's webhook
-// documentation lists them: the common AccountSid, EventType and Source,
-// then the user's fields. Unset values are sent empty.
-func (a *App) userParams(event string, u parley.User) url.Values {
+// webhookParams are the form parameters of an event's webhook: the common
+// AccountSid, EventType and Source (and ClientIdentity for SDK actions),
+// then what the event type's formatter adds.
+func (a *App) webhookParams(e parley.Event) url.Values {
 	v := url.Values{
-		"AccountSid":     {a.account.Sid},
-		"EventType":      {event},
-		"Source":         {"API"},
-		"ChatServiceSid": {u.ServiceSid},
-		"UserSid":        {u.Sid},
-		"Identity":       {u.Identity},
-		"RoleSid":        {u.RoleSid},
-		"Attributes":     {u.Attributes},
-		"FriendlyName":   {deref(u.FriendlyName)},
+		"AccountSid": {a.account.Sid},
+		"EventType":  {string(e.Type)},
+		"Source":     {string(e.Source)},
 	}
-	switch event {
-	case EventUserAdded:
-		v.Set("DateCreated", formatTime(u.DateCreated))
-	case EventUserUpdate:
-		v.Set("DateUpdated", formatTime(u.DateUpdated))
-	case EventUserUpdated:
-		v.Set("DateCreated", formatTime(u.DateCreated))
-		v.Set("DateUpdated", formatTime(u.DateUpdated))
-		v.Set("isOnline", optBool(u.IsOnline))
-		v.Set("isNotifiable", optBool(u.IsNotifiable))
-	case EventUserRemoved:
-		v.Set("DateCreated", formatTime(u.DateCreated))
-		v.Set("DateUpdated", formatTime(u.DateUpdated))
-		v.Set("DateRemoved", formatTime(a.clock()))
+	if e.ClientIdentity != "" {
+		v.Set("ClientIdentity", e.ClientIdentity)
 	}
+	formatters[e.Type](v, e)
 	return v
+}
+
+// formatters hold, per event type, the parameters Twilio's webhook
+// documentation lists for it. Unset values are sent empty.
+var formatters = map[parley.EventType]func(url.Values, parley.Event){
+	parley.EventUserAdded: func(v url.Values, e parley.Event) {
+		userParams(v, e.User)
+		v.Set("DateCreated", formatTime(e.User.DateCreated))
+	},
+	parley.EventUserUpdate: func(v url.Values, e parley.Event) {
+		userParams(v, e.User)
+		v.Set("DateUpdated", formatTime(e.User.DateUpdated))
+	},
+	parley.EventUserUpdated: func(v url.Values, e parley.Event) {
+		userParams(v, e.User)
+		v.Set("DateCreated", formatTime(e.User.DateCreated))
+		v.Set("DateUpdated", formatTime(e.User.DateUpdated))
+		v.Set("isOnline", optBool(e.User.IsOnline))
+		v.Set("isNotifiable", optBool(e.User.IsNotifiable))
+	},
+	parley.EventUserRemoved: func(v url.Values, e parley.Event) {
+		userParams(v, e.User)
+		v.Set("DateCreated", formatTime(e.User.DateCreated))
+		v.Set("DateUpdated", formatTime(e.User.DateUpdated))
+		v.Set("DateRemoved", formatTime(e.At))
+	},
+}
+
+// userParams are the user fields every user event carries.
+func userParams(v url.Values, u *parley.User) {
+	v.Set("ChatServiceSid", u.ServiceSid)
+	v.Set("UserSid", u.Sid)
+	v.Set("Identity", u.Identity)
+	v.Set("RoleSid", u.RoleSid)
+	v.Set("Attributes", u.Attributes)
+	v.Set("FriendlyName", deref(u.FriendlyName))
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }

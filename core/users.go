@@ -106,12 +106,17 @@ func (a *App) CreateUser(ctx context.Context, svc string, in UserCreate, opts Wr
 			}
 			return err
 		}
-		if opts.Webhooks {
-			return a.postEvent(ctx, tx, ev, sid, EventUserAdded, a.userParams(EventUserAdded, u))
-		}
+		ev.add(userEvent(parley.EventUserAdded, u, now, opts))
 		return nil
 	})
 	return u, err
+}
+
+// userEvent is the event of a REST write to a user. It holds a copy of u,
+// so the caller's later changes (the response's null rules) stay out of it.
+func userEvent(t parley.EventType, u parley.User, at time.Time, opts WriteOptions) parley.Event {
+	return parley.Event{Type: t, ServiceSid: u.ServiceSid, Source: parley.SourceAPI, At: at,
+		Webhooks: opts.Webhooks, User: &u}
 }
 
 // findUser looks a user up by SID or identity: a key shaped like a user SID
@@ -186,8 +191,7 @@ func (a *App) UpdateUser(ctx context.Context, svc, key string, in UserUpdate, op
 		if err != nil {
 			return parley.User{}, err
 		}
-		params := a.userParams(EventUserUpdate, proposed)
-		if err := a.preEvent(ctx, proposed.ServiceSid, EventUserUpdate, params); err != nil {
+		if err := a.preEvent(ctx, userEvent(parley.EventUserUpdate, proposed, proposed.DateUpdated, opts)); err != nil {
 			return parley.User{}, err
 		}
 	}
@@ -213,11 +217,7 @@ func (a *App) UpdateUser(ctx context.Context, svc, key string, in UserUpdate, op
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return notFound(err)
 		}
-		if opts.Webhooks {
-			if err := a.postEvent(ctx, tx, ev, u.ServiceSid, EventUserUpdated, a.userParams(EventUserUpdated, u)); err != nil {
-				return err
-			}
-		}
+		ev.add(userEvent(parley.EventUserUpdated, u, u.DateUpdated, opts))
 		// The response follows the same null rules as a fetch.
 		u, err = reachability(ctx, tx, u)
 		return err
@@ -263,9 +263,7 @@ func (a *App) DeleteUser(ctx context.Context, svc, key string, opts WriteOptions
 		if err := tx.DeleteUser(ctx, u.ServiceSid, u.Sid); err != nil {
 			return notFound(err)
 		}
-		if opts.Webhooks {
-			return a.postEvent(ctx, tx, ev, u.ServiceSid, EventUserRemoved, a.userParams(EventUserRemoved, u))
-		}
+		ev.add(userEvent(parley.EventUserRemoved, u, a.clock(), opts))
 		return nil
 	})
 }

@@ -9,11 +9,11 @@ import (
 	"net/url"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/core"
 )
 
 // PreHook sends pre-event webhooks synchronously, before the write they
-// announce. It implements core.PreHook.
+// announce. It implements core.PreHook (this package imports only the
+// domain, so the rules and the transport stay apart).
 type PreHook struct {
 	AuthToken string
 	// Client sends the webhooks; one with Timeout and no redirects when nil.
@@ -26,7 +26,7 @@ type PreHook struct {
 // choice, since Twilio only sends pre-events for SDK actions). No answer
 // within Timeout, or no connection, lets the action through unchanged, as
 // Twilio documents.
-func (p *PreHook) Call(ctx context.Context, t core.Target, params url.Values) error {
+func (p *PreHook) Call(ctx context.Context, t parley.WebhookTarget, params url.Values) error {
 	c := p.Client
 	if c == nil {
 		c = newClient()
