@@ -30,17 +30,19 @@ func benchUser(i int) parley.User {
 
 func BenchmarkReadForm(b *testing.B) {
 	s := benchServer()
+	op := s.operation("CreateUser")
 	body := "Identity=alice%40example.com&FriendlyName=Alice+Example&Attributes=%7B%22team%22%3A%22support%22%2C%22tier%22%3A2%7D&RoleSid=RL0123456789abcdef0123456789abcdef"
 	b.ReportAllocs()
 	for b.Loop() {
 		r := httptest.NewRequest(http.MethodPost, "/v1/Users", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		f, err := s.readForm(r)
+		q, err := s.newReq(r, op)
 		if err != nil {
 			b.Fatal(err)
 		}
-		if id, _ := f.str("Identity"); id == nil {
-			b.Fatal("no Identity")
+		s.createUser(q)
+		if q.err != nil {
+			b.Fatal(q.err)
 		}
 	}
 }
@@ -48,27 +50,33 @@ func BenchmarkReadForm(b *testing.B) {
 func BenchmarkEncodeUser(b *testing.B) {
 	s := benchServer()
 	u := benchUser(1)
+	enc := encoderFor(s.operation("FetchUser"), userFields)
+	c := &wireContext{base: "http://127.0.0.1:8080", account: s.app.AccountSid()}
+	buf := make([]byte, 0, 4096)
 	b.ReportAllocs()
-	r := httptest.NewRequest(http.MethodGet, "http://127.0.0.1:8080/v1/Users/alice", nil)
 	for b.Loop() {
-		w := httptest.NewRecorder()
-		s.writeUser(w, r, http.StatusOK, "/v1", u)
+		buf = enc.append(buf[:0], c, &u)
 	}
 }
 
 func BenchmarkEncodePage(b *testing.B) {
 	s := benchServer()
+	enc := encoderFor(s.operation("ListUser"), userFields)
 	page := parley.Page[parley.User]{HasNext: true, HasPrev: true}
 	for i := range 50 {
 		page.Items = append(page.Items, benchUser(i))
 	}
 	page.FirstSeq, page.LastSeq = 1, 50
 	lr := listRequest{query: parley.PageQuery{Size: 50, After: 7}, page: 3, token: "PTabc"}
+	c := &wireContext{base: "http://127.0.0.1:8080", account: s.app.AccountSid()}
+	buf := make([]byte, 0, 64<<10)
 	b.ReportAllocs()
 	for b.Loop() {
-		w := httptest.NewRecorder()
-		writeList(w, "users", page.Items, func(b []byte, u parley.User) []byte {
-			return s.appendUser(b, "http://127.0.0.1:8080", "/v1", u)
-		}, pageMeta(s, "http://127.0.0.1:8080", "/v1/Users", "users", lr, page))
+		m := pageMeta(s, c.base, "/v1/Users", "users", lr, page)
+		buf = buf[:0]
+		for i := range page.Items {
+			buf = enc.append(buf, c, &page.Items[i])
+		}
+		buf = metaWire.append(buf, c, &m)
 	}
 }

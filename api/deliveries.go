@@ -1,80 +1,86 @@
 package api
 
 import (
-	"net/http"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/spec"
 )
 
 // /parley/v1/WebhookDeliveries is a parley extension, under a prefix that
 // cannot collide with Twilio's paths: the webhook outbox, for people testing
-// their webhook handlers.
+// their webhook handlers. It is described in the spec's own terms (an
+// operation and a schema), so the generic handlers and the encoder serve it
+// as they serve Twilio's resources.
 
-const maxDeliveryPage = 100
-
-type deliveryJSON struct {
-	Sid            string  `json:"sid"`
-	EventType      string  `json:"event_type"`
-	ChatServiceSid string  `json:"chat_service_sid"`
-	Target         string  `json:"target"`
-	Method         string  `json:"method"`
-	Params         string  `json:"params"`
-	Status         string  `json:"status"`
-	Attempts       int     `json:"attempts"`
-	LastStatusCode *int    `json:"last_status_code"`
-	LastError      *string `json:"last_error"`
-	NextAttemptAt  *string `json:"next_attempt_at"`
-	DateCreated    string  `json:"date_created"`
-	DateUpdated    string  `json:"date_updated"`
+// extensionSchemas are the response schemas of parley's own operations.
+var extensionSchemas = map[string]*spec.Schema{
+	deliverySchema.Name: &deliverySchema,
 }
 
-// preciseDate keeps milliseconds: retries are scheduled finer than seconds.
+var deliverySchema = spec.Schema{Name: "parley.v1.webhook_delivery", Properties: []spec.Property{
+	{Key: "sid", Kind: spec.KindString},
+	{Key: "event_type", Kind: spec.KindString},
+	{Key: "chat_service_sid", Kind: spec.KindString},
+	{Key: "target", Kind: spec.KindString},
+	{Key: "method", Kind: spec.KindString},
+	{Key: "params", Kind: spec.KindString},
+	{Key: "status", Kind: spec.KindEnum, Enum: []string{"pending", "delivered", "failed"}},
+	{Key: "attempts", Kind: spec.KindInteger},
+	{Key: "last_status_code", Kind: spec.KindInteger, Nullable: true},
+	{Key: "last_error", Kind: spec.KindString, Nullable: true},
+	// Milliseconds, unlike Twilio's dates: retries are scheduled finer than
+	// seconds.
+	{Key: "next_attempt_at", Kind: spec.KindString, Nullable: true},
+	{Key: "date_created", Kind: spec.KindString},
+	{Key: "date_updated", Kind: spec.KindString},
+}}
+
+// extensions are parley's own operations.
+var extensions = map[string]*spec.Operation{
+	"ListWebhookDelivery": {
+		ID: "ListWebhookDelivery", Method: "GET", Path: "/parley/v1/WebhookDeliveries", PathType: "list", Status: 200,
+		Schema: deliverySchema.Name, ListKey: "webhook_deliveries",
+		Params: []spec.Param{
+			{Name: "PageSize", In: spec.InQuery, Type: spec.TypeInteger, HasMin: true, Min: 1, HasMax: true, Max: 100},
+			{Name: "Page", In: spec.InQuery, Type: spec.TypeInteger, HasMin: true, Min: 0},
+			{Name: "PageToken", In: spec.InQuery, Type: spec.TypeString},
+		},
+	},
+}
+
+// preciseDate keeps milliseconds.
 func preciseDate(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
 
-func delivery(d parley.Delivery) deliveryJSON {
-	out := deliveryJSON{
-		Sid:            d.Sid,
-		EventType:      d.EventType,
-		ChatServiceSid: d.ServiceSid,
-		Target:         d.URL,
-		Method:         d.Method,
-		Params:         d.Params,
-		Status:         string(d.Status),
-		Attempts:       d.Attempts,
-		DateCreated:    preciseDate(d.DateCreated),
-		DateUpdated:    preciseDate(d.DateUpdated),
-	}
-	if d.LastStatusCode != 0 {
-		out.LastStatusCode = &d.LastStatusCode
-	}
-	if d.LastError != "" {
-		out.LastError = &d.LastError
-	}
-	if d.Status == parley.DeliveryPending {
-		next := preciseDate(d.NextAttemptAt)
-		out.NextAttemptAt = &next
-	}
-	return out
-}
-
-func (s *Server) listDeliveries(w http.ResponseWriter, r *http.Request) error {
-	f, err := s.readForm(r)
-	if err != nil {
-		return err
-	}
-	lr, err := s.readList(r, f, maxDeliveryPage)
-	if err != nil {
-		return err
-	}
-	p, err := s.app.ListDeliveries(r.Context(), lr.query)
-	if err != nil {
-		return err
-	}
-	items := make([]deliveryJSON, len(p.Items))
-	for i, d := range p.Items {
-		items[i] = delivery(d)
-	}
-	writeList(w, "webhook_deliveries", items, jsonItem[deliveryJSON], pageMeta(s, s.baseURL(r), r.URL.EscapedPath(), "webhook_deliveries", lr, p))
-	return nil
+var deliveryFields = fields[parley.Delivery]{
+	"sid":              str(func(d *parley.Delivery) string { return d.Sid }),
+	"event_type":       str(func(d *parley.Delivery) string { return d.EventType }),
+	"chat_service_sid": str(func(d *parley.Delivery) string { return d.ServiceSid }),
+	"target":           str(func(d *parley.Delivery) string { return d.URL }),
+	"method":           str(func(d *parley.Delivery) string { return d.Method }),
+	"params":           str(func(d *parley.Delivery) string { return d.Params }),
+	"status":           str(func(d *parley.Delivery) string { return string(d.Status) }),
+	"attempts":         integer(func(d *parley.Delivery) int64 { return int64(d.Attempts) }),
+	"last_status_code": optInt(func(d *parley.Delivery) *int64 {
+		if d.LastStatusCode == 0 {
+			return nil
+		}
+		n := int64(d.LastStatusCode)
+		return &n
+	}),
+	"last_error": optStr(func(d *parley.Delivery) *string {
+		if d.LastError == "" {
+			return nil
+		}
+		return &d.LastError
+	}),
+	"next_attempt_at": optStr(func(d *parley.Delivery) *string {
+		if d.Status != parley.DeliveryPending {
+			return nil
+		}
+		s := preciseDate(d.NextAttemptAt)
+		return &s
+	}),
+	"date_created": str(func(d *parley.Delivery) string { return preciseDate(d.DateCreated) }),
+	"date_updated": str(func(d *parley.Delivery) string { return preciseDate(d.DateUpdated) }),
 }

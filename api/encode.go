@@ -6,10 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
-	"time"
 	"unicode/utf8"
-
-	"github.com/parleyhq/parley"
 )
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
@@ -56,67 +53,19 @@ func noContent(w http.ResponseWriter) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// date renders Twilio's RFC 3339, second precision, UTC.
-func date(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// ---- Wire shapes: one constructor per resource, the only place that knows
-// Twilio's JSON field names and null rules.
-
-// appendUser appends a user's JSON, field for field as the spec shows it.
-// Users are the hot path (every fetch, and fifty per page), so this is
-// written out by hand rather than through reflection; the scenario tests
-// compare its output with the expected bodies exactly.
-func (s *Server) appendUser(b []byte, base, prefix string, u parley.User) []byte {
-	b = append(b, `{"sid":`...)
-	b = appendString(b, u.Sid)
-	b = append(b, `,"account_sid":`...)
-	b = appendString(b, s.app.AccountSid())
-	b = append(b, `,"chat_service_sid":`...)
-	b = appendString(b, u.ServiceSid)
-	b = append(b, `,"role_sid":`...)
-	b = appendString(b, u.RoleSid)
-	b = append(b, `,"identity":`...)
-	b = appendString(b, u.Identity)
-	b = append(b, `,"friendly_name":`...)
-	if u.FriendlyName == nil {
-		b = append(b, "null"...)
-	} else {
-		b = appendString(b, *u.FriendlyName)
-	}
-	b = append(b, `,"attributes":`...)
-	b = appendString(b, u.Attributes)
-	b = append(b, `,"is_online":`...)
-	b = appendBool(b, u.IsOnline)
-	b = append(b, `,"is_notifiable":`...)
-	b = appendBool(b, u.IsNotifiable)
-	b = append(b, `,"date_created":"`...)
-	b = u.DateCreated.UTC().AppendFormat(b, time.RFC3339)
-	b = append(b, `","date_updated":"`...)
-	b = u.DateUpdated.UTC().AppendFormat(b, time.RFC3339)
-	b = append(b, `","url":`...)
-	self := len(b)
-	b = appendString(b, base+prefix+"/Users/"+u.Sid)
-	selfQuoted := b[self : len(b)-1] // the URL without its closing quote
-	b = append(b, `,"links":{"user_conversations":`...)
-	b = append(b, selfQuoted...)
-	b = append(b, `/Conversations"}}`...)
-	return b
-}
-
-func appendBool(b []byte, v *bool) []byte {
-	if v == nil {
-		return append(b, "null"...)
-	}
-	return strconv.AppendBool(b, *v)
-}
-
 // appendString appends s as a JSON string the way encoding/json writes it
 // with HTML escaping off: quotes, backslashes and control characters
 // escaped, U+2028 and U+2029 as \u2028 and \u2029, invalid UTF-8 as
 // U+FFFD, everything else as is.
 func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
 	b = append(b, '"')
+	b = appendJSONText(b, s)
+	return append(b, '"')
+}
+
+// appendJSONText appends s escaped for the inside of a JSON string.
+func appendJSONText(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -163,177 +112,5 @@ func appendString(b []byte, s string) []byte {
 		}
 		i += size
 	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-type serviceJSON struct {
-	AccountSid   string       `json:"account_sid"`
-	Sid          string       `json:"sid"`
-	FriendlyName string       `json:"friendly_name"`
-	DateCreated  string       `json:"date_created"`
-	DateUpdated  string       `json:"date_updated"`
-	URL          string       `json:"url"`
-	Links        serviceLinks `json:"links"`
-}
-
-type serviceLinks struct {
-	Conversations                string `json:"conversations"`
-	Users                        string `json:"users"`
-	Roles                        string `json:"roles"`
-	Bindings                     string `json:"bindings"`
-	Configuration                string `json:"configuration"`
-	ParticipantConversations     string `json:"participant_conversations"`
-	ConversationWithParticipants string `json:"conversation_with_participants"`
-}
-
-func (s *Server) service(base string, v parley.Service) serviceJSON {
-	self := base + "/v1/Services/" + v.Sid
-	return serviceJSON{
-		AccountSid:   s.app.AccountSid(),
-		Sid:          v.Sid,
-		FriendlyName: v.FriendlyName,
-		DateCreated:  date(v.DateCreated),
-		DateUpdated:  date(v.DateUpdated),
-		URL:          self,
-		Links: serviceLinks{
-			Conversations:                self + "/Conversations",
-			Users:                        self + "/Users",
-			Roles:                        self + "/Roles",
-			Bindings:                     self + "/Bindings",
-			Configuration:                self + "/Configuration",
-			ParticipantConversations:     self + "/ParticipantConversations",
-			ConversationWithParticipants: self + "/ConversationWithParticipants",
-		},
-	}
-}
-
-type roleJSON struct {
-	Sid            string   `json:"sid"`
-	AccountSid     string   `json:"account_sid"`
-	ChatServiceSid string   `json:"chat_service_sid"`
-	FriendlyName   string   `json:"friendly_name"`
-	Type           string   `json:"type"`
-	Permissions    []string `json:"permissions"`
-	DateCreated    string   `json:"date_created"`
-	DateUpdated    string   `json:"date_updated"`
-	URL            string   `json:"url"`
-}
-
-func (s *Server) role(base, prefix string, r parley.Role) roleJSON {
-	return roleJSON{
-		Sid:            r.Sid,
-		AccountSid:     s.app.AccountSid(),
-		ChatServiceSid: r.ServiceSid,
-		FriendlyName:   r.FriendlyName,
-		Type:           string(r.Type),
-		Permissions:    r.Permissions,
-		DateCreated:    date(r.DateCreated),
-		DateUpdated:    date(r.DateUpdated),
-		URL:            base + prefix + "/Roles/" + r.Sid,
-	}
-}
-
-type serviceConfigJSON struct {
-	ChatServiceSid                    string             `json:"chat_service_sid"`
-	DefaultConversationCreatorRoleSid string             `json:"default_conversation_creator_role_sid"`
-	DefaultConversationRoleSid        string             `json:"default_conversation_role_sid"`
-	DefaultChatServiceRoleSid         string             `json:"default_chat_service_role_sid"`
-	URL                               string             `json:"url"`
-	Links                             serviceConfigLinks `json:"links"`
-	ReachabilityEnabled               bool               `json:"reachability_enabled"`
-}
-
-type serviceConfigLinks struct {
-	Notifications string `json:"notifications"`
-	Webhooks      string `json:"webhooks"`
-}
-
-func serviceConfig(base string, c parley.ServiceConfig) serviceConfigJSON {
-	self := base + "/v1/Services/" + c.ServiceSid + "/Configuration"
-	return serviceConfigJSON{
-		ChatServiceSid:                    c.ServiceSid,
-		DefaultConversationCreatorRoleSid: c.DefaultConversationCreatorRoleSid,
-		DefaultConversationRoleSid:        c.DefaultConversationRoleSid,
-		DefaultChatServiceRoleSid:         c.DefaultChatServiceRoleSid,
-		URL:                               self,
-		Links:                             serviceConfigLinks{Notifications: self + "/Notifications", Webhooks: self + "/Webhooks"},
-		ReachabilityEnabled:               c.ReachabilityEnabled,
-	}
-}
-
-type accountConfigJSON struct {
-	AccountSid                 string             `json:"account_sid"`
-	DefaultChatServiceSid      string             `json:"default_chat_service_sid"`
-	DefaultMessagingServiceSid *string            `json:"default_messaging_service_sid"`
-	DefaultInactiveTimer       *string            `json:"default_inactive_timer"`
-	DefaultClosedTimer         *string            `json:"default_closed_timer"`
-	URL                        string             `json:"url"`
-	Links                      accountConfigLinks `json:"links"`
-}
-
-type accountConfigLinks struct {
-	Service  string `json:"service"`
-	Webhooks string `json:"webhooks"`
-}
-
-func (s *Server) accountConfig(base string, c parley.AccountConfig) accountConfigJSON {
-	return accountConfigJSON{
-		AccountSid:                 s.app.AccountSid(),
-		DefaultChatServiceSid:      c.DefaultChatServiceSid,
-		DefaultMessagingServiceSid: c.DefaultMessagingServiceSid,
-		DefaultInactiveTimer:       c.DefaultInactiveTimer,
-		DefaultClosedTimer:         c.DefaultClosedTimer,
-		URL:                        base + "/v1/Configuration",
-		Links: accountConfigLinks{
-			Service:  base + "/v1/Services/" + c.DefaultChatServiceSid + "/Configuration",
-			Webhooks: base + "/v1/Configuration/Webhooks",
-		},
-	}
-}
-
-// accountWebhooksJSON is /v1/Configuration/Webhooks.
-type accountWebhooksJSON struct {
-	AccountSid     string   `json:"account_sid"`
-	Method         *string  `json:"method"`
-	Filters        []string `json:"filters"`
-	PreWebhookURL  *string  `json:"pre_webhook_url"`
-	PostWebhookURL *string  `json:"post_webhook_url"`
-	Target         *string  `json:"target"`
-	URL            string   `json:"url"`
-}
-
-func (s *Server) accountWebhooks(base string, c parley.WebhookConfig) accountWebhooksJSON {
-	return accountWebhooksJSON{
-		AccountSid:     s.app.AccountSid(),
-		Method:         c.Method,
-		Filters:        c.Filters,
-		PreWebhookURL:  c.PreWebhookURL,
-		PostWebhookURL: c.PostWebhookURL,
-		Target:         c.Target,
-		URL:            base + "/v1/Configuration/Webhooks",
-	}
-}
-
-// serviceWebhooksJSON is /v1/Services/IS…/Configuration/Webhooks.
-type serviceWebhooksJSON struct {
-	AccountSid     string   `json:"account_sid"`
-	ChatServiceSid string   `json:"chat_service_sid"`
-	PreWebhookURL  *string  `json:"pre_webhook_url"`
-	PostWebhookURL *string  `json:"post_webhook_url"`
-	Filters        []string `json:"filters"`
-	Method         *string  `json:"method"`
-	URL            string   `json:"url"`
-}
-
-func (s *Server) serviceWebhooks(base, svc string, c parley.WebhookConfig) serviceWebhooksJSON {
-	return serviceWebhooksJSON{
-		AccountSid:     s.app.AccountSid(),
-		ChatServiceSid: svc,
-		PreWebhookURL:  c.PreWebhookURL,
-		PostWebhookURL: c.PostWebhookURL,
-		Filters:        c.Filters,
-		Method:         c.Method,
-		URL:            base + "/v1/Services/" + svc + "/Configuration/Webhooks",
-	}
+	return append(b, s[start:]...)
 }

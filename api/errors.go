@@ -65,11 +65,3 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	writeJSON(w, status, body)
 }
-
-// methodNotAllowed answers a known path with an unsupported method.
-func (s *Server) methodNotAllowed(allow string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
-		s.writeError(w, r, parley.Errorf(parley.KindMethodNotAllowed, 20004, "Method not allowed"))
-	}
-}

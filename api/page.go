@@ -6,10 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"math"
-	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/spec"
 )
 
 // DefaultPageSize is Twilio's default page size for every list.
@@ -20,44 +21,47 @@ type listRequest struct {
 	query parley.PageQuery
 	page  int    // Page, echoed: Twilio calls it "simply for client state"
 	token string // PageToken as given, echoed in meta.url
+	// filter is the canonical query of the list's filters and order
+	// ("Order=desc"), bound into page tokens and echoed in meta URLs.
+	filter string
 }
 
-// readList decodes PageSize, Page and PageToken. PageSize above the list's
-// maximum is clamped rather than refused, because twilio-go asks for
-// PageSize=min(limit, 1000) whenever a caller sets a limit.
-func (s *Server) readList(r *http.Request, f form, maxSize int) (listRequest, error) {
+// readList decodes PageSize, Page, PageToken and, where the list has it,
+// Order. PageSize above the list's maximum (the spec's) is clamped rather
+// than refused, because twilio-go asks for PageSize=min(limit, 1000)
+// whenever a caller sets a limit. A token is checked against the path and
+// the filters, so one issued for State=active is refused for State=closed;
+// call readList after reading the filters.
+func (s *Server) readList(q *req) listRequest {
 	lr := listRequest{query: parley.PageQuery{Size: DefaultPageSize}}
-	size, err := f.str("PageSize")
-	if err != nil {
-		return lr, err
-	}
-	if size != nil {
+	sizeParam := q.param("PageSize", spec.TypeInteger)
+	if size := q.scalar(sizeParam); size != nil {
 		n, err := strconv.Atoi(*size)
 		if err != nil || n < 1 {
-			return lr, parley.InvalidParam("Invalid PageSize: must be an integer from 1 to %d", maxSize)
+			q.fail(parley.InvalidParam("Invalid PageSize: must be an integer from 1 to %d", sizeParam.Max))
 		}
 		lr.query.Size = n
 	}
-	lr.query.Size = min(lr.query.Size, maxSize)
-	page, err := f.str("Page")
-	if err != nil {
-		return lr, err
+	if sizeParam.HasMax {
+		lr.query.Size = min(lr.query.Size, int(sizeParam.Max))
 	}
-	if page != nil {
+	if page := q.scalar(q.param("Page", spec.TypeInteger)); page != nil {
 		n, err := strconv.Atoi(*page)
 		if err != nil || n < 0 || n > math.MaxInt32 {
-			return lr, parley.InvalidParam("Invalid Page: must be a non-negative integer")
+			q.fail(parley.InvalidParam("Invalid Page: must be a non-negative integer"))
 		}
 		lr.page = n
 	}
-	token, err := f.str("PageToken")
-	if err != nil {
-		return lr, err
+	if q.op.Param("Order") != nil {
+		order := q.enum("Order")
+		lr.query.Desc = order != nil && *order == "desc"
 	}
-	if token != nil && *token != "" {
-		c, ok := s.pages.decode(*token, r.URL.EscapedPath())
+	lr.filter = strings.Join(q.filter, "&")
+	token := q.scalar(q.param("PageToken", spec.TypeString))
+	if token != nil && *token != "" && q.err == nil {
+		c, ok := s.pages.decode(*token, tokenScope(q.r.URL.EscapedPath(), lr.filter))
 		if !ok {
-			return lr, parley.Errorf(parley.KindInvalid, 21481, "Invalid PageToken")
+			q.fail(parley.Errorf(parley.KindInvalid, 21481, "Invalid PageToken"))
 		}
 		lr.token = *token
 		if c.backward {
@@ -66,56 +70,79 @@ func (s *Server) readList(r *http.Request, f form, maxSize int) (listRequest, er
 			lr.query.After = c.seq
 		}
 	}
-	return lr, nil
+	return lr
 }
+
+// tokenScope is what a page token is bound to: the list's path and its
+// canonical filters.
+func tokenScope(path, filter string) string { return path + "?" + filter }
 
 // meta is Twilio's paging envelope.
 type meta struct {
-	Page            int     `json:"page"`
-	PageSize        int     `json:"page_size"`
-	FirstPageURL    string  `json:"first_page_url"`
-	PreviousPageURL *string `json:"previous_page_url"`
-	URL             string  `json:"url"`
-	NextPageURL     *string `json:"next_page_url"`
-	Key             string  `json:"key"`
+	page, pageSize  int64
+	first, url, key string
+	previous, next  *string
 }
 
+var metaWire = bindSchema("meta", &spec.Meta, "", nil, fields[meta]{
+	"page":              integer(func(m *meta) int64 { return m.page }),
+	"page_size":         integer(func(m *meta) int64 { return m.pageSize }),
+	"first_page_url":    str(func(m *meta) string { return m.first }),
+	"previous_page_url": optStr(func(m *meta) *string { return m.previous }),
+	"url":               str(func(m *meta) string { return m.url }),
+	"next_page_url":     optStr(func(m *meta) *string { return m.next }),
+	"key":               str(func(m *meta) string { return m.key }),
+})
+
 // pageMeta builds meta for one page of the list at path, with absolute URLs
-// on base. Next and previous URLs carry keyset tokens pointing just past the
-// page's last row and just before its first.
+// on base. Filters come first in every URL, as Twilio writes them; next and
+// previous URLs carry keyset tokens pointing just past the page's last row
+// and just before its first.
 func pageMeta[T any](s *Server, base, path, key string, lr listRequest, p parley.Page[T]) meta {
+	prefix := base + path + "?"
+	if lr.filter != "" {
+		prefix += lr.filter + "&"
+	}
+	prefix += "PageSize=" + strconv.Itoa(lr.query.Size) + "&Page="
 	pageURL := func(page int, token string) string {
-		u := base + path + "?PageSize=" + strconv.Itoa(lr.query.Size) + "&Page=" + strconv.Itoa(page)
+		u := prefix + strconv.Itoa(page)
 		if token != "" {
 			u += "&PageToken=" + token
 		}
 		return u
 	}
 	m := meta{
-		Page:         lr.page,
-		PageSize:     lr.query.Size,
-		FirstPageURL: pageURL(0, ""),
-		URL:          pageURL(lr.page, lr.token),
-		Key:          key,
+		page:     int64(lr.page),
+		pageSize: int64(lr.query.Size),
+		first:    pageURL(0, ""),
+		url:      pageURL(lr.page, lr.token),
+		key:      key,
 	}
 	first, last := p.FirstSeq, p.LastSeq
 	if len(p.Items) == 0 { // an emptied page: step from the cursor itself
 		switch {
 		case lr.query.After > 0:
 			first, last = lr.query.After+1, lr.query.After
+			if lr.query.Desc {
+				first, last = lr.query.After-1, lr.query.After
+			}
 		case lr.query.Before > 0:
 			first, last = lr.query.Before, lr.query.Before-1
+			if lr.query.Desc {
+				first, last = lr.query.Before, lr.query.Before+1
+			}
 		}
 	}
+	scope := tokenScope(path, lr.filter)
 	if p.HasNext {
 		// Page is only echoed; it stops at the largest value readList
 		// accepts, so a next_page_url is always one parley takes back.
-		u := pageURL(min(lr.page+1, math.MaxInt32), s.pages.encode(cursor{seq: last}, path))
-		m.NextPageURL = &u
+		u := pageURL(min(lr.page+1, math.MaxInt32), s.pages.encode(cursor{seq: last}, scope))
+		m.next = &u
 	}
 	if p.HasPrev {
-		u := pageURL(max(lr.page-1, 0), s.pages.encode(cursor{seq: first, backward: true}, path))
-		m.PreviousPageURL = &u
+		u := pageURL(max(lr.page-1, 0), s.pages.encode(cursor{seq: first, backward: true}, scope))
+		m.previous = &u
 	}
 	return m
 }
@@ -128,9 +155,10 @@ type cursor struct {
 
 // pageTokens makes PageTokens opaque and tamper-evident: "PT" followed by
 // base64url of a version byte, a direction byte, the cursor, and an
-// HMAC-SHA256 (truncated to 16 bytes) over those and the list's path, keyed
-// with the account's page key. A token therefore only works on the list
-// that issued it, and any node sharing the database accepts it.
+// HMAC-SHA256 (truncated to 16 bytes) over those and the list's path and
+// filters, keyed with the account's page key. A token therefore only works
+// on the list, and with the filters, that issued it, and any node sharing
+// the database accepts it.
 type pageTokens struct{ key []byte }
 
 const (

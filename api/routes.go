@@ -7,47 +7,64 @@ import (
 	"github.com/parleyhq/parley"
 )
 
-// routes is the whole HTTP surface in one place. Resources that live in a
-// Conversation Service are mounted twice: under the shortened /v1/X (the
-// default service) and under /v1/Services/{ChatServiceSid}/X, with the same
-// handlers; scope() tells them apart.
+// routes is the whole HTTP surface in one place. Operations are named by
+// their spec IDs, which give each its method, path, status and schema;
+// resources that live in a Conversation Service are served under both
+// /v1/X (the default service) and /v1/Services/{ChatServiceSid}/X (both).
 func (s *Server) routes() {
-	for _, prefix := range []string{"/v1", "/v1/Services/{ChatServiceSid}"} {
-		s.resource(prefix+"/Users", methods{"GET": s.listUsers, "POST": s.createUser})
-		s.resource(prefix+"/Users/{Sid}", methods{"GET": s.fetchUser, "POST": s.updateUser, "DELETE": s.deleteUser})
-		s.resource(prefix+"/Roles", methods{"GET": s.listRoles, "POST": s.createRole})
-		s.resource(prefix+"/Roles/{Sid}", methods{"GET": s.fetchRole, "POST": s.updateRole, "DELETE": s.deleteRole})
-	}
-	s.resource("/v1/Services", methods{"GET": s.listServices, "POST": s.createService})
-	s.resource("/v1/Services/{Sid}", methods{"GET": s.fetchService, "DELETE": s.deleteService})
-	s.resource("/v1/Services/{ChatServiceSid}/Configuration",
-		methods{"GET": s.fetchServiceConfig, "POST": s.updateServiceConfig})
-	s.resource("/v1/Services/{ChatServiceSid}/Configuration/Webhooks",
-		methods{"GET": s.fetchServiceWebhooks, "POST": s.updateServiceWebhooks})
-	s.resource("/v1/Configuration", methods{"GET": s.fetchAccountConfig, "POST": s.updateAccountConfig})
-	s.resource("/v1/Configuration/Webhooks", methods{"GET": s.fetchAccountWebhooks, "POST": s.updateAccountWebhooks})
+	a := s.app
+
+	item(s, userFields, s.createUser, both("CreateUser")...)
+	item(s, userFields, byKey(a.FetchUser), both("FetchUser")...)
+	item(s, userFields, s.updateUser, both("UpdateUser")...)
+	remove(s, deletingWithWebhooks(a.DeleteUser), both("DeleteUser")...)
+	list(s, userFields, listIn(a.ListUsers), both("ListUser")...)
+
+	item(s, roleFields, s.createRole, both("CreateRole")...)
+	item(s, roleFields, byKey(a.FetchRole), both("FetchRole")...)
+	item(s, roleFields, s.updateRole, both("UpdateRole")...)
+	remove(s, deleting(a.DeleteRole), both("DeleteRole")...)
+	list(s, roleFields, listIn(a.ListRoles), both("ListRole")...)
+
+	item(s, serviceFields, s.createService, "CreateService")
+	item(s, serviceFields, bySid(a.FetchService), "FetchService")
+	remove(s, bySidDeleting(a.DeleteService), "DeleteService")
+	list(s, serviceFields, listAll(a.ListServices), "ListService")
+
+	item(s, serviceConfigFields, byService(a.FetchServiceConfig), "FetchServiceConfiguration", "FetchServiceWebhookConfiguration")
+	item(s, serviceConfigFields, s.updateServiceConfig, "UpdateServiceConfiguration")
+	item(s, serviceConfigFields, s.updateServiceWebhooks, "UpdateServiceWebhookConfiguration")
+	item(s, accountConfigFields, plain(a.FetchAccountConfig), "FetchConfiguration", "FetchConfigurationWebhook")
+	item(s, accountConfigFields, s.updateAccountConfig, "UpdateConfiguration")
+	item(s, accountConfigFields, s.updateAccountWebhooks, "UpdateConfigurationWebhook")
 
 	// parley's own extensions live under /parley, out of Twilio's way.
-	s.resource("/parley/v1/WebhookDeliveries", methods{"GET": s.listDeliveries})
+	list(s, deliveryFields, listAll(a.ListDeliveries), "ListWebhookDelivery")
 
+	s.methodsNotAllowed()
 	// Everything else is Twilio's 404, with the JSON body.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, parley.NotFound())
 	})
 }
 
-type methods map[string]handlerFunc
-
-// resource mounts one handler per method on path, plus a method-less
-// pattern that answers every other method with Twilio's 405 (ServeMux's own
-// 405 would be plain text).
-func (s *Server) resource(path string, m methods) {
-	var allow []string
-	for _, method := range []string{"GET", "POST", "DELETE"} {
-		if fn, ok := m[method]; ok {
-			s.mux.Handle(method+" "+path, s.wrap(fn))
-			allow = append(allow, method)
+// methodsNotAllowed answers every other method on a mounted path with
+// Twilio's 405 and an Allow header (ServeMux's own 405 would be plain
+// text).
+func (s *Server) methodsNotAllowed() {
+	for _, path := range s.paths {
+		var allow []string
+		for _, m := range []string{"GET", "POST", "DELETE"} {
+			for _, got := range s.allowed[path] {
+				if got == m {
+					allow = append(allow, m)
+				}
+			}
 		}
+		list := strings.Join(allow, ", ")
+		s.mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", list)
+			s.writeError(w, r, parley.Errorf(parley.KindMethodNotAllowed, 20004, "Method not allowed"))
+		})
 	}
-	s.mux.Handle(path, s.methodNotAllowed(strings.Join(allow, ", ")))
 }

@@ -46,6 +46,18 @@ type Server struct {
 	log       *slog.Logger
 	mux       *http.ServeMux
 	pages     pageTokens
+
+	// What routes mounted: each operation once, and per path (in mount
+	// order) the methods it answers, for the 405s.
+	mounted map[string]bool
+	allowed map[string][]string
+	paths   []string
+	// observe, set only by tests, is told which parameters each request's
+	// handler read.
+	observe func(op string, read map[string]bool)
+	// samples encode a zero item of each mounted operation's schema, for
+	// the tests that hold every served shape to the spec.
+	samples map[string]func(*wireContext) []byte
 }
 
 // New returns the HTTP handler for app.
@@ -57,6 +69,9 @@ func New(o Options) *Server {
 		log:       o.Logger,
 		mux:       http.NewServeMux(),
 		pages:     pageTokens{key: o.App.PageKey()},
+		mounted:   map[string]bool{},
+		allowed:   map[string][]string{},
+		samples:   map[string]func(*wireContext) []byte{},
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBody
@@ -198,17 +213,6 @@ func setCORS(h http.Header, r *http.Request) {
 	h["Access-Control-Expose-Headers"] = corsExpose
 }
 
-// handlerFunc is a handler that returns its error for writeError to render.
-type handlerFunc func(w http.ResponseWriter, r *http.Request) error
-
-func (s *Server) wrap(fn handlerFunc) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		if err := fn(w, r); err != nil {
-			s.writeError(w, r, err)
-		}
-	}
-}
-
 // baseURL is the scheme and host absolute URLs are built on.
 func (s *Server) baseURL(r *http.Request) string {
 	if s.publicURL != "" {
@@ -219,11 +223,6 @@ func (s *Server) baseURL(r *http.Request) string {
 		scheme = "https"
 	}
 	return scheme + "://" + r.Host
-}
-
-// webhookOptions reads X-Twilio-Webhook-Enabled.
-func webhookOptions(r *http.Request) core.WriteOptions {
-	return core.WriteOptions{Webhooks: strings.EqualFold(r.Header.Get("X-Twilio-Webhook-Enabled"), "true")}
 }
 
 // isClientGone reports errors that only mean the caller went away.

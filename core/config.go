@@ -254,56 +254,43 @@ func distinctFilters(filters []string) []string {
 	return out
 }
 
-// FetchWebhookConfig returns the webhook configuration of a service, or of
-// the account when account is true.
-func (a *App) FetchWebhookConfig(ctx context.Context, account bool, svc string) (parley.WebhookConfig, error) {
-	var wc parley.WebhookConfig
-	err := a.store.View(ctx, func(tx parley.Tx) error {
-		if account {
-			cfg, err := tx.AccountConfig(ctx)
-			wc = cfg.Webhooks
+// UpdateAccountWebhooks changes the account-level webhook configuration
+// (fetch it with FetchAccountConfig; it shares the row). Errors: 20001,
+// 50077 (bad PreWebhookUrl), 50078 (bad PostWebhookUrl).
+func (a *App) UpdateAccountWebhooks(ctx context.Context, in WebhookUpdate) (parley.AccountConfig, error) {
+	if err := in.check(true); err != nil {
+		return parley.AccountConfig{}, err
+	}
+	var cfg parley.AccountConfig
+	err := a.update(ctx, func(tx parley.Tx, _ *events) error {
+		var err error
+		if cfg, err = tx.ForUpdate().AccountConfig(ctx); err != nil {
 			return err
 		}
-		ref, err := serviceRef(svc)
-		if err != nil {
-			return err
-		}
-		cfg, err := tx.ServiceConfig(ctx, ref)
-		wc = cfg.Webhooks
-		return notFound(err)
+		in.apply(&cfg.Webhooks)
+		return tx.PutAccountConfig(ctx, cfg)
 	})
-	return wc, err
+	return cfg, err
 }
 
-// UpdateWebhookConfig changes the webhook configuration of a service, or of
-// the account. Errors: 20001, 50077 (bad PreWebhookUrl), 50078 (bad
-// PostWebhookUrl), 404 20404.
-func (a *App) UpdateWebhookConfig(ctx context.Context, account bool, svc string, in WebhookUpdate) (parley.WebhookConfig, error) {
-	if err := in.check(account); err != nil {
-		return parley.WebhookConfig{}, err
+// UpdateServiceWebhooks changes a service's webhook configuration (fetch it
+// with FetchServiceConfig; it shares the row). Errors: 20001, 50077, 50078,
+// 404 20404.
+func (a *App) UpdateServiceWebhooks(ctx context.Context, svc string, in WebhookUpdate) (parley.ServiceConfig, error) {
+	if err := in.check(false); err != nil {
+		return parley.ServiceConfig{}, err
 	}
-	var wc parley.WebhookConfig
+	var cfg parley.ServiceConfig
 	err := a.update(ctx, func(tx parley.Tx, _ *events) error {
-		if account {
-			cfg, err := tx.ForUpdate().AccountConfig(ctx)
-			if err != nil {
-				return err
-			}
-			in.apply(&cfg.Webhooks)
-			wc = cfg.Webhooks
-			return tx.PutAccountConfig(ctx, cfg)
-		}
 		ref, err := serviceRef(svc)
 		if err != nil {
 			return err
 		}
-		cfg, err := tx.ForUpdate().ServiceConfig(ctx, ref)
-		if err != nil {
+		if cfg, err = tx.ForUpdate().ServiceConfig(ctx, ref); err != nil {
 			return notFound(err)
 		}
 		in.apply(&cfg.Webhooks)
-		wc = cfg.Webhooks
 		return tx.PutServiceConfig(ctx, cfg)
 	})
-	return wc, err
+	return cfg, err
 }
