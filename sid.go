@@ -49,15 +49,18 @@ type SIDs interface {
 type RandomSIDs struct{}
 
 // New returns prefix + 32 random lowercase hex digits.
-func (RandomSIDs) New(prefix string) string {
+func (RandomSIDs) New(prefix string) string { return NewSID(prefix) }
+
+// NewSID returns prefix followed by 32 random lowercase hex digits: a SID,
+// and the shape of every other random identifier parley makes (request
+// IDs, auth tokens, idempotency tokens).
+func NewSID(prefix string) string {
 	var b [16]byte
-	if _, err := rand.Read(b[:]); err != nil {
-		// crypto/rand.Read never fails on supported platforms (Go 1.24+);
-		// a failure means the system cannot produce randomness at all.
-		panic("parley: crypto/rand failed: " + err.Error())
-	}
-	out := make([]byte, SIDLen)
+	// crypto/rand.Read never fails on supported platforms (Go 1.24+ panics
+	// inside it rather than return an error).
+	rand.Read(b[:])
+	out := make([]byte, len(prefix)+hex.EncodedLen(len(b)))
 	copy(out, prefix)
-	hex.Encode(out[2:], b[:])
+	hex.Encode(out[len(prefix):], b[:])
 	return string(out)
 }

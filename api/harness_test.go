@@ -147,7 +147,8 @@ func (e *env) expand(s string) string {
 	return strings.NewReplacer("$BASE", e.srv.URL, "$AC", AC, "$IS", IS).Replace(s)
 }
 
-var sidRef = regexp.MustCompile(`\$(AC|IS|RL|US|SK|WD)[0-9]+`)
+// sidRef is $ and any two-letter SID prefix with a number: $US1, $CH12.
+var sidRef = regexp.MustCompile(`\$[A-Z]{2}[0-9]+`)
 
 // step is a request with its expected status and body. A body of "" means
 // an empty body; "*" means any body (used only in setup steps).

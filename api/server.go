@@ -6,8 +6,6 @@ package api
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -177,14 +175,7 @@ func (s *Server) authenticate(r *http.Request) error {
 }
 
 // requestID is Twilio's RQ + 32 hex digits.
-func requestID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	out := make([]byte, 34)
-	out[0], out[1] = 'R', 'Q'
-	hex.Encode(out[2:], b[:])
-	return string(out)
-}
+func requestID() string { return parley.NewSID(parley.PrefixRequest) }
 
 // Header values set on every response, allocated once: net/http only reads
 // them.

@@ -145,9 +145,7 @@ const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789
 
 // NewAuthToken returns 32 random lowercase hex digits, the shape of a Twilio
 // auth token.
-func NewAuthToken() string {
-	return parley.RandomSIDs{}.New("xx")[2:]
-}
+func NewAuthToken() string { return parley.NewSID("") }
 
 // newSecret returns 32 random letters and digits (about 190 bits), the
 // shape of a Twilio API key secret.

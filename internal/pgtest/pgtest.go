@@ -10,8 +10,6 @@ package pgtest
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/url"
 	"os"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/parleyhq/parley"
 )
 
 const (
@@ -61,7 +60,7 @@ func dsn(t testing.TB, getenv func(string) string) string {
 		// A DSN that does not parse is a mistake to fix, not a reason to skip.
 		t.Fatalf("%s: %v", envDSN, err)
 	}
-	schema := "parley_test_" + randomHex(8)
+	schema := "parley_test_" + parley.NewSID("")[:16]
 	out, err := withSearchPath(base, schema)
 	if err != nil {
 		t.Fatalf("%s: %v", envDSN, err)
@@ -131,10 +130,4 @@ func withSearchPath(dsn, schema string) (string, error) {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String(), nil
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
