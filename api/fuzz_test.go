@@ -4,49 +4,119 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/parleyhq/parley/internal/spec"
 	"github.com/parleyhq/parley/parleytest"
 )
 
 // FuzzRequests throws arbitrary methods, paths, bodies and content types at
-// a real server and checks the promise every request gets: never a 5xx, and
-// every error a Twilio-shaped JSON body whose status matches the HTTP one.
-// `go test` runs the seeds; `go test -fuzz FuzzRequests ./api` explores.
+// a real server, on the backend PARLEY_TEST_BACKEND names (.ci/run fuzzes
+// SQLite and PostgreSQL for a bounded time), and checks the promise every
+// request gets: never a 5xx, and every error a Twilio-shaped JSON body
+// whose status matches the HTTP one. `go test` runs the seeds;
+// `go test -fuzz FuzzRequests ./api` explores.
+//
+// The seeds are every operation of the spec, with {IS} and {RL} standing
+// for the default service and one of its roles (replaced at run time, so
+// mutations that keep them reach real resources) and the other path
+// segments naming users and identities that exist.
 func FuzzRequests(f *testing.F) {
 	srv := parleytest.New(f)
-	for _, seed := range []struct{ method, path, ctype, body string }{
-		{"POST", "/v1/Users", "application/x-www-form-urlencoded", "Identity=alice&Attributes=%7B%7D"},
-		{"POST", "/v1/Users/alice", "application/x-www-form-urlencoded", "FriendlyName=%FF&RoleSid=RL"},
-		{"GET", "/v1/Users?PageSize=0&PageToken=PTxx", "", ""},
-		{"DELETE", "/v1/Users/alice", "", ""},
-		{"POST", "/v1/Roles", "application/x-www-form-urlencoded", "FriendlyName=r&Type=service&Permission=x&Permission=y"},
-		{"POST", "/v1/Services/IS00000000000000000000000000000000/Configuration", "text/plain", "ReachabilityEnabled=maybe"},
-		{"POST", "/v1/Configuration/Webhooks", "application/x-www-form-urlencoded", "PostWebhookUrl=http://%zz"},
-		{"PATCH", "/v1/%2e%2e/Users", "application/json", `{"Identity":1}`},
-	} {
-		f.Add(seed.method, seed.path, seed.ctype, seed.body)
-	}
 	client := &http.Client{}
-	f.Fuzz(func(t *testing.T, method, path, ctype, body string) {
-		if !strings.HasPrefix(path, "/") {
-			path = "/" + path
-		}
+	call := func(method, path, ctype, body string) (*http.Response, []byte, error) {
 		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
 		if err != nil {
-			return // not a request a client could send
+			return nil, nil, err
 		}
 		if ctype != "" {
 			req.Header.Set("Content-Type", ctype)
 		}
+		req.Header.Set("X-Twilio-Webhook-Enabled", "true")
 		req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
 		res, err := client.Do(req)
 		if err != nil {
-			return // refused by net/http before parley (bad method token, …)
+			return nil, nil, err
 		}
 		defer res.Body.Close()
 		b, _ := io.ReadAll(res.Body)
+		return res, b, nil
+	}
+	const form = "application/x-www-form-urlencoded"
+	if res, b, err := call("POST", "/v1/Users", form, "Identity=alice&FriendlyName=Alice"); err != nil || res.StatusCode != 201 {
+		f.Fatalf("setup: %v %s", err, b)
+	}
+	_, b, err := call("POST", "/v1/Roles", form, "FriendlyName=r&Type=service&Permission=joinConversation")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var role struct{ Sid string }
+	json.Unmarshal(b, &role)
+
+	placeholder := regexp.MustCompile(`\{[A-Za-z]+\}`)
+	for _, op := range spec.Operations {
+		path := placeholder.ReplaceAllStringFunc(op.Path, func(m string) string {
+			switch m {
+			case "{ChatServiceSid}":
+				return "{IS}"
+			case "{UserSid}":
+				return "alice"
+			}
+			if strings.HasPrefix(op.Path, "/v1/Roles") || strings.Contains(op.Path, "/Roles/") {
+				return "{RL}"
+			}
+			return "alice"
+		})
+		var body []string
+		for _, p := range op.Params {
+			switch p.Type {
+			case spec.TypeBoolean:
+				body = append(body, p.Name+"=true")
+			case spec.TypeInteger:
+				body = append(body, p.Name+"=1")
+			case spec.TypeEnum, spec.TypeEnumArray:
+				if len(p.Enum) > 0 {
+					body = append(body, p.Name+"="+p.Enum[0])
+				}
+			case spec.TypeDateTime:
+				body = append(body, p.Name+"=2019-12-16T22:18:37Z")
+			default:
+				if p.In != spec.InPath {
+					body = append(body, p.Name+"=x")
+				}
+			}
+		}
+		q := strings.Join(body, "&")
+		if op.Method == "POST" {
+			f.Add(op.Method, path, form, q)
+		} else {
+			f.Add(op.Method, path+"?"+q, "", "")
+		}
+	}
+	for _, seed := range []struct{ method, path, ctype, body string }{
+		{"POST", "/v1/Users/alice", form, "FriendlyName=%FF&RoleSid=RL"},
+		{"GET", "/v1/Users?PageSize=0&PageToken=PTxx", "", ""},
+		{"POST", "/v1/Services/IS00000000000000000000000000000000/Configuration", "text/plain", "ReachabilityEnabled=maybe"},
+		{"POST", "/v1/Configuration/Webhooks", form, "PostWebhookUrl=http://%zz"},
+		{"POST", "/v1/Configuration", form, "DefaultInactiveTimer=PT99999999999999999999S&DefaultClosedTimer=P1Y"},
+		{"PATCH", "/v1/%2e%2e/Users", "application/json", `{"Identity":1}`},
+		{"GET", "/v1/Users/a%00b", "", ""},
+		{"DELETE", "/v1/Services/{IS}", "", ""},
+		{"GET", "/parley/v1/WebhookDeliveries?PageSize=100&Page=2147483647", "", ""},
+	} {
+		f.Add(seed.method, seed.path, seed.ctype, seed.body)
+	}
+	f.Fuzz(func(t *testing.T, method, path, ctype, body string) {
+		if !strings.HasPrefix(path, "/") {
+			path = "/" + path
+		}
+		path = strings.NewReplacer("{IS}", srv.DefaultServiceSid, "{RL}", role.Sid).Replace(path)
+		res, b, err := call(method, path, ctype, body)
+		if err != nil {
+			return // not a request a client could send, or refused by net/http before parley
+		}
 		if res.StatusCode >= 500 {
 			t.Fatalf("%s %s (%s) %q: %d %s", method, path, ctype, body, res.StatusCode, b)
 		}
