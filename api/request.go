@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -260,6 +261,32 @@ func (q *req) dateTime(name string) *time.Time {
 	}
 	t = t.UTC()
 	return &t
+}
+
+// duration returns an ISO 8601 duration parameter as sent ("PT10M"), once
+// it parses; "" passes, where a parameter's empty value clears it. The
+// limits of each timer, with their Twilio codes, are core's.
+func (q *req) duration(name string) *string {
+	s := q.scalar(q.param(name, spec.TypeString))
+	if s != nil && *s != "" {
+		if _, ok := parley.ParseDuration(*s); !ok {
+			q.fail(parley.InvalidDuration(name, *s))
+			return nil
+		}
+	}
+	return s
+}
+
+// jsonText returns a parameter that must hold JSON text, as sent; nil when
+// absent. (Attributes are not read this way: their Twilio codes, 50303 and
+// 50304, are core's.)
+func (q *req) jsonText(name string) *string {
+	s := q.scalar(q.param(name, spec.TypeString))
+	if s != nil && !json.Valid([]byte(*s)) {
+		q.fail(parley.InvalidParam("Invalid %s: not valid JSON", name))
+		return nil
+	}
+	return s
 }
 
 // list returns a repeated parameter (Permission=a&Permission=b); nil when

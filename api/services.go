@@ -89,8 +89,8 @@ func (s *Server) updateAccountConfig(q *req) call[parley.AccountConfig] {
 	in := core.AccountConfigUpdate{
 		DefaultChatServiceSid:      q.str("DefaultChatServiceSid"),
 		DefaultMessagingServiceSid: q.str("DefaultMessagingServiceSid"),
-		DefaultInactiveTimer:       q.str("DefaultInactiveTimer"),
-		DefaultClosedTimer:         q.str("DefaultClosedTimer"),
+		DefaultInactiveTimer:       q.duration("DefaultInactiveTimer"),
+		DefaultClosedTimer:         q.duration("DefaultClosedTimer"),
 	}
 	return func() (parley.AccountConfig, error) { return s.app.UpdateAccountConfig(q.ctx, in) }
 }

@@ -3,7 +3,6 @@ package core
 import (
 	"encoding/json"
 	"net/url"
-	"regexp"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -58,47 +57,6 @@ func checkIdentity(identity string) error {
 	return nil
 }
 
-// isoDuration matches ISO 8601 durations as Twilio's timers take them
-// (PT1M, P1D, PT1H30M, P1DT12H…): at least one component, and a T only
-// when a time component follows it.
-var isoDuration = regexp.MustCompile(`^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$`)
-
-// parseDuration reads an ISO 8601 duration. Calendar units have no fixed
-// length; for timers a year counts 365 days and a month 30, which only
-// matters for comparisons with the minimums (a day is far above them).
-// Lengths beyond 100 years are capped there: no timer needs more.
-func parseDuration(v string) (time.Duration, bool) {
-	if v == "P" || v == "PT" || len(v) > 64 || v[len(v)-1] == 'T' {
-		return 0, false
-	}
-	m := isoDuration.FindStringSubmatch(v)
-	if m == nil {
-		return 0, false
-	}
-	const day = 24 * time.Hour
-	const limit = 100 * 365 * day
-	units := []time.Duration{365 * day, 30 * day, 7 * day, day, time.Hour, time.Minute}
-	var total time.Duration
-	for i, unit := range units {
-		if m[i+1] == "" {
-			continue
-		}
-		n, err := strconv.ParseInt(m[i+1], 10, 64)
-		if err != nil || n > int64(limit/unit) {
-			return limit, true
-		}
-		total += time.Duration(n) * unit
-	}
-	if m[7] != "" {
-		secs, err := strconv.ParseFloat(m[7], 64)
-		if err != nil || secs > limit.Seconds() {
-			return limit, true
-		}
-		total += time.Duration(secs * float64(time.Second))
-	}
-	return min(total, limit), true
-}
-
 // Timer minimums (the spec: "Minimum value for this timer is 1 minute",
 // "… 10 minutes"). PT0S is allowed below them: Twilio documents it as the
 // way to switch a timer off.
@@ -111,9 +69,9 @@ const (
 // Twilio's codes for a timer below its minimum are 50375 (inactive) and
 // 50376 (closed).
 func checkTimer(param, v string, minimum time.Duration, code int) error {
-	d, ok := parseDuration(v)
+	d, ok := parley.ParseDuration(v)
 	if !ok {
-		return parley.InvalidParam("Invalid %s: %q is not an ISO 8601 duration such as PT10M", param, v)
+		return parley.InvalidDuration(param, v)
 	}
 	if d != 0 && d < minimum {
 		return parley.Errorf(parley.KindInvalid, code,

@@ -1,8 +1,10 @@
-package core
+package parley_test
 
 import (
 	"testing"
 	"time"
+
+	"github.com/parleyhq/parley"
 )
 
 func TestParseDuration(t *testing.T) {
@@ -31,9 +33,9 @@ func TestParseDuration(t *testing.T) {
 		{"-PT1M", 0, false},
 		{"pt1m", 0, false},
 	} {
-		got, ok := parseDuration(tc.in)
+		got, ok := parley.ParseDuration(tc.in)
 		if got != tc.want || ok != tc.ok {
-			t.Errorf("parseDuration(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
+			t.Errorf("ParseDuration(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.ok)
 		}
 	}
 }
