@@ -129,16 +129,29 @@ type UserTx interface {
 	DeleteUser(ctx context.Context, serviceSid, sid string) error
 }
 
-// DeliveryTx is the webhook outbox.
+// DeliveryTx is the webhook outbox. It is queued per receiving host
+// (Delivery.Host), so that a dispatcher can serve each host at the pace it
+// answers: a receiver that is slow or down holds back only its own
+// deliveries, never another host's.
 type DeliveryTx interface {
 	// EnqueueDelivery records a delivery, normally in the same transaction
-	// as the change it reports.
+	// as the change it reports. The store sets its Host from its URL
+	// (DeliveryHost), whatever d.Host holds.
 	EnqueueDelivery(ctx context.Context, d Delivery) error
-	// ClaimDeliveries leases up to limit pending deliveries that are due
-	// at now and not leased by anyone else (or whose lease has run out),
-	// setting their lease to leaseUntil. On a shared database, concurrent
-	// claims never return the same delivery.
-	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]Delivery, error)
+	// PendingHosts returns, in host order, every host that has pending
+	// deliveries nobody holds a lease on at now, with the earliest next
+	// attempt among them. It costs an index probe or two per host, not a
+	// row per queued delivery, so a dispatcher can ask on every wake-up
+	// even with many thousands queued for a host that is down.
+	PendingHosts(ctx context.Context, now time.Time) ([]PendingHost, error)
+	// ClaimDeliveries leases, for each host in limits, up to limits[host]
+	// of that host's pending deliveries that are due at now and not leased
+	// by anyone else (or whose lease has run out), the earliest due first,
+	// setting their lease to leaseUntil; hosts with a limit below 1 are
+	// passed over. It returns them by host in host order, each host's in
+	// the order they were due. On a shared database, concurrent claims
+	// never return the same delivery.
+	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limits map[string]int) ([]Delivery, error)
 	// FinishDelivery records an attempt's outcome: status, attempts,
 	// next attempt, last status and error, and clears the lease.
 	FinishDelivery(ctx context.Context, d Delivery) error

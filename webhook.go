@@ -1,6 +1,10 @@
 package parley
 
-import "time"
+import (
+	"net/url"
+	"strings"
+	"time"
+)
 
 // WebhookConfig is the webhook part of the account or a service's
 // configuration. Every field is nil until set, and shown as null.
@@ -38,10 +42,14 @@ type Delivery struct {
 	EventType  string
 	ServiceSid string
 	URL        string
-	Method     string // GET or POST
-	Params     string // the form-encoded parameters, fixed when the event happened
-	Status     DeliveryStatus
-	Attempts   int
+	// Host is DeliveryHost(URL), set by the store when the delivery is
+	// enqueued: the outbox is queued per host, so that a receiver that is
+	// slow or down holds back only its own deliveries.
+	Host     string
+	Method   string // GET or POST
+	Params   string // the form-encoded parameters, fixed when the event happened
+	Status   DeliveryStatus
+	Attempts int
 	// NextAttemptAt is when the delivery is next due; LeaseUntil, when
 	// claimed, is when a node that claimed it but died is given up on.
 	NextAttemptAt  time.Time
@@ -50,4 +58,39 @@ type Delivery struct {
 	LastError      string
 	DateCreated    time.Time
 	DateUpdated    time.Time
+}
+
+// DeliveryHost is the receiving host of a webhook URL, the key deliveries
+// are queued and limited by: scheme, host and port, lowercased, with the
+// scheme's default port made explicit. So http://A.test/x and
+// http://a.test:80/y are one host, while http://a.test and https://a.test
+// (another port, other connections) are two. Userinfo, path, query and
+// fragment are left out. A URL without scheme and host (core stores none)
+// is its own host.
+//
+// Migration 0002 computes the same key in SQL for rows queued before it;
+// change both together.
+func DeliveryHost(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return rawURL
+	}
+	host := strings.ToLower(u.Host)
+	// A colon after an IPv6 literal's closing bracket starts the port.
+	if !strings.Contains(host, ":") || strings.HasSuffix(host, "]") {
+		if strings.EqualFold(u.Scheme, "https") {
+			host += ":443"
+		} else {
+			host += ":80"
+		}
+	}
+	return strings.ToLower(u.Scheme) + "://" + host
+}
+
+// PendingHost is a host with pending deliveries that nobody holds a lease
+// on, and when the earliest of them is due (possibly later than now: a
+// retry waiting out its backoff).
+type PendingHost struct {
+	Host          string
+	NextAttemptAt time.Time
 }

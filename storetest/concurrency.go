@@ -488,11 +488,14 @@ func testParentDeleteRaces(t *testing.T, open Opener) {
 var (
 	readMethods = []string{"ForUpdate", "ForShare", "Account", "AccountConfig", "APIKey", "ListAPIKeys", "Service",
 		"ListServices", "ServiceConfig", "Role", "ListRoles", "UserBySid", "UserByIdentity", "ListUsers",
-		"ListDeliveries"}
+		"ListDeliveries", "PendingHosts"}
 	// singleStatementWrites change a row in one statement whose outcome
 	// does not depend on a prior read, or only insert rows nothing else
 	// refers to, or only delete (a delete racing a write is the other side
-	// of parentRaces).
+	// of parentRaces). ClaimDeliveries runs one statement per host, each
+	// picking and leasing its rows by itself (SKIP LOCKED where claims run
+	// side by side; testConcurrentClaims races them); FinishDelivery
+	// writes back a row its caller holds the lease on.
 	singleStatementWrites = []string{"CreateAccount", "SetAuthToken", "CreateAPIKey", "RevokeAPIKey",
 		"CreateService", "DeleteService", "DeleteRole", "DeleteUser", "EnqueueDelivery", "ClaimDeliveries",
 		"FinishDelivery"}

@@ -788,88 +788,192 @@ func testConcurrentIndependentWrites(t *testing.T, s parley.Store) {
 	}
 }
 
-func newDelivery(svc string, at time.Time) parley.Delivery {
+// newDelivery is a pending delivery to target, due at at. Its Host is what
+// the store must set from the URL; what the caller passes is ignored, and
+// the rows read back must hold the store's.
+func newDelivery(svc, target string, at time.Time) parley.Delivery {
 	return parley.Delivery{Sid: sid(parley.PrefixDelivery), EventType: "onUserAdded", ServiceSid: svc,
-		URL: "http://127.0.0.1:9/hook", Method: "POST", Params: "A=1&B=%C3%BC", Status: parley.DeliveryPending,
-		NextAttemptAt: at, DateCreated: at, DateUpdated: at}
+		URL: target, Host: parley.DeliveryHost(target), Method: "POST", Params: "A=1&B=%C3%BC",
+		Status: parley.DeliveryPending, NextAttemptAt: at, DateCreated: at, DateUpdated: at}
 }
 
 func testDeliveries(t *testing.T, s parley.Store) {
 	ctx := context.Background()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 123e6, time.UTC) // millisecond precision is kept
 	svc := sid(parley.PrefixService)                       // deliveries outlive services: no foreign key
-	due1, due2 := newDelivery(svc, now.Add(-time.Second)), newDelivery(svc, now)
-	later := newDelivery(svc, now.Add(time.Minute))
+	const (
+		hostA = "http://a.test:80"
+		hostB = "https://b.test:8443"
+		hostC = "https://c.test:443"
+	)
+	at := func(d time.Duration) time.Time { return now.Add(d) }
+	a1 := newDelivery(svc, "http://a.test/hook", at(-2*time.Second))
+	a2 := newDelivery(svc, "HTTP://A.Test:80/other?x=1", at(-time.Second)) // the same host, spelt otherwise
+	a3 := newDelivery(svc, "http://a.test/hook", now)                      // due exactly now
+	aLater := newDelivery(svc, "http://a.test/hook", at(time.Minute))
+	b1 := newDelivery(svc, "https://b.test:8443/hook", now)
+	bLater := newDelivery(svc, "https://b.test:8443/hook", at(time.Hour))
+	c1 := newDelivery(svc, "https://user:pw@c.test/x#f", at(30*time.Second))
+	for _, d := range []parley.Delivery{a1, a2, a3, aLater} {
+		if d.Host != hostA {
+			t.Fatalf("DeliveryHost(%q) = %q, want %q", d.URL, d.Host, hostA)
+		}
+	}
+	if b1.Host != hostB || c1.Host != hostC {
+		t.Fatalf("DeliveryHost: %q, %q", b1.Host, c1.Host)
+	}
+	// Queued out of due order, so that seq order and due order differ; one
+	// with a Host of the caller's own, which the store overrides.
+	bogus := a1
+	bogus.Host = "http://elsewhere:80"
 	update(t, s, func(tx parley.Tx) error {
-		return errors.Join(tx.EnqueueDelivery(ctx, due1), tx.EnqueueDelivery(ctx, later), tx.EnqueueDelivery(ctx, due2))
+		var errs []error
+		for _, d := range []parley.Delivery{a3, b1, bogus, c1, aLater, a2, bLater} {
+			errs = append(errs, tx.EnqueueDelivery(ctx, d))
+		}
+		return errors.Join(errs...)
 	})
-	claim := func(at time.Time, limit int) []parley.Delivery {
+	list := func() []parley.Delivery {
+		return mustView(t, s, func(tx parley.Tx) (parley.Page[parley.Delivery], error) {
+			return tx.ListDeliveries(ctx, parley.PageQuery{Size: 20})
+		}).Items
+	}
+	diff(t, "queued deliveries", list(), []parley.Delivery{a3, b1, a1, c1, aLater, a2, bLater})
+
+	pending := func(at time.Time) []parley.PendingHost {
+		return mustView(t, s, func(tx parley.Tx) ([]parley.PendingHost, error) { return tx.PendingHosts(ctx, at) })
+	}
+	claim := func(at time.Time, limits map[string]int) []parley.Delivery {
 		var got []parley.Delivery
 		update(t, s, func(tx parley.Tx) error {
 			var err error
-			got, err = tx.ClaimDeliveries(ctx, at, at.Add(30*time.Second), limit)
+			got, err = tx.ClaimDeliveries(ctx, at, at.Add(30*time.Second), limits)
 			return err
 		})
 		return got
 	}
-	lease := now.Add(30 * time.Second)
-	got := claim(now, 10)
-	due1.LeaseUntil, due2.LeaseUntil = &lease, &lease
-	diff(t, "first claim", got, []parley.Delivery{due1, due2})
-	// Leased deliveries are not claimed again until the lease runs out.
-	if got := claim(now.Add(time.Second), 10); len(got) != 0 {
-		t.Fatalf("claimed %d leased deliveries", len(got))
-	}
-	// A delivery whose claimer died comes back after its lease.
-	expired := claim(now.Add(31*time.Second), 1)
-	if len(expired) != 1 || expired[0].Sid != due1.Sid {
-		t.Fatalf("after lease expiry claimed %v, want %s", expired, due1.Sid)
+	leased := func(until time.Time, ds ...*parley.Delivery) {
+		for _, d := range ds {
+			d.LeaseUntil = ptr(until)
+		}
 	}
 
-	done := due2
+	// Every host with unleased pending work, with its earliest due time,
+	// due yet or not.
+	diff(t, "pending hosts", pending(now), []parley.PendingHost{
+		{Host: hostA, NextAttemptAt: a1.NextAttemptAt},
+		{Host: hostB, NextAttemptAt: now},
+		{Host: hostC, NextAttemptAt: c1.NextAttemptAt},
+	})
+	// Each host gets at most its limit, earliest due first; a host with
+	// nothing due, a host with no deliveries and a limit of 0 get nothing.
+	got := claim(now, map[string]int{hostA: 2, hostB: 5, hostC: 3, "http://nobody.test:80": 4, "": 0})
+	leased(at(30*time.Second), &a1, &a2, &b1)
+	diff(t, "first claim", got, []parley.Delivery{a1, a2, b1})
+	if got := claim(now, map[string]int{hostA: 0, hostB: -1}); len(got) != 0 {
+		t.Fatalf("claims with limits below 1 returned %d deliveries", len(got))
+	}
+	diff(t, "pending hosts after the claim", pending(now), []parley.PendingHost{
+		{Host: hostA, NextAttemptAt: now}, // a3: a1 and a2 are leased
+		{Host: hostB, NextAttemptAt: bLater.NextAttemptAt},
+		{Host: hostC, NextAttemptAt: c1.NextAttemptAt},
+	})
+	// Leased deliveries are not claimed again while the lease holds.
+	got = claim(at(time.Second), map[string]int{hostA: 10, hostB: 10})
+	leased(at(31*time.Second), &a3)
+	diff(t, "claim while leased", got, []parley.Delivery{a3})
+	diff(t, "pending hosts with all due work leased", pending(at(time.Second)), []parley.PendingHost{
+		{Host: hostA, NextAttemptAt: aLater.NextAttemptAt},
+		{Host: hostB, NextAttemptAt: bLater.NextAttemptAt},
+		{Host: hostC, NextAttemptAt: c1.NextAttemptAt},
+	})
+
+	// A delivery whose claimer died comes back after its lease: a1 and a2
+	// (lease until now+30s) at now+30s, a3 only at now+31s.
+	diff(t, "pending hosts after the first leases ran out", pending(at(30*time.Second)), []parley.PendingHost{
+		{Host: hostA, NextAttemptAt: a1.NextAttemptAt},
+		{Host: hostB, NextAttemptAt: b1.NextAttemptAt},
+		{Host: hostC, NextAttemptAt: c1.NextAttemptAt},
+	})
+	got = claim(at(30*time.Second), map[string]int{hostA: 10, hostC: 10})
+	leased(at(60*time.Second), &a1, &a2, &c1)
+	diff(t, "claim after lease expiry", got, []parley.Delivery{a1, a2, c1})
+
+	done := a1
 	done.Status, done.Attempts, done.LastStatusCode, done.LeaseUntil = parley.DeliveryDelivered, 1, 204, nil
-	done.DateUpdated = now.Add(2 * time.Second)
-	retry := expired[0]
+	done.DateUpdated = at(32 * time.Second)
+	retry := a2
 	retry.Attempts, retry.LastStatusCode, retry.LastError = 1, 500, "HTTP 500"
-	retry.NextAttemptAt, retry.LeaseUntil, retry.DateUpdated = now.Add(time.Hour), nil, now.Add(2*time.Second)
+	retry.NextAttemptAt, retry.LeaseUntil, retry.DateUpdated = at(2*time.Hour), nil, at(32*time.Second)
+	failed := c1
+	failed.Status, failed.Attempts, failed.LastStatusCode, failed.LastError = parley.DeliveryFailed, 1, 404, "HTTP 404"
+	failed.LeaseUntil, failed.DateUpdated = nil, at(32*time.Second)
 	update(t, s, func(tx parley.Tx) error {
-		return errors.Join(tx.FinishDelivery(ctx, done), tx.FinishDelivery(ctx, retry))
+		return errors.Join(tx.FinishDelivery(ctx, done), tx.FinishDelivery(ctx, retry), tx.FinishDelivery(ctx, failed))
 	})
-	err := s.Update(ctx, func(tx parley.Tx) error { return tx.FinishDelivery(ctx, newDelivery(svc, now)) })
+	err := s.Update(ctx, func(tx parley.Tx) error {
+		return tx.FinishDelivery(ctx, newDelivery(svc, "http://a.test/hook", now))
+	})
 	wantErr(t, err, parley.ErrNotFound)
-	// Delivered ones are never claimed; the retry waits for its time.
-	got = claim(now.Add(2*time.Minute), 10)
-	later.LeaseUntil = ptr(now.Add(2*time.Minute + 30*time.Second))
-	diff(t, "claim after finishing", got, []parley.Delivery{later})
 
-	p := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.Delivery], error) {
-		return tx.ListDeliveries(ctx, parley.PageQuery{Size: 10})
+	// Delivered and failed deliveries are never claimed or listed as
+	// pending (c has none left); the retry waits for its time.
+	diff(t, "pending hosts after finishing", pending(at(2*time.Minute)), []parley.PendingHost{
+		{Host: hostA, NextAttemptAt: a3.NextAttemptAt}, // a3's lease ran out at now+31s
+		{Host: hostB, NextAttemptAt: b1.NextAttemptAt},
 	})
-	diff(t, "delivery list", p.Items, []parley.Delivery{retry, later, done})
+	got = claim(at(2*time.Minute), map[string]int{hostA: 10, hostB: 10, hostC: 10})
+	leased(at(2*time.Minute+30*time.Second), &a3, &aLater, &b1)
+	diff(t, "claim after finishing", got, []parley.Delivery{a3, aLater, b1})
+	got = claim(at(3*time.Hour), map[string]int{hostA: 10, hostB: 10, hostC: 10})
+	leased(at(3*time.Hour+30*time.Second), &a3, &aLater, &retry, &b1, &bLater)
+	diff(t, "claim of everything pending", got, []parley.Delivery{a3, aLater, retry, b1, bLater})
+
+	diff(t, "delivery list", list(), []parley.Delivery{a3, b1, done, failed, aLater, retry, bLater})
+	if got := pending(at(3 * time.Hour)); len(got) != 0 {
+		t.Fatalf("pending hosts with everything leased: %v", got)
+	}
 }
 
+// testConcurrentClaims has goroutines claim from three hosts at once, each
+// with its own per-host limits: no delivery is claimed twice, none is
+// missed, and no claim returns more for a host than its limit.
 func testConcurrentClaims(t *testing.T, s parley.Store) {
 	ctx := context.Background()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	const n = 60
+	targets := []string{"http://a.test/hook", "http://b.test:8080/hook", "https://c.test/hook"}
+	const perHost = 40
+	want := map[string]string{} // SID → host
 	update(t, s, func(tx parley.Tx) error {
-		for range n {
-			if err := tx.EnqueueDelivery(ctx, newDelivery(sid(parley.PrefixService), now)); err != nil {
+		for i := range perHost * len(targets) {
+			d := newDelivery(sid(parley.PrefixService), targets[i%len(targets)], now.Add(-time.Duration(i%7)*time.Millisecond))
+			want[d.Sid] = d.Host
+			if err := tx.EnqueueDelivery(ctx, d); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+	hosts := []string{parley.DeliveryHost(targets[0]), parley.DeliveryHost(targets[1]), parley.DeliveryHost(targets[2])}
+	limitSets := []map[string]int{
+		{hosts[0]: 2, hosts[1]: 3, hosts[2]: 1},
+		{hosts[0]: 4},
+		{hosts[1]: 1, hosts[2]: 5},
+		{hosts[0]: 1, hosts[1]: 1, hosts[2]: 1, "http://nobody.test:80": 3},
+	}
 	var mu sync.Mutex
 	seen := map[string]int{}
 	var wg sync.WaitGroup
-	for range 8 {
+	for g := range 8 {
+		limits := limitSets[g%len(limitSets)]
 		wg.Go(func() {
-			for range n { // at most one claim per delivery, should each get one
+			// perHost×hosts claims at most: each returns at least one
+			// delivery until its hosts are empty.
+			for range perHost * len(targets) {
 				var got []parley.Delivery
 				err := s.Update(ctx, func(tx parley.Tx) error {
 					var err error
-					got, err = tx.ClaimDeliveries(ctx, now, now.Add(time.Minute), 3)
+					got, err = tx.ClaimDeliveries(ctx, now, now.Add(time.Minute), limits)
 					return err
 				})
 				if err != nil {
@@ -878,6 +982,18 @@ func testConcurrentClaims(t *testing.T, s parley.Store) {
 				}
 				if len(got) == 0 {
 					return
+				}
+				per := map[string]int{}
+				for _, d := range got {
+					per[d.Host]++
+					if d.LeaseUntil == nil || !d.LeaseUntil.Equal(now.Add(time.Minute)) || want[d.Sid] != d.Host {
+						t.Errorf("claimed %+v", d)
+					}
+				}
+				for h, n := range per {
+					if n > limits[h] {
+						t.Errorf("claimed %d deliveries of %s with a limit of %d", n, h, limits[h])
+					}
 				}
 				mu.Lock()
 				for _, d := range got {
@@ -888,12 +1004,15 @@ func testConcurrentClaims(t *testing.T, s parley.Store) {
 		})
 	}
 	wg.Wait()
-	if len(seen) != n {
-		t.Fatalf("claimed %d distinct deliveries, want %d", len(seen), n)
+	if len(seen) != len(want) {
+		t.Fatalf("claimed %d distinct deliveries, want %d", len(seen), len(want))
 	}
 	for sid, c := range seen {
 		if c != 1 {
 			t.Fatalf("delivery %s claimed %d times", sid, c)
 		}
+	}
+	if got := mustView(t, s, func(tx parley.Tx) ([]parley.PendingHost, error) { return tx.PendingHosts(ctx, now) }); len(got) != 0 {
+		t.Fatalf("pending hosts after claiming everything: %v", got)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -32,14 +33,15 @@ type DispatcherOptions struct {
 	// Backoff is the wait before the first retry, doubled for each further
 	// one, with jitter, up to MaxBackoff (defaults 1s and 5m).
 	Backoff, MaxBackoff time.Duration
-	// PerTarget bounds concurrent deliveries to one host (default 4), so a
-	// slow receiver holds only its own share.
+	// PerTarget bounds concurrent requests to one host, per node (default
+	// 4), so a slow receiver holds only its own share.
 	PerTarget int
-	// Workers bounds concurrent deliveries in all (default 32).
+	// Workers bounds concurrent requests in all, per node (default 32).
 	Workers int
-	// Poll is how often the outbox is checked without a wake-up (default
-	// 500ms); wake-ups come from this node's writes, polls find due retries
-	// and other nodes' events.
+	// Poll is how often the outbox is looked at without a wake-up (default
+	// 500ms). This node's writes wake the dispatcher (Wake), freed slots
+	// and due retries it notices itself; polls find other nodes' events
+	// and the deliveries of a node that died.
 	Poll time.Duration
 	// Lease is how long a claimed delivery is reserved for this node; if
 	// the node dies, another takes the delivery over after it (default 10s:
@@ -58,19 +60,67 @@ func newClient() *http.Client {
 	}
 }
 
+const (
+	// maxPrefetch bounds the deliveries claimed for a host beyond those it
+	// can be sent at once.
+	maxPrefetch = 64
+	// maxRecordBatch bounds the outcomes recorded in one Update, so that a
+	// burst of failures cannot hold the SQLite writer for long.
+	maxRecordBatch = 256
+)
+
 // Dispatcher delivers the webhook outbox. Every delivery was written in the
 // same transaction as the change it reports, so nothing is sent for a change
 // that did not commit and nothing committed goes unsent: a delivery stays
 // pending (and is retried by whichever node finds it due) until a 2xx answer
 // or the attempt limit. Claims are leased, so several nodes on one database
 // never send the same delivery at once.
+//
+// The outbox is served per receiving host (parley.DeliveryHost). Each wake-up
+// asks the store which hosts have due work (one index probe per host, not a
+// row per delivery) and claims, for each host only, what it can start now:
+// a host at its PerTarget limit is not claimed from at all, so deliveries
+// queued by the thousand for a receiver that never answers cost the others
+// nothing. A freed slot wakes the dispatcher at once. For a host that has
+// been answering fast, a few more are claimed than can start (a prefetch,
+// sized to what the host gets through in a fraction of the lease), so that
+// a freed slot goes straight to the next delivery without a round trip to
+// the database; a held delivery that waited too long for its slot is handed
+// back rather than sent late in its lease. Outcomes are recorded in batches,
+// one Update for whatever finished meanwhile, since each Update is a commit.
 type Dispatcher struct {
-	o       DispatcherOptions
-	wake    chan struct{}
-	slots   chan struct{}
-	mu      sync.Mutex
-	targets map[string]int // in-flight deliveries per host
-	wg      sync.WaitGroup
+	o    DispatcherOptions
+	hold time.Duration // how long a claimed delivery may wait to start; 0: no prefetch
+	wake chan struct{} // Wake, polls, due retries: look at the outbox
+	kick chan struct{} // a slot freed or a prefetch ran low: claim for hosts known to be due
+	rec  recorder
+	wg   sync.WaitGroup // sends in flight
+
+	mu       sync.Mutex
+	hosts    map[string]*hostState
+	inflight int       // sends in flight, all hosts
+	nextAt   time.Time // the earliest known due time after the last look; zero when none
+	stopping bool      // Run is returning: start nothing more
+	turn     int       // rotates which host is served first when Workers runs short
+}
+
+// hostState is what the dispatcher knows of one receiving host.
+type hostState struct {
+	inflight int
+	held     []held // claimed, waiting for a slot, in due order
+	// due says the host had due deliveries nobody leased at the last look,
+	// and no claim has since come back short.
+	due bool
+	// latency is the smoothed time the host takes to answer; 0 until it
+	// first answered, and Timeout after it failed to: prefetch is for
+	// hosts known to be fast.
+	latency time.Duration
+}
+
+// held is a delivery claimed but not yet started.
+type held struct {
+	d  parley.Delivery
+	at time.Time // when it was claimed
 }
 
 // NewDispatcher returns a Dispatcher; call Run to start it.
@@ -105,141 +155,338 @@ func NewDispatcher(o DispatcherOptions) *Dispatcher {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Dispatcher{
-		o:       o,
-		wake:    make(chan struct{}, 1),
-		slots:   make(chan struct{}, o.Workers),
-		targets: map[string]int{},
+	d := &Dispatcher{
+		o: o,
+		// A held delivery must start early enough that its send (up to
+		// Timeout) and the recording of its outcome end within the lease:
+		// it may wait half of what the lease leaves after a send.
+		hold:  max(0, (o.Lease-Timeout)/2),
+		wake:  make(chan struct{}, 1),
+		kick:  make(chan struct{}, 1),
+		hosts: map[string]*hostState{},
 	}
+	d.rec = recorder{d: d, signal: make(chan struct{}, 1)}
+	return d
 }
 
 // Wake asks the dispatcher to look at the outbox now; it never blocks, so
 // request handlers can call it after every commit.
-func (d *Dispatcher) Wake() {
+func (d *Dispatcher) Wake() { signal(d.wake) }
+
+func signal(c chan struct{}) {
 	select {
-	case d.wake <- struct{}{}:
+	case c <- struct{}{}:
 	default:
 	}
 }
 
-// Run delivers until ctx is cancelled, then waits for the deliveries in
-// flight (each bounded by Timeout) and records their outcomes.
+// Run delivers until ctx is cancelled, then hands back the deliveries it
+// holds but has not started, waits for those in flight (each bounded by
+// Timeout), records every outcome, and returns.
 func (d *Dispatcher) Run(ctx context.Context) {
-	tick := time.NewTicker(d.o.Poll)
-	defer tick.Stop()
-	defer d.wg.Wait()
-	for {
-		for d.dispatch(ctx) {
+	recorded := make(chan struct{})
+	go func() { d.rec.run(); close(recorded) }()
+	poll := time.NewTicker(d.o.Poll)
+	defer poll.Stop()
+	due := time.NewTimer(time.Hour)
+	defer due.Stop()
+	look := true
+	for ctx.Err() == nil {
+		d.fill(ctx, look)
+		d.mu.Lock()
+		if next := d.nextAt; next.IsZero() {
+			due.Stop()
+		} else {
+			due.Reset(max(0, next.Sub(d.o.Now())))
 		}
+		d.mu.Unlock()
 		select {
 		case <-ctx.Done():
-			return
 		case <-d.wake:
-		case <-tick.C:
+			look = true
+		case <-poll.C:
+			look = true
+		case <-due.C:
+			look = true
+		case <-d.kick:
+			look = false
 		}
 	}
+	d.mu.Lock()
+	d.stopping = true
+	for _, h := range d.hosts {
+		for _, hd := range h.held {
+			d.rec.add(hd.d, true)
+		}
+		h.held = nil
+	}
+	d.mu.Unlock()
+	d.wg.Wait()
+	d.rec.stop()
+	<-recorded
 }
 
-// dispatch claims as many due deliveries as there are free workers and
-// starts them; it reports whether it filled every worker (so more may be
-// waiting).
-func (d *Dispatcher) dispatch(ctx context.Context) bool {
-	free := cap(d.slots) - len(d.slots)
-	if free == 0 || ctx.Err() != nil {
-		return false
-	}
+// fill claims and starts what the hosts with due work can take. With look,
+// it first asks the store which hosts have due work; without, it claims
+// for the hosts the last look found due (a slot freed, and nothing new need
+// have been queued).
+func (d *Dispatcher) fill(ctx context.Context, look bool) {
 	now := d.o.Now()
+	var pending []parley.PendingHost
+	if look {
+		err := d.o.Store.View(ctx, func(tx parley.Tx) error {
+			var err error
+			pending, err = tx.PendingHosts(ctx, now)
+			return err
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				d.o.Logger.Error("webhook outbox: looking for due deliveries failed", "err", err)
+			}
+			// Try again at the next poll, not at once: a due time already
+			// passed would otherwise make the loop spin on the failure.
+			d.mu.Lock()
+			d.nextAt = time.Time{}
+			d.mu.Unlock()
+			return
+		}
+	}
+	d.mu.Lock()
+	if look {
+		d.sawPending(pending, now)
+	}
+	d.releaseStale(now)
+	limits := d.limits()
+	d.mu.Unlock()
+	if len(limits) == 0 {
+		return
+	}
 	var claimed []parley.Delivery
 	err := d.o.Store.Update(ctx, func(tx parley.Tx) error {
 		var err error
-		claimed, err = tx.ClaimDeliveries(ctx, now, now.Add(d.o.Lease), free)
+		claimed, err = tx.ClaimDeliveries(ctx, now, now.Add(d.o.Lease), limits)
 		return err
 	})
 	if err != nil {
 		if ctx.Err() == nil {
 			d.o.Logger.Error("webhook outbox: claim failed", "err", err)
 		}
-		return false
+		return
 	}
-	var deferred []parley.Delivery
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	got := map[string]int{}
 	for _, del := range claimed {
-		host := hostOf(del.URL)
-		if !d.acquire(host) {
-			deferred = append(deferred, del)
+		h := d.host(del.Host)
+		h.held = append(h.held, held{del, now})
+		got[del.Host]++
+	}
+	for host, n := range limits {
+		if got[host] < n {
+			// Nothing more is due there (or another node holds it) until
+			// the next look says otherwise.
+			d.host(host).due = false
+		}
+	}
+	d.releaseStale(d.o.Now()) // the claim took a while; what waited too long goes back
+	d.start(ctx)
+}
+
+// sawPending takes in what the store says is pending: which hosts have due
+// work, and the earliest due time to wake up at. Hosts with nothing pending
+// and nothing in flight are forgotten.
+func (d *Dispatcher) sawPending(pending []parley.PendingHost, now time.Time) {
+	listed := make(map[string]bool, len(pending))
+	for _, p := range pending {
+		listed[p.Host] = true
+	}
+	for name, h := range d.hosts {
+		h.due = false
+		if h.inflight == 0 && len(h.held) == 0 && !listed[name] {
+			delete(d.hosts, name)
+		}
+	}
+	if !d.nextAt.After(now) {
+		d.nextAt = time.Time{}
+	}
+	for _, p := range pending {
+		if p.NextAttemptAt.After(now) {
+			d.wakeAt(p.NextAttemptAt)
+		} else {
+			d.host(p.Host).due = true
+		}
+	}
+}
+
+// wakeAt makes the dispatcher look at the outbox by t; it reports whether
+// that is sooner than it would have.
+func (d *Dispatcher) wakeAt(t time.Time) bool {
+	if d.nextAt.IsZero() || t.Before(d.nextAt) {
+		d.nextAt = t
+		return true
+	}
+	return false
+}
+
+func (d *Dispatcher) host(name string) *hostState {
+	h := d.hosts[name]
+	if h == nil {
+		h = &hostState{}
+		d.hosts[name] = h
+	}
+	return h
+}
+
+// limits says how many deliveries to claim from each due host: what its
+// free slots can start now, within Workers, plus its prefetch. A host whose
+// prefetch is still half full is left alone, so that a fast host is
+// claimed from in batches rather than once per freed slot.
+func (d *Dispatcher) limits() map[string]int {
+	if d.stopping || d.rec.backlog() >= maxRecordBatch {
+		// Claim nothing while outcomes wait to be recorded by the batch
+		// (the recorder kicks when it has written one): sending faster
+		// than the store records would let the backlog, and the time a
+		// claimed delivery takes to be recorded, grow until leases ran out.
+		return nil
+	}
+	names := make([]string, 0, len(d.hosts))
+	for name, h := range d.hosts {
+		if h.due {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	free := d.o.Workers - d.inflight
+	limits := map[string]int{}
+	d.turn++
+	for i := range names {
+		if free <= 0 {
+			// Every worker is busy: claim nothing, not even a prefetch,
+			// so that hosts take turns as workers free up.
+			break
+		}
+		name := names[(i+d.turn)%len(names)]
+		h := d.hosts[name]
+		want := d.wants(h)
+		if want == 0 {
 			continue
 		}
-		d.slots <- struct{}{}
-		d.wg.Add(1)
-		go func() {
-			defer d.wg.Done()
-			defer func() { <-d.slots; d.release(host) }()
-			d.deliver(del)
-		}()
-	}
-	if len(deferred) > 0 {
-		d.postpone(deferred)
-	}
-	return len(claimed) == free && len(deferred) == 0
-}
-
-// acquire takes one of host's PerTarget places, if one is free.
-func (d *Dispatcher) acquire(host string) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.targets[host] >= d.o.PerTarget {
-		return false
-	}
-	d.targets[host]++
-	return true
-}
-
-func (d *Dispatcher) release(host string) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.targets[host]--; d.targets[host] <= 0 {
-		delete(d.targets, host)
-	}
-}
-
-// postpone hands back deliveries whose host is at its concurrency bound,
-// without counting an attempt, to be claimed again shortly.
-func (d *Dispatcher) postpone(list []parley.Delivery) {
-	now := d.o.Now()
-	err := d.o.Store.Update(context.Background(), func(tx parley.Tx) error {
-		for _, del := range list {
-			del.NextAttemptAt, del.DateUpdated = now.Add(d.o.Poll), now
-			if err := tx.FinishDelivery(context.Background(), del); err != nil {
-				return err
-			}
+		idle := max(0, d.o.PerTarget-h.inflight-len(h.held))
+		if idle > free {
+			want = free // Workers is the limit: claim only what can start
 		}
-		return nil
-	})
-	if err != nil {
-		// The leases run out and the deliveries are claimed again.
-		d.o.Logger.Error("webhook outbox: postpone failed", "err", err)
+		free -= min(idle, want)
+		limits[name] = want
+	}
+	return limits
+}
+
+// wants is how many deliveries h should be claimed: enough for its free
+// slots plus its prefetch; none while its slots are busy and its prefetch
+// is more than half full, so that a fast host is claimed from in batches
+// rather than once per freed slot.
+func (d *Dispatcher) wants(h *hostState) int {
+	target := d.o.PerTarget + d.prefetch(h)
+	want := target - h.inflight - len(h.held)
+	idle := d.o.PerTarget - h.inflight - len(h.held) // slots with nothing to start
+	if want <= 0 || (idle <= 0 && 2*want < target) {
+		return 0
+	}
+	return want
+}
+
+// prefetch is how many deliveries to hold for h beyond its slots: what it
+// gets through in a quarter of the hold time at the pace it has been
+// answering, so that held deliveries start well within their lease.
+func (d *Dispatcher) prefetch(h *hostState) int {
+	if h.latency <= 0 || d.hold <= 0 {
+		return 0
+	}
+	n := int(d.hold / 4 * time.Duration(d.o.PerTarget) / h.latency)
+	return min(n, maxPrefetch)
+}
+
+// start sends held deliveries while their hosts and Workers have room.
+func (d *Dispatcher) start(ctx context.Context) {
+	for _, h := range d.hosts {
+		for !d.stopping && len(h.held) > 0 && h.inflight < d.o.PerTarget && d.inflight < d.o.Workers {
+			next := h.held[0].d
+			h.held = h.held[1:]
+			h.inflight++
+			d.inflight++
+			d.wg.Add(1)
+			go d.work(ctx, h, next)
+		}
 	}
 }
 
-func hostOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return raw
+// releaseStale hands back held deliveries that waited too long for a slot
+// (their host turned slow), so that they are claimed afresh, here or by
+// another node, rather than sent late in their lease.
+func (d *Dispatcher) releaseStale(now time.Time) {
+	for _, h := range d.hosts {
+		d.releaseStaleOf(h, now)
 	}
-	return u.Host
 }
 
-// deliver sends one delivery and records the outcome. It runs to the end
-// even during shutdown (bounded by Timeout), so an answer received is never
-// forgotten.
-func (d *Dispatcher) deliver(del parley.Delivery) {
+func (d *Dispatcher) releaseStaleOf(h *hostState, now time.Time) {
+	for len(h.held) > 0 && now.Sub(h.held[0].at) > d.hold {
+		d.rec.add(h.held[0].d, true)
+		h.held = h.held[1:]
+	}
+}
+
+// work sends del, then the host's next held delivery, and so on while the
+// host has one, then gives its slot back and wakes the dispatcher to fill
+// it.
+func (d *Dispatcher) work(ctx context.Context, h *hostState, del parley.Delivery) {
+	defer d.wg.Done()
+	for {
+		began := time.Now()
+		sent, answered := d.deliver(ctx, del)
+		took := time.Since(began)
+		d.rec.add(sent, false)
+
+		d.mu.Lock()
+		if !answered {
+			took = Timeout // no prefetch for a host that does not answer
+		}
+		if h.latency == 0 {
+			h.latency = took
+		} else {
+			h.latency += (took - h.latency) / 8
+		}
+		d.releaseStaleOf(h, d.o.Now())
+		if d.stopping || len(h.held) == 0 {
+			h.inflight--
+			d.inflight--
+			d.mu.Unlock()
+			signal(d.kick)
+			return
+		}
+		del = h.held[0].d
+		h.held = h.held[1:]
+		more := h.due && d.wants(h) > 0
+		d.mu.Unlock()
+		if more {
+			signal(d.kick)
+		}
+	}
+}
+
+// deliver sends one delivery and returns it with the attempt's outcome, and
+// whether an answer came. The send runs to the end even during shutdown
+// (bounded by Timeout), so an answer received is never forgotten.
+func (d *Dispatcher) deliver(ctx context.Context, del parley.Delivery) (parley.Delivery, bool) {
 	params, err := url.ParseQuery(del.Params)
 	if err != nil {
 		del.Status, del.LastError = parley.DeliveryFailed, "stored parameters are unreadable: "+err.Error()
-		d.finish(del)
-		return
+		return del, true
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), Timeout)
+	defer cancel()
 	req := Build(d.o.AuthToken, del.Method, del.URL, params)
-	status, sendErr := send(d.o.Client, req, del.Sid)
+	status, sendErr := send(ctx, d.o.Client, req, del.Sid)
 	del.Attempts++
 	del.LastStatusCode = status
 	del.LastError = ""
@@ -247,9 +494,12 @@ func (d *Dispatcher) deliver(del parley.Delivery) {
 	case sendErr == nil && status >= 200 && status < 300:
 		del.Status = parley.DeliveryDelivered
 	case sendErr != nil || status == http.StatusTooManyRequests || status >= 500:
-		if sendErr != nil {
+		switch {
+		case sendErr != nil && ctx.Err() == context.DeadlineExceeded:
+			del.LastError = fmt.Sprintf("no answer within %v", Timeout)
+		case sendErr != nil:
 			del.LastError = sendErr.Error()
-		} else {
+		default:
 			del.LastError = fmt.Sprintf("HTTP %d", status)
 		}
 		if del.Attempts >= d.o.MaxAttempts {
@@ -263,9 +513,9 @@ func (d *Dispatcher) deliver(del parley.Delivery) {
 		del.Status = parley.DeliveryFailed
 		del.LastError = fmt.Sprintf("HTTP %d", status)
 	}
-	d.finish(del)
 	d.o.Logger.Debug("webhook", "event", del.EventType, "url", del.URL, "status", status,
 		"attempt", del.Attempts, "outcome", del.Status, "err", del.LastError)
+	return del, sendErr == nil
 }
 
 // backoff is Backoff × 2^(attempts-1), capped at MaxBackoff, with "equal
@@ -281,26 +531,120 @@ func (d *Dispatcher) backoff(attempts int) time.Duration {
 	return wait/2 + rand.N(wait/2+1)
 }
 
-func (d *Dispatcher) finish(del parley.Delivery) {
-	del.DateUpdated = d.o.Now()
-	err := d.o.Store.Update(context.Background(), func(tx parley.Tx) error {
-		return tx.FinishDelivery(context.Background(), del)
+// recorder writes outcomes to the outbox in batches: whatever finished
+// while the previous batch was being written goes in the next, one Update
+// each, so that a node sending a thousand webhooks a second does not ask
+// for a thousand commits.
+type recorder struct {
+	d      *Dispatcher
+	signal chan struct{}
+	mu     sync.Mutex
+	queue  []record
+	done   bool
+}
+
+// record is a delivery to write back: an attempt's outcome, or (release) a
+// held delivery handed back unsent, its lease cleared and nothing else
+// changed.
+type record struct {
+	d       parley.Delivery
+	release bool
+}
+
+func (r *recorder) add(d parley.Delivery, release bool) {
+	r.mu.Lock()
+	r.queue = append(r.queue, record{d, release})
+	r.mu.Unlock()
+	signal(r.signal)
+}
+
+// backlog is how many outcomes wait to be written.
+func (r *recorder) backlog() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.queue)
+}
+
+// stop makes run return once everything added so far is written.
+func (r *recorder) stop() {
+	r.mu.Lock()
+	r.done = true
+	r.mu.Unlock()
+	signal(r.signal)
+}
+
+func (r *recorder) run() {
+	for range r.signal {
+		for {
+			r.mu.Lock()
+			n := min(len(r.queue), maxRecordBatch)
+			batch := r.queue[:n:n]
+			r.queue = r.queue[n:]
+			done := r.done && len(r.queue) == 0
+			r.mu.Unlock()
+			if n > 0 {
+				r.write(batch)
+			}
+			if done {
+				return
+			}
+			if n == 0 {
+				break
+			}
+		}
+	}
+}
+
+// write records a batch in one Update, and then makes the dispatcher look
+// for what it made due: handed-back deliveries at once, retries at their
+// time.
+func (r *recorder) write(batch []record) {
+	now := r.d.o.Now()
+	err := r.d.o.Store.Update(context.Background(), func(tx parley.Tx) error {
+		for _, rec := range batch {
+			del := rec.d
+			if !rec.release {
+				del.DateUpdated = now
+			}
+			err := tx.FinishDelivery(context.Background(), del)
+			if err != nil && !errors.Is(err, parley.ErrNotFound) { // a row gone has nothing to record
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		// The lease runs out and the delivery is tried again: at least
+		// The leases run out and the deliveries are tried again: at least
 		// once, never lost.
-		d.o.Logger.Error("webhook outbox: recording an attempt failed", "sid", del.Sid, "err", err)
+		r.d.o.Logger.Error("webhook outbox: recording attempts failed", "deliveries", len(batch), "err", err)
+		signal(r.d.kick)
+		return
+	}
+	sooner := len(batch) == maxRecordBatch // claims may have waited for this write
+	r.d.mu.Lock()
+	for _, rec := range batch {
+		switch {
+		case rec.release:
+			r.d.host(rec.d.Host).due = true
+			sooner = true
+		case rec.d.Status == parley.DeliveryPending:
+			sooner = r.d.wakeAt(rec.d.NextAttemptAt) || sooner
+		}
+	}
+	r.d.mu.Unlock()
+	if sooner {
+		signal(r.d.kick) // the loop claims, and sets its timer anew
 	}
 }
 
 // send performs one HTTP request and returns the status, or an error when
 // no answer came (connection refused, timeout).
-func send(c *http.Client, r Request, token string) (int, error) {
+func send(ctx context.Context, c *http.Client, r Request, token string) (int, error) {
 	var body io.Reader
 	if r.Method == "POST" {
 		body = strings.NewReader(r.Body)
 	}
-	req, err := http.NewRequest(r.Method, r.URL, body)
+	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, body)
 	if err != nil {
 		return 0, err
 	}

@@ -2,8 +2,6 @@ package webhook
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -31,9 +29,11 @@ func (p *PreHook) Call(ctx context.Context, t parley.WebhookTarget, params url.V
 	if c == nil {
 		c = newClient()
 	}
-	var b [16]byte
-	rand.Read(b[:])
-	status, err := send(c, Build(p.AuthToken, t.Method, t.URL, params), "PE"+hex.EncodeToString(b[:]))
+	// The caller's context: a request that is gone need not wait for its
+	// pre-event answer. Timeout bounds it even with a Client that has none.
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
+	status, err := send(ctx, c, Build(p.AuthToken, t.Method, t.URL, params), parley.NewSID("PE"))
 	if err != nil {
 		if p.Logger != nil {
 			p.Logger.Warn("pre-event webhook got no answer; letting the action through",

@@ -10,8 +10,10 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
+	"unicode/utf16"
 )
 
 // Signature computes Twilio's X-Twilio-Signature: base64 of the HMAC-SHA1,
@@ -19,6 +21,14 @@ import (
 // parameter's name and value, sorted by name. For a GET, params is empty
 // and the parameters are part of the URL. (Twilio's "webhooks security"
 // guide; twilio-go's client.RequestValidator is the oracle in the tests.)
+//
+// A name given several values is signed the way twilio-node's validator
+// checks it (toFormUrlEncodedParam in its webhooks.js): each distinct value
+// once, in JavaScript's default sort order (by UTF-16 code units), each
+// appended as name+value. Twilio-go's validator takes one value per name,
+// so it cannot judge repeats; the test in sdktest runs twilio-node's. Names
+// stay in byte order, as Twilio's guide and twilio-go sort them (the same
+// as JavaScript's for the ASCII names parameters have).
 func Signature(authToken, fullURL string, params url.Values) string {
 	var b strings.Builder
 	b.WriteString(fullURL)
@@ -28,8 +38,12 @@ func Signature(authToken, fullURL string, params url.Values) string {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		vs := append([]string(nil), params[k]...)
-		sort.Strings(vs)
+		vs := params[k]
+		if len(vs) > 1 {
+			vs = slices.Clone(vs)
+			slices.SortFunc(vs, compareUTF16)
+			vs = slices.Compact(vs)
+		}
 		for _, v := range vs {
 			b.WriteString(k)
 			b.WriteString(v)
@@ -38,6 +52,13 @@ func Signature(authToken, fullURL string, params url.Values) string {
 	mac := hmac.New(sha1.New, []byte(authToken))
 	mac.Write([]byte(b.String()))
 	return base64.StdEncoding.EncodeToString(mac.Sum(nil))
+}
+
+// compareUTF16 orders strings as JavaScript's default sort does, by UTF-16
+// code units. It differs from Go's byte order only between characters
+// above U+FFFF (two surrogates, 0xD800…) and those from U+E000 to U+FFFF.
+func compareUTF16(a, b string) int {
+	return slices.Compare(utf16.Encode([]rune(a)), utf16.Encode([]rune(b)))
 }
 
 // Request is a webhook ready to send: where, how, what, and its signature.

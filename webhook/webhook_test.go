@@ -114,7 +114,9 @@ func newEnv(t *testing.T, o parleytest.Options) *env {
 	if o.Webhooks.Backoff == 0 {
 		o.Webhooks.Backoff = 10 * time.Millisecond
 	}
-	o.Webhooks.Poll = 20 * time.Millisecond
+	if o.Webhooks.Poll == 0 {
+		o.Webhooks.Poll = 20 * time.Millisecond
+	}
 	return &env{t: t, srv: parleytest.NewWith(t, o)}
 }
 
@@ -643,5 +645,231 @@ func TestWebhookConfigurationValidation(t *testing.T) {
 	}
 	if st, body := e.call("GET", "/v1/Configuration/Webhooks", "", false); st != 200 || body != cleared {
 		t.Fatalf("after clearing the filters: %d %s", st, body)
+	}
+}
+
+// enqueue writes n deliveries to target straight into the outbox, as n
+// events would, in one transaction, and wakes the dispatcher once: a queue
+// that size takes seconds to build through the API. They are stamped an
+// hour before the fixed clock core stamps events with, so that they come
+// before any event of the test in due order, as a backlog does.
+func (e *env) enqueue(target, prefix string, n int) []parley.Delivery {
+	e.t.Helper()
+	now := clock.Add(-time.Hour)
+	ds := make([]parley.Delivery, n)
+	for i := range ds {
+		ds[i] = parley.Delivery{Sid: fmt.Sprintf("WD%s%030d", prefix, i), EventType: "onUserAdded",
+			ServiceSid: e.srv.DefaultServiceSid, URL: target, Method: "POST",
+			Params: url.Values{"EventType": {"onUserAdded"}, "Identity": {fmt.Sprintf("%s%d", prefix, i)}}.Encode(),
+			Status: parley.DeliveryPending, NextAttemptAt: now, DateCreated: now, DateUpdated: now}
+	}
+	err := e.srv.Store.Update(context.Background(), func(tx parley.Tx) error {
+		for _, d := range ds {
+			if err := tx.EnqueueDelivery(context.Background(), d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.srv.Dispatcher.Wake()
+	return ds
+}
+
+// TestStuckHostDelaysNoOther: with thousands of deliveries queued for a host
+// that never answers, or for one that refuses connections, a webhook to a
+// healthy host arrives about as soon as it would with nothing queued, long
+// before the stuck host's queue could drain (at PerTarget requests per 5 s
+// timeout, hours).
+func TestStuckHostDelaysNoOther(t *testing.T) {
+	t.Parallel()
+	const queued = 2000
+	for _, stuck := range []string{"never answers", "refuses connections"} {
+		t.Run(stuck, func(t *testing.T) {
+			t.Parallel()
+			release := make(chan struct{})
+			hanging := newReceiver(t, func(int, hit) int { <-release; return 503 })
+			healthy := newReceiver(t, nil)
+			// The default backoff and poll, so that refused deliveries come
+			// back at the pace they would in production, and no poll
+			// faster than production's hides a dispatcher that waits for
+			// one.
+			e := newEnv(t, parleytest.Options{Webhooks: webhook.DispatcherOptions{
+				Backoff: time.Second, Poll: 500 * time.Millisecond, PerTarget: 4}})
+			t.Cleanup(func() { close(release) }) // before the dispatcher stops: let its sends end
+			target := hanging.srv.URL + "/stuck"
+			if stuck == "refuses connections" {
+				ln, err := net.Listen("tcp", "127.0.0.1:0")
+				if err != nil {
+					t.Fatal(err)
+				}
+				target = "http://" + ln.Addr().String() + "/down"
+				ln.Close()
+			}
+			e.enqueue(target, "stuck", queued)
+			if stuck == "never answers" {
+				// The dispatcher is busy with the stuck host: its four
+				// slots hang.
+				deadline := time.Now().Add(10 * time.Second)
+				for hanging.inflight.Load() < 4 {
+					if time.Now().After(deadline) {
+						t.Fatalf("%d requests reached the stuck host", hanging.inflight.Load())
+					}
+					time.Sleep(5 * time.Millisecond)
+				}
+			} else {
+				// The refusals are being recorded as retries.
+				waitFor(t, func() bool {
+					for _, d := range e.deliveries() {
+						if d.Attempts > 0 {
+							return true
+						}
+					}
+					return false
+				})
+			}
+
+			svc := e.must("POST", "/v1/Services", "FriendlyName=healthy", false, 201)["sid"].(string)
+			e.must("POST", "/v1/Services/"+svc+"/Configuration/Webhooks", "PostWebhookUrl="+url.QueryEscape(healthy.srv.URL+"/ok"), false, 200)
+			for i := range 3 {
+				created := time.Now()
+				e.must("POST", "/v1/Services/"+svc+"/Users", fmt.Sprint("Identity=healthy", i), true, 201)
+				h := healthy.wait(i + 1)[i]
+				if took := time.Since(created); took > 2*time.Second {
+					t.Fatalf("the healthy host's webhook took %v behind %d deliveries for a host that %s", took, queued, stuck)
+				}
+				if got := h.params.Get("Identity"); got != fmt.Sprint("healthy", i) {
+					t.Fatalf("healthy host got %q", got)
+				}
+			}
+			if stuck == "never answers" {
+				if n, peak := len(hanging.got()), hanging.peak.Load(); n != 4 || peak != 4 {
+					t.Fatalf("the stuck host got %d requests, %d at once; want 4, 4 (its PerTarget)", n, peak)
+				}
+			}
+		})
+	}
+}
+
+// waitFor polls cond for up to 10 s.
+func waitFor(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met after 10s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestBurstUsesFreedSlots: a burst of deliveries to one receiver all
+// arrive, each exactly once, never more than PerTarget at a time, and with
+// no poll to help (Poll 10 s, one Wake): each freed slot starts the next
+// delivery by itself.
+func TestBurstUsesFreedSlots(t *testing.T) {
+	t.Parallel()
+	const n, perTarget = 200, 3
+	recv := newReceiver(t, nil)
+	recv.delay = 2 * time.Millisecond
+	e := newEnv(t, parleytest.Options{Webhooks: webhook.DispatcherOptions{PerTarget: perTarget, Poll: 10 * time.Second}})
+	started := time.Now()
+	ds := e.enqueue(recv.srv.URL+"/burst", "burst", n)
+	hits := recv.wait(n)
+	if took := time.Since(started); took > 5*time.Second {
+		t.Fatalf("%d deliveries took %v", n, took)
+	}
+	time.Sleep(50 * time.Millisecond) // room for a duplicate to show up
+	hits = recv.got()
+	tokens := map[string]int{}
+	for _, h := range hits {
+		tokens[h.header.Get("I-Twilio-Idempotency-Token")]++
+	}
+	if len(hits) != n || len(tokens) != n {
+		t.Fatalf("%d requests, %d distinct deliveries; want %d each", len(hits), len(tokens), n)
+	}
+	for _, d := range ds {
+		if tokens[d.Sid] != 1 {
+			t.Fatalf("delivery %s sent %d times", d.Sid, tokens[d.Sid])
+		}
+	}
+	if peak := recv.peak.Load(); peak != perTarget {
+		t.Fatalf("receiver saw %d concurrent webhooks, want %d (PerTarget, used in full)", peak, perTarget)
+	}
+	// Every outcome is recorded, in batches, and nothing is left leased.
+	waitFor(t, func() bool {
+		p, err := e.srv.App.ListDeliveries(context.Background(), parley.PageQuery{Size: n})
+		if err != nil || len(p.Items) != n {
+			t.Fatalf("listing the outbox: %d deliveries, %v", len(p.Items), err)
+		}
+		for _, d := range p.Items {
+			if d.Status != parley.DeliveryDelivered || d.Attempts != 1 || d.LeaseUntil != nil {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// TestPreHookUsesCallersContext: the pre-event request is made with the
+// caller's context, so a caller that gives up (a REST client gone) stops
+// waiting for the app at once, rather than after the 5 s timeout.
+func TestPreHookUsesCallersContext(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	recv := newReceiver(t, func(int, hit) int { <-release; return 403 })
+	t.Cleanup(func() { close(release) })
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	began := time.Now()
+	err := (&webhook.PreHook{AuthToken: "token"}).Call(ctx, parley.WebhookTarget{URL: recv.srv.URL, Method: "POST"},
+		url.Values{"EventType": {"onUserUpdate"}})
+	if took := time.Since(began); err != nil || took > 2*time.Second {
+		t.Fatalf("Call returned %v after %v; want nil (no answer lets the action through) once the context ends", err, took)
+	}
+	if n := len(recv.got()); n != 1 {
+		t.Fatalf("the app got %d pre-event requests, want 1", n)
+	}
+}
+
+// TestRetryWakesAtItsTime: a retry is sent when its backoff ends, not at
+// the next poll: the dispatcher sets its wake-up to the earliest due retry.
+func TestRetryWakesAtItsTime(t *testing.T) {
+	t.Parallel()
+	recv := newReceiver(t, func(n int, _ hit) int { return []int{503, 503, 204}[min(n, 3)-1] })
+	e := newEnv(t, parleytest.Options{Webhooks: webhook.DispatcherOptions{
+		Backoff: 50 * time.Millisecond, MaxBackoff: 100 * time.Millisecond, Poll: 10 * time.Second}})
+	started := time.Now()
+	e.enqueue(recv.srv.URL+"/retry", "retry", 1)
+	hits := recv.wait(3)
+	if took := time.Since(started); took > 5*time.Second {
+		t.Fatalf("two retries of 50-100 ms backoff took %v", took)
+	}
+	if hits[0].header.Get("I-Twilio-Idempotency-Token") != hits[2].header.Get("I-Twilio-Idempotency-Token") {
+		t.Fatal("a retry changed the idempotency token")
+	}
+	d := waitDelivery(t, e, func(d parley.Delivery) bool { return d.Status != parley.DeliveryPending })
+	if d.Status != parley.DeliveryDelivered || d.Attempts != 3 || d.LastStatusCode != 204 || d.LeaseUntil != nil {
+		t.Fatalf("delivery %+v", d)
+	}
+}
+
+// TestSignatureRepeats: a value sent twice under one name is signed once,
+// whatever the order, as twilio-node's validator checks it (proved against
+// twilio-node itself in sdktest); another value is signed apart.
+func TestSignatureRepeats(t *testing.T) {
+	t.Parallel()
+	const token, target = "token", "https://app.test/hook"
+	sig := func(vs ...string) string { return webhook.Signature(token, target, url.Values{"A": vs, "B": {"1"}}) }
+	if a, b := sig("x", "y", "x"), sig("y", "x"); a != b {
+		t.Fatalf("repeats change the signature: %s vs %s", a, b)
+	}
+	if a, b := sig("x", "x"), sig("x"); a != b {
+		t.Fatalf("an adjacent repeat changes the signature: %s vs %s", a, b)
+	}
+	if a, b := sig("x", "y"), sig("x", "z"); a == b {
+		t.Fatal("different values, one signature")
 	}
 }

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parleyhq/parley/internal/pgtest"
 )
 
 func TestPercentile(t *testing.T) {
@@ -205,5 +210,74 @@ func TestCommas(t *testing.T) {
 		if got := commas(n); got != want {
 			t.Errorf("commas(%d) = %q, want %q", n, got, want)
 		}
+	}
+}
+
+// TestWebhookMode runs parley-bench --webhooks with small counts, on SQLite
+// and (with PARLEY_TEST_POSTGRES) on a fresh PostgreSQL schema, so that the
+// mode keeps working. It checks what the run must get right whatever the
+// machine: every delivery arrives once, never more than parley's per-host
+// limit at a time, and every sample is taken. The figures themselves are
+// the benchmark's business, not this test's.
+func TestWebhookMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs parley")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	// One build, one backend after the other, and small counts: the rest
+	// of the suite runs beside this, some of it timed.
+	bin, err := buildParley(ctx, t.TempDir(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			args := []string{"parley-bench", "--webhooks", "--json", "--parley-bin", bin, "--concurrency", "8",
+				"--webhook-deliveries", "300", "--webhook-queued", "200", "--webhook-samples", "4"}
+			if backend == "postgres" {
+				args = append(args, "--db", pgtest.DSN(t))
+			}
+			var stdout, stderr bytes.Buffer
+			if err := run(ctx, args, &stdout, &stderr); err != nil {
+				t.Fatalf("parley-bench --webhooks: %v\n%s", err, stderr.String())
+			}
+			var rep report
+			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+				t.Fatalf("--json output: %v\n%s", err, stdout.String())
+			}
+			w := rep.Webhooks
+			if w == nil {
+				t.Fatalf("no webhook figures in %s", stdout.String())
+			}
+			if w.Deliveries != 300 || w.DuringFill+w.Drained != 300 || w.Duplicates != 0 || w.CreateErrors != 0 {
+				t.Errorf("deliveries %d: %d during the fill + %d after, %d duplicates, %d create errors; want 300 = both, 0, 0",
+					w.Deliveries, w.DuringFill, w.Drained, w.Duplicates, w.CreateErrors)
+			}
+			// parley's default per-host limit, reached while the receiver
+			// held its first requests, and never passed.
+			if w.PeakInFlight != 4 {
+				t.Errorf("peak in flight %d, want 4", w.PeakInFlight)
+			}
+			if w.Drained > 0 && (w.PerSec <= 0 || w.DrainSeconds <= 0) {
+				t.Errorf("%d drained in %vs: %v/s", w.Drained, w.DrainSeconds, w.PerSec)
+			}
+			if w.Queued != 200 || w.Samples != 4 || w.SlowReceived < 4 {
+				t.Errorf("slow host: %d queued, %d requests; %d samples", w.Queued, w.SlowReceived, w.Samples)
+			}
+			for name, d := range map[string]delays{"baseline": w.Baseline, "slow": w.Loaded, "slow and dead": w.LoadedDead} {
+				if d.P50Ms < 0 || d.P99Ms < d.P50Ms || d.MaxMs < d.P99Ms {
+					t.Errorf("%s delays %+v", name, d)
+				}
+			}
+			table := new(bytes.Buffer)
+			writeTable(table, &rep)
+			for _, want := range []string{"throughput to one receiver", "at most 4 requests in flight",
+				"nothing else queued (baseline)", "200 queued for a host that never answers", "refuses connections"} {
+				if !strings.Contains(table.String(), want) {
+					t.Errorf("the table lacks %q:\n%s", want, table)
+				}
+			}
+		})
 	}
 }

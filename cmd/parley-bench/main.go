@@ -6,6 +6,7 @@
 //	go run ./cmd/parley-bench --users 1000,100000 --runs 3
 //	go run ./cmd/parley-bench --db 'postgres://…'    # PostgreSQL; a fresh schema is the DSN's business
 //	go run ./cmd/parley-bench --target http://127.0.0.1:8080 --account-sid AC… --auth-token …
+//	go run ./cmd/parley-bench --webhooks             # the webhook dispatcher instead (--db works too)
 //
 // It builds ./cmd/parley (or takes --parley-bin) and, for each user count,
 // runs it as a child process on a fresh SQLite file, fills that with the
@@ -37,6 +38,20 @@
 // samples), measured after a short warm-up. Any response that is not 2xx is
 // an error: counted, its first example printed, never folded into the
 // figures.
+//
+// With --webhooks it measures the post-event webhook dispatcher instead, on
+// one fresh database (SQLite in a temp dir, or --db), with receivers in this
+// process on loopback (see webhooks.go): deliveries per second to one
+// receiver that answers at once, with the most requests it saw in flight
+// (parley's per-host limit); and the delay from a user create's 201 to its
+// webhook's arrival at a healthy receiver, p50 and p99 over
+// --webhook-samples creates, with --webhook-queued deliveries queued for a
+// receiver that never answers, next to the same figure with nothing queued
+// (the same-run baseline), and with as many again queued for an address
+// that refuses connections. Every create sends X-Twilio-Webhook-Enabled:
+// true, so it queues one onUserAdded delivery. Give --db a fresh database
+// or schema: the deliveries an earlier run left pending, for receivers
+// long gone, would be retried beside the measurement.
 package main
 
 import (
@@ -90,6 +105,11 @@ type config struct {
 	authToken   string
 	json        bool
 	keep        bool
+
+	webhooks          bool
+	webhookDeliveries int
+	webhookQueued     int
+	webhookSamples    int
 }
 
 const usage = `parley-bench measures parley over real HTTP on loopback.
@@ -98,6 +118,9 @@ Usage:
   parley-bench [flags]                  start parley on a fresh database and measure it
   parley-bench --target URL --account-sid AC… --auth-token …
                                         measure a parley that is already running
+  parley-bench --webhooks [--db …]      measure webhook delivery: throughput to one
+                                        fast receiver, and a healthy receiver's delay
+                                        with a slow receiver's queue full
 
 Flags:
 `
@@ -126,7 +149,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	b := &bench{cfg: c, tmp: tmp, log: stderr, pool: newPool()}
 	defer b.close()
-	rep, err := b.run(ctx)
+	var rep *report
+	if c.webhooks {
+		rep, err = b.webhooks(ctx)
+	} else {
+		rep, err = b.run(ctx)
+	}
 	if err != nil {
 		return err
 	}
@@ -161,6 +189,10 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.authToken, "auth-token", "", "auth token (default: a fixed one for the started server; required with --target)")
 	fs.BoolVar(&c.json, "json", false, "print the results as JSON instead of a table")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temp dir (database, server logs)")
+	fs.BoolVar(&c.webhooks, "webhooks", false, "measure the webhook dispatcher instead of the REST operations (--users, --ops, --runs, --duration do not apply)")
+	fs.IntVar(&c.webhookDeliveries, "webhook-deliveries", 10000, "with --webhooks: deliveries to the fast receiver for the throughput figure")
+	fs.IntVar(&c.webhookQueued, "webhook-queued", 10000, "with --webhooks: deliveries queued for the receiver that never answers, and as many again for an address that refuses connections")
+	fs.IntVar(&c.webhookSamples, "webhook-samples", 40, "with --webhooks: creates timed to the healthy receiver, with and without the slow queue")
 	if err := fs.Parse(args[1:]); err != nil {
 		return c, err
 	}
@@ -185,6 +217,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("--runs must be at least 1")
 	case c.preloadConc < 0:
 		return c, errors.New("--preload-concurrency must not be negative")
+	case c.webhooks && (c.webhookDeliveries < 1 || c.webhookQueued < 0 || c.webhookSamples < 1):
+		return c, errors.New("--webhook-deliveries and --webhook-samples must be at least 1, --webhook-queued not negative")
 	}
 	if c.preloadConc == 0 {
 		c.preloadConc = c.concurrency

@@ -21,6 +21,7 @@ type report struct {
 	Runs        int            `json:"runs"`
 	Sizes       []sizeReport   `json:"sizes"`
 	Startup     *startupReport `json:"startup,omitempty"`
+	Webhooks    *webhookReport `json:"webhooks,omitempty"` // --webhooks
 }
 
 type machine struct {
@@ -75,6 +76,10 @@ func writeTable(w io.Writer, r *report) {
 	fmt.Fprintf(w, "\n%s\n", r.Command)
 	fmt.Fprintf(w, "machine: %d CPUs%s, %s, %s\n", r.Machine.CPUs, model, r.Machine.OS, r.Machine.Go)
 	fmt.Fprintf(w, "server:  %s (%s)\n", r.Target, r.Database)
+	if r.Webhooks != nil {
+		writeWebhooks(w, r)
+		return
+	}
 	runs := "1 run"
 	if r.Runs > 1 {
 		runs = fmt.Sprintf("medians of %d runs", r.Runs)
@@ -163,4 +168,35 @@ func fmtCores(v float64) string {
 
 func mb(b int64) string {
 	return strings.TrimSuffix(fmt.Sprintf("%.1f", float64(b)/(1<<20)), ".0") + " MiB"
+}
+
+// writeWebhooks prints the webhook mode's figures.
+func writeWebhooks(w io.Writer, r *report) {
+	wh := r.Webhooks
+	fmt.Fprintf(w, "load:    users created by %d concurrent clients, each with X-Twilio-Webhook-Enabled: true (one onUserAdded delivery each)\n", r.Concurrency)
+	fmt.Fprintf(w, "\nthroughput to one receiver answering 204 at once: %s deliveries in %.2fs = %s/s (%s queued by creates in %.1fs while the receiver held its requests; counted from when it let go)\n",
+		commas(wh.Drained), wh.DrainSeconds, commas(int(wh.PerSec+0.5)), commas(wh.Deliveries), wh.FillSeconds)
+	fmt.Fprintf(w, "  the receiver saw at most %d requests in flight at once; %d deliveries arrived more than once\n", wh.PeakInFlight, wh.Duplicates)
+	fmt.Fprintf(w, "\na healthy receiver's delay, from a create's 201 to its webhook's arrival (%d creates one after another):\n", wh.Samples)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "\tp50\tp99\tmax\t")
+	fmt.Fprintf(tw, "nothing else queued (baseline)\t%s\t%s\t%s\t\n", fmtDelay(wh.Baseline.P50Ms), fmtDelay(wh.Baseline.P99Ms), fmtDelay(wh.Baseline.MaxMs))
+	fmt.Fprintf(tw, "%s queued for a host that never answers\t%s\t%s\t%s\t\n", commas(wh.Queued),
+		fmtDelay(wh.Loaded.P50Ms), fmtDelay(wh.Loaded.P99Ms), fmtDelay(wh.Loaded.MaxMs))
+	fmt.Fprintf(tw, "and %s more for a host that refuses connections\t%s\t%s\t%s\t\n", commas(wh.Queued),
+		fmtDelay(wh.LoadedDead.P50Ms), fmtDelay(wh.LoadedDead.P99Ms), fmtDelay(wh.LoadedDead.MaxMs))
+	tw.Flush()
+	fmt.Fprintf(w, "  (the %s were queued in %.1fs; the slow host got %d requests meanwhile, each held until parley's 5 s timeout)\n",
+		commas(wh.Queued), wh.QueueSeconds, wh.SlowReceived)
+	if wh.CreateErrors > 0 {
+		fmt.Fprintf(w, "errors creating users: %d; the first: %s\n", wh.CreateErrors, wh.FirstCreateEr)
+	}
+}
+
+// fmtDelay is fmtMs, but a delay of 0 (the webhook beat the 201) shows.
+func fmtDelay(v float64) string {
+	if v <= 0 {
+		return "0"
+	}
+	return fmtMs(v)
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -11,42 +12,101 @@ import (
 
 // ---- Webhook outbox
 
-const deliveryCols = `seq, sid, event_type, service_sid, url, method, params, status, attempts,
+const deliveryCols = `seq, sid, event_type, service_sid, url, host, method, params, status, attempts,
 	next_attempt_at, lease_until, last_status_code, last_error, date_created, date_updated`
 
 func scanDelivery(s scanner) (parley.Delivery, error) {
 	var d parley.Delivery
-	err := s.Scan(&d.Seq, &d.Sid, &d.EventType, &d.ServiceSid, &d.URL, &d.Method, &d.Params, &d.Status,
+	err := s.Scan(&d.Seq, &d.Sid, &d.EventType, &d.ServiceSid, &d.URL, &d.Host, &d.Method, &d.Params, &d.Status,
 		&d.Attempts, millis{&d.NextAttemptAt}, nullMillis{&d.LeaseUntil}, &d.LastStatusCode, &d.LastError,
 		millis{&d.DateCreated}, millis{&d.DateUpdated})
 	return d, err
 }
 
 func (t *Tx) EnqueueDelivery(ctx context.Context, d parley.Delivery) error {
-	_, err := t.exec(ctx, false, `INSERT INTO webhook_deliveries (sid, event_type, service_sid, url, method,
+	_, err := t.exec(ctx, false, `INSERT INTO webhook_deliveries (sid, event_type, service_sid, url, host, method,
 		params, status, attempts, next_attempt_at, date_created, date_updated)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		d.Sid, d.EventType, d.ServiceSid, d.URL, d.Method, d.Params, string(d.Status), d.Attempts,
-		t.d.Millis(d.NextAttemptAt), t.d.Millis(d.DateCreated), t.d.Millis(d.DateUpdated))
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		d.Sid, d.EventType, d.ServiceSid, d.URL, parley.DeliveryHost(d.URL), d.Method, d.Params, string(d.Status),
+		d.Attempts, t.d.Millis(d.NextAttemptAt), t.d.Millis(d.DateCreated), t.d.Millis(d.DateUpdated))
 	return err
 }
 
-// ClaimDeliveries leases the due rows in one statement. Where claims can
-// run side by side (PostgreSQL), the dialect's SkipLocked makes the inner
-// SELECT lock the rows it picks and pass over rows another claim has
-// locked; a row whose lease that claim has just committed then fails the
-// WHERE clause when it is read again, so two claims never return the same
-// delivery.
-func (t *Tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limit int) ([]parley.Delivery, error) {
-	claimed, err := list(t, ctx, scanDelivery, `UPDATE webhook_deliveries SET lease_until = ?
-		WHERE seq IN (SELECT seq FROM webhook_deliveries
-			WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)
-			ORDER BY next_attempt_at, seq LIMIT ? `+t.d.SkipLocked+`)
-		RETURNING `+deliveryCols,
-		t.d.Millis(leaseUntil), t.d.Millis(now), t.d.Millis(now), limit)
-	// RETURNING gives no order; callers get the claim in outbox order.
-	slices.SortFunc(claimed, func(a, b parley.Delivery) int { return cmp.Compare(a.Seq, b.Seq) })
-	return claimed, err
+// PendingHosts walks the pending part of the (host, next_attempt_at, seq)
+// index host by host (a "loose index scan": each step asks for the least
+// host above the previous one, one index probe), and for each host reads
+// its first unleased delivery in due order. The rows read are one per host
+// plus the host's leased deliveries, which sit at the front of its due
+// order and number at most what the dispatchers hold in flight: thousands
+// queued for one host cost nothing more than one. Hosts whose every
+// pending delivery is leased come back with a NULL time and are dropped
+// here rather than by a WHERE clause, which would run the probe twice.
+func (t *Tx) PendingHosts(ctx context.Context, now time.Time) ([]parley.PendingHost, error) {
+	hosts, err := list(t, ctx, func(s scanner) (parley.PendingHost, error) {
+		var h parley.PendingHost
+		var due *time.Time
+		err := s.Scan(&h.Host, nullMillis{&due})
+		if due != nil {
+			h.NextAttemptAt = *due
+		}
+		return h, err
+	}, `WITH RECURSIVE hosts (host) AS (
+			SELECT (SELECT host FROM webhook_deliveries WHERE status = 'pending' ORDER BY host LIMIT 1)
+			UNION ALL
+			SELECT (SELECT d.host FROM webhook_deliveries d
+				WHERE d.status = 'pending' AND d.host > hosts.host ORDER BY d.host LIMIT 1)
+			FROM hosts WHERE hosts.host IS NOT NULL
+		)
+		SELECT hosts.host, (SELECT d.next_attempt_at FROM webhook_deliveries d
+			WHERE d.status = 'pending' AND d.host = hosts.host AND (d.lease_until IS NULL OR d.lease_until <= ?)
+			ORDER BY d.next_attempt_at, d.seq LIMIT 1)
+		FROM hosts WHERE hosts.host IS NOT NULL`,
+		t.d.Millis(now))
+	if err != nil {
+		return nil, err
+	}
+	hosts = slices.DeleteFunc(hosts, func(h parley.PendingHost) bool { return h.NextAttemptAt.IsZero() })
+	// Both backends compare host byte by byte (PostgreSQL's column is
+	// COLLATE "C"), as Go does.
+	slices.SortFunc(hosts, func(a, b parley.PendingHost) int { return strings.Compare(a.Host, b.Host) })
+	return hosts, nil
+}
+
+// ClaimDeliveries leases each host's share in one statement per host.
+// Where claims can run side by side (PostgreSQL), the dialect's SkipLocked
+// makes the inner SELECT lock the rows it picks and pass over rows another
+// claim has locked; a row whose lease that claim has just committed then
+// fails the WHERE clause when it is read again, so two claims never return
+// the same delivery. Hosts are claimed in host order, so that concurrent
+// claims take their locks in one order.
+func (t *Tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limits map[string]int) ([]parley.Delivery, error) {
+	hosts := make([]string, 0, len(limits))
+	for h, n := range limits {
+		if n > 0 {
+			hosts = append(hosts, h)
+		}
+	}
+	slices.Sort(hosts)
+	var claimed []parley.Delivery
+	for _, host := range hosts {
+		got, err := list(t, ctx, scanDelivery, `UPDATE webhook_deliveries SET lease_until = ?
+			WHERE seq IN (SELECT seq FROM webhook_deliveries
+				WHERE status = 'pending' AND host = ? AND next_attempt_at <= ?
+					AND (lease_until IS NULL OR lease_until <= ?)
+				ORDER BY next_attempt_at, seq LIMIT ? `+t.d.SkipLocked+`)
+			RETURNING `+deliveryCols,
+			t.d.Millis(leaseUntil), host, t.d.Millis(now), t.d.Millis(now), limits[host])
+		if err != nil {
+			return nil, err
+		}
+		// RETURNING gives no order; callers get each host's claim in the
+		// order it was due.
+		slices.SortFunc(got, func(a, b parley.Delivery) int {
+			return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.Seq, b.Seq))
+		})
+		claimed = append(claimed, got...)
+	}
+	return claimed, nil
 }
 
 func (t *Tx) FinishDelivery(ctx context.Context, d parley.Delivery) error {
