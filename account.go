@@ -26,11 +26,19 @@ type AccountConfig struct {
 }
 
 // APIKey is a standard API key: HTTP Basic with SK…:secret authenticates like
-// the account's auth token. Only a SHA-256 hash of the secret is kept.
+// the account's auth token, and access tokens for the client SDKs are signed
+// with the secret (HS256). The secret itself is never kept.
 type APIKey struct {
 	Sid          string
 	FriendlyName string
-	SecretHash   []byte
+	// SecretHash is the SHA-256 of the secret, checked for HTTP Basic.
+	SecretHash []byte
+	// SigningState is the HMAC-SHA256 key schedule of the secret (see
+	// core): enough to check, and make, an HS256 signature with the secret,
+	// but not to recover the secret, so it cannot authenticate REST calls.
+	// Nil for keys created before parley kept it: those cannot verify
+	// access tokens.
+	SigningState []byte
 	DateCreated  time.Time
 	DateRevoked  *time.Time // set once revoked; a revoked key never authenticates
 }

@@ -266,7 +266,10 @@ func testAPIKeys(t *testing.T, s parley.Store) {
 	_, err := view(t, s, func(tx parley.Tx) (parley.APIKey, error) { return tx.APIKey(ctx, sid(parley.PrefixAPIKey)) })
 	wantErr(t, err, parley.ErrNotFound)
 
-	k1 := parley.APIKey{Sid: sid(parley.PrefixAPIKey), FriendlyName: "ci", SecretHash: []byte{9, 8, 7}, DateCreated: t0}
+	// k1 can verify what it signs; k2, like a key created before parley
+	// kept signing states, cannot (nil stays nil).
+	k1 := parley.APIKey{Sid: sid(parley.PrefixAPIKey), FriendlyName: "ci", SecretHash: []byte{9, 8, 7},
+		SigningState: []byte{0, 1, 2, 255}, DateCreated: t0}
 	k2 := parley.APIKey{Sid: sid(parley.PrefixAPIKey), FriendlyName: "", SecretHash: []byte{1}, DateCreated: t0.Add(time.Second)}
 	update(t, s, func(tx parley.Tx) error {
 		return errors.Join(tx.CreateAPIKey(ctx, k1), tx.CreateAPIKey(ctx, k2))

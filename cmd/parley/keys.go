@@ -70,7 +70,7 @@ func runKeys(ctx context.Context, args []string, getenv func(string) string, std
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "API key SID  %s\nsecret       %s\n\nThe secret is shown only now: parley keeps just a hash of it.\n", key.Sid, secret)
+		fmt.Fprintf(stdout, "API key SID  %s\nsecret       %s\n\nThe secret is shown only now: parley does not keep it (only what checks it).\n", key.Sid, secret)
 	case "list":
 		keys, err := app.ListAPIKeys(ctx)
 		if err != nil {

@@ -68,11 +68,11 @@ func (t *Tx) PutAccountConfig(ctx context.Context, c parley.AccountConfig) error
 	return err
 }
 
-const apiKeyCols = "sid, friendly_name, secret_hash, date_created, date_revoked"
+const apiKeyCols = "sid, friendly_name, secret_hash, signing_state, date_created, date_revoked"
 
 func scanAPIKey(s scanner) (parley.APIKey, error) {
 	var k parley.APIKey
-	err := s.Scan(&k.Sid, &k.FriendlyName, &k.SecretHash, seconds{&k.DateCreated}, nullSeconds{&k.DateRevoked})
+	err := s.Scan(&k.Sid, &k.FriendlyName, &k.SecretHash, &k.SigningState, seconds{&k.DateCreated}, nullSeconds{&k.DateRevoked})
 	return k, err
 }
 
@@ -81,8 +81,8 @@ func (t *Tx) APIKey(ctx context.Context, sid string) (parley.APIKey, error) {
 }
 
 func (t *Tx) CreateAPIKey(ctx context.Context, k parley.APIKey) error {
-	_, err := t.exec(ctx, false, "INSERT INTO api_keys (sid, friendly_name, secret_hash, date_created) VALUES (?, ?, ?, ?)",
-		k.Sid, k.FriendlyName, k.SecretHash, t.d.Seconds(k.DateCreated))
+	_, err := t.exec(ctx, false, `INSERT INTO api_keys (sid, friendly_name, secret_hash, signing_state, date_created)
+		VALUES (?, ?, ?, ?, ?)`, k.Sid, k.FriendlyName, k.SecretHash, k.SigningState, t.d.Seconds(k.DateCreated))
 	return err
 }
 
