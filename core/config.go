@@ -20,16 +20,11 @@ type ServiceConfigUpdate struct {
 
 // FetchServiceConfig returns svc's configuration.
 func (a *App) FetchServiceConfig(ctx context.Context, svc string) (parley.ServiceConfig, error) {
-	var cfg parley.ServiceConfig
-	err := a.store.View(ctx, func(tx parley.Tx) error {
-		ref, err := serviceRef(svc)
-		if err != nil {
-			return err
-		}
-		cfg, err = tx.ServiceConfig(ctx, ref)
-		return notFound(err)
-	})
-	return cfg, err
+	ref, err := serviceRef(svc)
+	if err != nil {
+		return parley.ServiceConfig{}, err
+	}
+	return read(ctx, a, func(tx parley.Tx) (parley.ServiceConfig, error) { return found(tx.ServiceConfig(ctx, ref)) })
 }
 
 // UpdateServiceConfig sets the default roles and reachability. Each role
@@ -99,13 +94,7 @@ type AccountConfigUpdate struct {
 
 // FetchAccountConfig returns the account configuration.
 func (a *App) FetchAccountConfig(ctx context.Context) (parley.AccountConfig, error) {
-	var cfg parley.AccountConfig
-	err := a.store.View(ctx, func(tx parley.Tx) error {
-		var err error
-		cfg, err = tx.AccountConfig(ctx)
-		return err
-	})
-	return cfg, err
+	return read(ctx, a, func(tx parley.Tx) (parley.AccountConfig, error) { return tx.AccountConfig(ctx) })
 }
 
 // UpdateAccountConfig sets the default service (which shortened URLs follow

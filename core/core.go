@@ -151,6 +151,21 @@ func serviceRef(svc string) (string, error) {
 	return svc, nil
 }
 
+// read runs fn against committed data and returns what it read: the shape
+// of every plain fetch and list.
+func read[T any](ctx context.Context, a *App, fn func(tx parley.Tx) (T, error)) (T, error) {
+	var v T
+	err := a.store.View(ctx, func(tx parley.Tx) error {
+		var err error
+		v, err = fn(tx)
+		return err
+	})
+	return v, err
+}
+
+// found is a store read's result with ErrNotFound as Twilio's 404 20404.
+func found[T any](v T, err error) (T, error) { return v, notFound(err) }
+
 // notFound turns a store's ErrNotFound into Twilio's 404 20404, leaving
 // other errors alone.
 func notFound(err error) error {

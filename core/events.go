@@ -238,11 +238,5 @@ func optBool(p *bool) string {
 // was sent where, how often, and how it went (a parley extension for people
 // testing their webhook handlers).
 func (a *App) ListDeliveries(ctx context.Context, q parley.PageQuery) (parley.Page[parley.Delivery], error) {
-	var p parley.Page[parley.Delivery]
-	err := a.store.View(ctx, func(tx parley.Tx) error {
-		var err error
-		p, err = tx.ListDeliveries(ctx, q)
-		return err
-	})
-	return p, err
+	return read(ctx, a, func(tx parley.Tx) (parley.Page[parley.Delivery], error) { return tx.ListDeliveries(ctx, q) })
 }

@@ -74,13 +74,7 @@ func (a *App) CreateAPIKey(ctx context.Context, name string) (parley.APIKey, str
 
 // ListAPIKeys returns every key, revoked ones included.
 func (a *App) ListAPIKeys(ctx context.Context) ([]parley.APIKey, error) {
-	var keys []parley.APIKey
-	err := a.store.View(ctx, func(tx parley.Tx) error {
-		var err error
-		keys, err = tx.ListAPIKeys(ctx)
-		return err
-	})
-	return keys, err
+	return read(ctx, a, func(tx parley.Tx) ([]parley.APIKey, error) { return tx.ListAPIKeys(ctx) })
 }
 
 // RevokeAPIKey revokes a key; requests signed with it fail from the next
@@ -110,12 +104,7 @@ func (a *App) CheckKeySignature(ctx context.Context, keySid string, signed, sign
 	if !parley.IsSID(parley.PrefixAPIKey, keySid) {
 		return errBadSignature
 	}
-	var key parley.APIKey
-	err := a.store.View(ctx, func(tx parley.Tx) error {
-		var err error
-		key, err = tx.APIKey(ctx, keySid)
-		return err
-	})
+	key, err := read(ctx, a, func(tx parley.Tx) (parley.APIKey, error) { return tx.APIKey(ctx, keySid) })
 	switch {
 	case errors.Is(err, parley.ErrNotFound):
 		return errBadSignature

@@ -86,13 +86,7 @@ func findRole(ctx context.Context, tx parley.Tx, svc, sid string) (parley.Role, 
 
 // FetchRole returns a role of svc.
 func (a *App) FetchRole(ctx context.Context, svc, sid string) (parley.Role, error) {
-	var r parley.Role
-	err := a.store.View(ctx, func(tx parley.Tx) error {
-		var err error
-		r, err = findRole(ctx, tx, svc, sid)
-		return err
-	})
-	return r, err
+	return read(ctx, a, func(tx parley.Tx) (parley.Role, error) { return findRole(ctx, tx, svc, sid) })
 }
 
 // ListRoles returns one page of svc's roles in creation order.

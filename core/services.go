@@ -27,27 +27,15 @@ func (a *App) CreateService(ctx context.Context, friendlyName string) (parley.Se
 
 // FetchService returns a service; 404 20404 if there is none.
 func (a *App) FetchService(ctx context.Context, sid string) (parley.Service, error) {
-	var svc parley.Service
 	if !parley.IsSID(parley.PrefixService, sid) {
-		return svc, parley.NotFound() // and "" must not reach the store as "the default"
+		return parley.Service{}, parley.NotFound() // and "" must not reach the store as "the default"
 	}
-	err := a.store.View(ctx, func(tx parley.Tx) error {
-		var err error
-		svc, err = tx.Service(ctx, sid)
-		return notFound(err)
-	})
-	return svc, err
+	return read(ctx, a, func(tx parley.Tx) (parley.Service, error) { return found(tx.Service(ctx, sid)) })
 }
 
 // ListServices returns one page of services in creation order.
 func (a *App) ListServices(ctx context.Context, q parley.PageQuery) (parley.Page[parley.Service], error) {
-	var p parley.Page[parley.Service]
-	err := a.store.View(ctx, func(tx parley.Tx) error {
-		var err error
-		p, err = tx.ListServices(ctx, q)
-		return err
-	})
-	return p, err
+	return read(ctx, a, func(tx parley.Tx) (parley.Page[parley.Service], error) { return tx.ListServices(ctx, q) })
 }
 
 // errDefaultService refuses to delete the service that shortened URLs act
