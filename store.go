@@ -64,6 +64,7 @@ type Tx interface {
 	ServiceTx
 	RoleTx
 	UserTx
+	CredentialTx
 	DeliveryTx
 }
 
@@ -127,6 +128,17 @@ type UserTx interface {
 	// the user with u.Sid in u.ServiceSid.
 	UpdateUser(ctx context.Context, u User) error
 	DeleteUser(ctx context.Context, serviceSid, sid string) error
+}
+
+// CredentialTx reads and writes the account's push credentials.
+type CredentialTx interface {
+	Credential(ctx context.Context, sid string) (Credential, error)
+	ListCredentials(ctx context.Context, q PageQuery) (Page[Credential], error)
+	CreateCredential(ctx context.Context, c Credential) error
+	// UpdateCredential writes every field of c.Sid's row but the creation
+	// date.
+	UpdateCredential(ctx context.Context, c Credential) error
+	DeleteCredential(ctx context.Context, sid string) error
 }
 
 // DeliveryTx is the webhook outbox. It is queued per receiving host

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -133,7 +134,19 @@ func TestConcurrentPartialUpdates(t *testing.T) {
 			t.Fatalf("round %d: a concurrent service configuration change was lost: %v %v", i, cfg, hooks)
 		}
 
-		// So do /v1/Configuration and /v1/Configuration/Webhooks: a timer
+		// A credential's name and sandbox flag.
+		cred := c.must("POST", "/v1/Credentials", "Type=apn&FriendlyName=a&Sandbox=false&Certificate="+
+			url.QueryEscape("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----")+"&PrivateKey="+
+			url.QueryEscape("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----"), 201)["sid"].(string)
+		c.together(
+			[3]string{"POST", "/v1/Credentials/" + cred, "FriendlyName=b"},
+			[3]string{"POST", "/v1/Credentials/" + cred, "Sandbox=true"},
+		)
+		if got := c.must("GET", "/v1/Credentials/"+cred, "", 200); got["friendly_name"] != "b" || got["sandbox"] != "True" {
+			t.Fatalf("round %d: a concurrent credential change was lost: %v", i, got)
+		}
+
+		// /v1/Configuration and /v1/Configuration/Webhooks share a row too: a timer
 		// change must not erase a webhook URL change.
 		c.must("POST", "/v1/Configuration", "DefaultInactiveTimer=&DefaultClosedTimer=", 200)
 		c.must("POST", "/v1/Configuration/Webhooks", "PostWebhookUrl=&Target=webhook", 200)

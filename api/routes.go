@@ -31,6 +31,12 @@ func (s *Server) routes() {
 	remove(s, bySidDeleting(a.DeleteService), "DeleteService")
 	list(s, serviceFields, listAll(a.ListServices), "ListService")
 
+	item(s, credentialFields, s.createCredential, "CreateCredential")
+	item(s, credentialFields, bySid(a.FetchCredential), "FetchCredential")
+	item(s, credentialFields, s.updateCredential, "UpdateCredential")
+	remove(s, bySidDeleting(a.DeleteCredential), "DeleteCredential")
+	list(s, credentialFields, listAll(a.ListCredentials), "ListCredential")
+
 	item(s, serviceConfigFields, byService(a.FetchServiceConfig), "FetchServiceConfiguration", "FetchServiceWebhookConfiguration")
 	item(s, serviceConfigFields, s.updateServiceConfig, "UpdateServiceConfiguration")
 	item(s, serviceConfigFields, s.updateServiceWebhooks, "UpdateServiceWebhookConfiguration")

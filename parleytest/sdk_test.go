@@ -358,3 +358,42 @@ func TestSDKAPIKey(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestSDKCredentials: push credentials through twilio-go, secrets never
+// coming back, sandbox as Twilio's string.
+func TestSDKCredentials(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.New(t)
+	c := srv.Client().ConversationsV1
+	mustCred := must[*conversations.ConversationsV1Credential](t)
+	const cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----"
+	const key = "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----"
+	apn := mustCred(c.CreateCredential((&conversations.CreateCredentialParams{}).SetType("apn").
+		SetFriendlyName("iOS").SetCertificate(cert).SetPrivateKey(key).SetSandbox(true)))
+	if !strings.HasPrefix(*apn.Sid, "CR") || *apn.Type != "apn" || *apn.Sandbox != "True" || *apn.FriendlyName != "iOS" ||
+		*apn.AccountSid != srv.AccountSid || *apn.Url != srv.URL+"/v1/Credentials/"+*apn.Sid {
+		t.Fatalf("created %+v", apn)
+	}
+	fcm := mustCred(c.CreateCredential((&conversations.CreateCredentialParams{}).SetType("fcm").SetSecret("server-key")))
+	if *fcm.Type != "fcm" || *fcm.Sandbox != "False" || fcm.FriendlyName != nil {
+		t.Fatalf("created %+v", fcm)
+	}
+	got := mustCred(c.UpdateCredential(*apn.Sid, (&conversations.UpdateCredentialParams{}).SetSandbox(false).SetFriendlyName("iPhone")))
+	if *got.Sandbox != "False" || *got.FriendlyName != "iPhone" || *got.Type != "apn" {
+		t.Fatalf("updated %+v", got)
+	}
+	if got := mustCred(c.FetchCredential(*fcm.Sid)); *got.Sid != *fcm.Sid || *got.Type != "fcm" {
+		t.Fatalf("fetched %+v", got)
+	}
+	list := must[[]conversations.ConversationsV1Credential](t)(c.ListCredential(nil))
+	if len(list) != 2 || *list[0].Sid != *apn.Sid || *list[1].Sid != *fcm.Sid {
+		t.Fatalf("listed %+v", list)
+	}
+	_, err := c.CreateCredential((&conversations.CreateCredentialParams{}).SetType("gcm"))
+	restError(t, err, 400, 20001)
+	if err := c.DeleteCredential(*fcm.Sid); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.FetchCredential(*fcm.Sid)
+	restError(t, err, 404, 20404)
+}

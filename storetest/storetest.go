@@ -29,6 +29,7 @@ func Run(t *testing.T, open Opener) {
 		{"Account", testAccount},
 		{"AccountConfig", testAccountConfig},
 		{"APIKeys", testAPIKeys},
+		{"Credentials", testCredentials},
 		{"Services", testServices},
 		{"ServicePaging", testServicePaging},
 		{"DeleteServiceCascades", testDeleteServiceCascades},
@@ -287,6 +288,67 @@ func testAPIKeys(t *testing.T, s parley.Store) {
 	k1.DateRevoked = &revoked
 	list := mustView(t, s, func(tx parley.Tx) ([]parley.APIKey, error) { return tx.ListAPIKeys(ctx) })
 	diff(t, "key list", list, []parley.APIKey{k1, k2})
+}
+
+// newCredential is an APN credential with every field set.
+func newCredential() parley.Credential {
+	return parley.Credential{Sid: sid(parley.PrefixCredential), FriendlyName: ptr("iOS"), Type: parley.CredentialAPN,
+		APNCertificate: "certificate", APNPrivateKey: "key", DateCreated: t0, DateUpdated: t0}
+}
+
+func testCredentials(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	_, err := view(t, s, func(tx parley.Tx) (parley.Credential, error) { return tx.Credential(ctx, sid(parley.PrefixCredential)) })
+	wantErr(t, err, parley.ErrNotFound)
+
+	apn := newCredential()
+	gcm := parley.Credential{Sid: sid(parley.PrefixCredential), Type: parley.CredentialGCM, GCMAPIKey: "gcm key",
+		DateCreated: t0, DateUpdated: t0}
+	update(t, s, func(tx parley.Tx) error {
+		return errors.Join(tx.CreateCredential(ctx, apn), tx.CreateCredential(ctx, gcm))
+	})
+	got := mustView(t, s, func(tx parley.Tx) (parley.Credential, error) { return tx.Credential(ctx, apn.Sid) })
+	diff(t, "apn credential", got, apn)
+	got = mustView(t, s, func(tx parley.Tx) (parley.Credential, error) { return tx.Credential(ctx, gcm.Sid) })
+	diff(t, "gcm credential (null name)", got, gcm)
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.CreateCredential(ctx, apn) })
+	wantErr(t, err, parley.ErrConflict)
+
+	// Every field changes to a value unlike the last; the creation date
+	// stays.
+	changed := parley.Credential{Sid: apn.Sid, FriendlyName: nil, Type: parley.CredentialFCM, Sandbox: true,
+		APNCertificate: "c2", APNPrivateKey: "k2", GCMAPIKey: "g2", FCMSecret: "f2",
+		DateCreated: t0.Add(-time.Hour), DateUpdated: t0.Add(time.Hour)}
+	update(t, s, func(tx parley.Tx) error { return tx.UpdateCredential(ctx, changed) })
+	got = mustView(t, s, func(tx parley.Tx) (parley.Credential, error) { return tx.Credential(ctx, apn.Sid) })
+	changed.DateCreated = t0
+	diff(t, "updated credential", got, changed)
+	ghost := changed
+	ghost.Sid = sid(parley.PrefixCredential)
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.UpdateCredential(ctx, ghost) })
+	wantErr(t, err, parley.ErrNotFound)
+
+	all := []parley.Credential{changed, gcm}
+	for range 5 {
+		c := newCredential()
+		update(t, s, func(tx parley.Tx) error { return tx.CreateCredential(ctx, c) })
+		all = append(all, c)
+	}
+	list := func(q parley.PageQuery) (parley.Page[parley.Credential], error) {
+		return view(t, s, func(tx parley.Tx) (parley.Page[parley.Credential], error) { return tx.ListCredentials(ctx, q) })
+	}
+	stored, err := list(parley.PageQuery{Size: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	diff(t, "credential list", stored.Items, all)
+	checkPaging(t, stored.Items, list, func(c parley.Credential) int64 { return c.Seq })
+
+	update(t, s, func(tx parley.Tx) error { return tx.DeleteCredential(ctx, gcm.Sid) })
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.DeleteCredential(ctx, gcm.Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+	_, err = view(t, s, func(tx parley.Tx) (parley.Credential, error) { return tx.Credential(ctx, gcm.Sid) })
+	wantErr(t, err, parley.ErrNotFound)
 }
 
 func testServices(t *testing.T, s parley.Store) {
