@@ -167,5 +167,6 @@ type DeliveryTx interface {
 	// FinishDelivery records an attempt's outcome: status, attempts,
 	// next attempt, last status and error, and clears the lease.
 	FinishDelivery(ctx context.Context, d Delivery) error
-	ListDeliveries(ctx context.Context, q PageQuery) (Page[Delivery], error)
+	// ListDeliveries lists the outbox, the deliveries f matches only.
+	ListDeliveries(ctx context.Context, f DeliveryFilter, q PageQuery) (Page[Delivery], error)
 }

@@ -60,6 +60,13 @@ type Delivery struct {
 	DateUpdated    time.Time
 }
 
+// DeliveryFilter narrows a listing of the outbox; a zero field matches
+// every delivery.
+type DeliveryFilter struct {
+	Status    DeliveryStatus
+	EventType string
+}
+
 // DeliveryHost is the receiving host of a webhook URL, the key deliveries
 // are queued and limited by: scheme, host and port, lowercased, with the
 // scheme's default port made explicit. So http://A.test/x and

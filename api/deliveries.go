@@ -45,8 +45,24 @@ var extensions = map[string]*spec.Operation{
 			{Name: "PageSize", In: spec.InQuery, Type: spec.TypeInteger, HasMin: true, Min: 1, HasMax: true, Max: 100},
 			{Name: "Page", In: spec.InQuery, Type: spec.TypeInteger, HasMin: true, Min: 0},
 			{Name: "PageToken", In: spec.InQuery, Type: spec.TypeString},
+			{Name: "Status", In: spec.InQuery, Type: spec.TypeEnum, Enum: []string{"pending", "delivered", "failed"}},
+			{Name: "EventType", In: spec.InQuery, Type: spec.TypeString},
+			{Name: "Order", In: spec.InQuery, Type: spec.TypeEnum, Enum: []string{"asc", "desc"}},
 		},
 	},
+}
+
+// listDeliveries reads the outbox listing's filters: Status and EventType
+// (Order, newest first with desc, is every list's).
+func (s *Server) listDeliveries(q *req) lister[parley.Delivery] {
+	var f parley.DeliveryFilter
+	if status := q.enum("Status"); status != nil {
+		f.Status = parley.DeliveryStatus(*status)
+	}
+	f.EventType = q.text("EventType")
+	return func(pq parley.PageQuery) (parley.Page[parley.Delivery], error) {
+		return s.app.ListDeliveries(q.ctx, f, pq)
+	}
 }
 
 // preciseDate keeps milliseconds.

@@ -45,7 +45,7 @@ func (s *Server) routes() {
 	item(s, accountConfigFields, s.updateAccountWebhooks, "UpdateConfigurationWebhook")
 
 	// parley's own extensions live under /parley, out of Twilio's way.
-	list(s, deliveryFields, listAll(a.ListDeliveries), "ListWebhookDelivery")
+	list(s, deliveryFields, s.listDeliveries, "ListWebhookDelivery")
 
 	s.methodsNotAllowed()
 	// Everything else is Twilio's 404, with the JSON body.

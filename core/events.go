@@ -234,9 +234,9 @@ func optBool(p *bool) string {
 	return strconv.FormatBool(*p)
 }
 
-// ListDeliveries returns one page of the webhook outbox, oldest first: what
-// was sent where, how often, and how it went (a parley extension for people
-// testing their webhook handlers).
-func (a *App) ListDeliveries(ctx context.Context, q parley.PageQuery) (parley.Page[parley.Delivery], error) {
-	return read(ctx, a, func(tx parley.Tx) (parley.Page[parley.Delivery], error) { return tx.ListDeliveries(ctx, q) })
+// ListDeliveries returns one page of the webhook outbox, the deliveries f
+// matches: what was sent where, how often, and how it went (a parley
+// extension for people testing their webhook handlers).
+func (a *App) ListDeliveries(ctx context.Context, f parley.DeliveryFilter, q parley.PageQuery) (parley.Page[parley.Delivery], error) {
+	return read(ctx, a, func(tx parley.Tx) (parley.Page[parley.Delivery], error) { return tx.ListDeliveries(ctx, f, q) })
 }

@@ -44,6 +44,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentCreatesOneIdentity", testConcurrentCreates},
 		{"ConcurrentIndependentWrites", testConcurrentIndependentWrites},
 		{"Deliveries", testDeliveries},
+		{"DeliveryFilters", testDeliveryFilters},
 		{"ConcurrentClaims", testConcurrentClaims},
 	}
 	t.Run("EveryWriteIsCovered", testEveryWriteIsCovered)
@@ -862,6 +863,65 @@ func newDelivery(svc, target string, at time.Time) parley.Delivery {
 		Status: parley.DeliveryPending, NextAttemptAt: at, DateCreated: at, DateUpdated: at}
 }
 
+// testDeliveryFilters lists the outbox by status and event type, both
+// orders, paged: the one filtered list the store has today, which every
+// filtered list to come follows.
+func testDeliveryFilters(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	svc := sid(parley.PrefixService)
+	var all []parley.Delivery
+	for i := range 12 {
+		d := newDelivery(svc, "http://a.test/hook", at)
+		if i%3 == 0 {
+			d.EventType = "onUserUpdated"
+		}
+		all = append(all, d)
+	}
+	update(t, s, func(tx parley.Tx) error {
+		for _, d := range all {
+			if err := tx.EnqueueDelivery(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// Every other one delivered.
+	update(t, s, func(tx parley.Tx) error {
+		for i := 0; i < len(all); i += 2 {
+			all[i].Status, all[i].Attempts, all[i].LastStatusCode = parley.DeliveryDelivered, 1, 204
+			if err := tx.FinishDelivery(ctx, all[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	list := func(f parley.DeliveryFilter) func(parley.PageQuery) (parley.Page[parley.Delivery], error) {
+		return func(q parley.PageQuery) (parley.Page[parley.Delivery], error) {
+			return view(t, s, func(tx parley.Tx) (parley.Page[parley.Delivery], error) { return tx.ListDeliveries(ctx, f, q) })
+		}
+	}
+	for _, f := range []parley.DeliveryFilter{
+		{}, {Status: parley.DeliveryDelivered}, {Status: parley.DeliveryPending}, {EventType: "onUserUpdated"},
+		{Status: parley.DeliveryPending, EventType: "onUserUpdated"}, {Status: parley.DeliveryFailed},
+	} {
+		var want []parley.Delivery
+		for _, d := range all {
+			if (f.Status == "" || d.Status == f.Status) && (f.EventType == "" || d.EventType == f.EventType) {
+				want = append(want, d)
+			}
+		}
+		got, err := list(f)(parley.PageQuery{Size: 50})
+		if err != nil {
+			t.Fatal(err)
+		}
+		diff(t, fmt.Sprintf("deliveries matching %+v", f), got.Items, want)
+		if len(want) > 0 {
+			checkPaging(t, got.Items, list(f), func(d parley.Delivery) int64 { return d.Seq })
+		}
+	}
+}
+
 func testDeliveries(t *testing.T, s parley.Store) {
 	ctx := context.Background()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 123e6, time.UTC) // millisecond precision is kept
@@ -900,7 +960,7 @@ func testDeliveries(t *testing.T, s parley.Store) {
 	})
 	list := func() []parley.Delivery {
 		return mustView(t, s, func(tx parley.Tx) (parley.Page[parley.Delivery], error) {
-			return tx.ListDeliveries(ctx, parley.PageQuery{Size: 20})
+			return tx.ListDeliveries(ctx, parley.DeliveryFilter{}, parley.PageQuery{Size: 20})
 		}).Items
 	}
 	diff(t, "queued deliveries", list(), []parley.Delivery{a3, b1, a1, c1, aLater, a2, bLater})

@@ -46,7 +46,7 @@ func TestMigrationFillsHosts(t *testing.T) {
 		t.Cleanup(func() { s.Close() })
 		var got []parley.Delivery
 		err := s.View(ctx, func(tx parley.Tx) error {
-			p, err := tx.ListDeliveries(ctx, parley.PageQuery{Size: 50})
+			p, err := tx.ListDeliveries(ctx, parley.DeliveryFilter{}, parley.PageQuery{Size: 50})
 			got = p.Items
 			return err
 		})

@@ -153,7 +153,7 @@ func (e *env) must(method, path, form string, webhooks bool, status int) map[str
 
 func (e *env) deliveries() []parley.Delivery {
 	e.t.Helper()
-	p, err := e.srv.App.ListDeliveries(context.Background(), parley.PageQuery{Size: 100})
+	p, err := e.srv.App.ListDeliveries(context.Background(), parley.DeliveryFilter{}, parley.PageQuery{Size: 100})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -800,7 +800,7 @@ func TestBurstUsesFreedSlots(t *testing.T) {
 	}
 	// Every outcome is recorded, in batches, and nothing is left leased.
 	waitFor(t, func() bool {
-		p, err := e.srv.App.ListDeliveries(context.Background(), parley.PageQuery{Size: n})
+		p, err := e.srv.App.ListDeliveries(context.Background(), parley.DeliveryFilter{}, parley.PageQuery{Size: n})
 		if err != nil || len(p.Items) != n {
 			t.Fatalf("listing the outbox: %d deliveries, %v", len(p.Items), err)
 		}

@@ -116,7 +116,16 @@ func (t *Tx) FinishDelivery(ctx context.Context, d parley.Delivery) error {
 		t.d.Millis(d.DateUpdated), d.Sid)
 }
 
-func (t *Tx) ListDeliveries(ctx context.Context, q parley.PageQuery) (parley.Page[parley.Delivery], error) {
-	return page(t, ctx, deliveryCols, "FROM webhook_deliveries WHERE 1 = 1", nil, q, scanDelivery,
-		func(d parley.Delivery) int64 { return d.Seq })
+func (t *Tx) ListDeliveries(ctx context.Context, f parley.DeliveryFilter, q parley.PageQuery) (parley.Page[parley.Delivery], error) {
+	from := "FROM webhook_deliveries WHERE 1 = 1"
+	var args []any
+	if f.Status != "" {
+		from += " AND status = ?"
+		args = append(args, string(f.Status))
+	}
+	if f.EventType != "" {
+		from += " AND event_type = ?"
+		args = append(args, f.EventType)
+	}
+	return page(t, ctx, deliveryCols, from, args, q, scanDelivery, func(d parley.Delivery) int64 { return d.Seq })
 }

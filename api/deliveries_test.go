@@ -1,0 +1,112 @@
+package api_test
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/parleyhq/parley"
+)
+
+// deliveryBody is the expected JSON of delivery $WD<n>.
+func deliveryBody(n int, event, status string) string {
+	next := `"2026-01-02T03:04:05.000Z"`
+	last := `null`
+	if status != "pending" {
+		next, last = "null", "204"
+	}
+	attempts := 0
+	if status != "pending" {
+		attempts = 1
+	}
+	return fmt.Sprintf(`{"sid":"$WD%d","event_type":%q,"chat_service_sid":"$IS","target":"http://a.test/hook",
+		"method":"POST","params":"A=1","status":%q,"attempts":%d,"last_status_code":%s,"last_error":null,
+		"next_attempt_at":%s,"date_created":"2026-01-02T03:04:05.000Z","date_updated":"2026-01-02T03:04:05.000Z"}`,
+		n, event, status, attempts, last, next)
+}
+
+// TestDeliveryListFilters: the outbox listing, parley's one filtered list
+// today, shows how every filtered list behaves: filters narrow it, come
+// first in every meta URL (enums as the spec spells them), and bind page
+// tokens, which another filter refuses.
+func TestDeliveryListFilters(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	err := e.srv.Store.Update(ctx, func(tx parley.Tx) error {
+		for i := 1; i <= 5; i++ {
+			d := parley.Delivery{Sid: sidN("WD", i), EventType: "onUserAdded", ServiceSid: IS, URL: "http://a.test/hook",
+				Method: "POST", Params: "A=1", Status: parley.DeliveryPending, NextAttemptAt: clock,
+				DateCreated: clock, DateUpdated: clock}
+			if i == 4 {
+				d.EventType = "onUserUpdated"
+			}
+			if err := tx.EnqueueDelivery(ctx, d); err != nil {
+				return err
+			}
+			if i%2 == 1 { // 1, 3 and 5 delivered
+				d.Status, d.Attempts, d.LastStatusCode = parley.DeliveryDelivered, 1, 204
+				if err := tx.FinishDelivery(ctx, d); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const path = "/parley/v1/WebhookDeliveries"
+	listOf := func(query string, pageSize int, next string, items ...string) string {
+		return fmt.Sprintf(`{"webhook_deliveries":[%s],"meta":{"page":0,"page_size":%d,
+			"first_page_url":"$BASE%s?%sPageSize=%d&Page=0","previous_page_url":null,
+			"url":"$BASE%s?%sPageSize=%d&Page=0","next_page_url":%s,"key":"webhook_deliveries"}}`,
+			strings.Join(items, ","), pageSize, path, query, pageSize, path, query, pageSize, next)
+	}
+	e.run(
+		want(getQ(path, "Status=DELIVERED"), 200, listOf("Status=delivered&", 50, "null",
+			deliveryBody(1, "onUserAdded", "delivered"), deliveryBody(3, "onUserAdded", "delivered"),
+			deliveryBody(5, "onUserAdded", "delivered"))),
+		want(getQ(path, "Status=pending&EventType=onUserUpdated"), 200, listOf("Status=pending&EventType=onUserUpdated&", 50, "null",
+			deliveryBody(4, "onUserUpdated", "pending"))),
+		want(getQ(path, "Order=Desc&EventType=onUserAdded"), 200, listOf("EventType=onUserAdded&Order=desc&", 50, "null",
+			deliveryBody(5, "onUserAdded", "delivered"), deliveryBody(3, "onUserAdded", "delivered"),
+			deliveryBody(2, "onUserAdded", "pending"), deliveryBody(1, "onUserAdded", "delivered"))),
+		want(getQ(path, "Status=failed"), 200, listOf("Status=failed&", 50, "null")),
+		want(getQ(path, "Status=lost"), 400, errBody(400, 20001, "Invalid Status: must be one of pending, delivered, failed")),
+		want(getQ(path, "Order=sideways"), 400, errBody(400, 20001, "Invalid Order: must be one of asc, desc")),
+	)
+
+	// Page through the delivered ones newest first, two at a time.
+	first := e.run(ok(getQ(path, "Status=delivered&Order=desc&PageSize=2"), 200))[0]
+	var page struct {
+		Deliveries []struct{ Sid string } `json:"webhook_deliveries"`
+		Meta       map[string]any
+	}
+	decode(t, first.body, &page)
+	next, _ := page.Meta["next_page_url"].(string)
+	m := regexp.MustCompile(`^` + regexp.QuoteMeta(e.srv.URL+path) +
+		`\?Status=delivered&Order=desc&PageSize=2&Page=1&PageToken=(PT[A-Za-z0-9_-]+)$`).FindStringSubmatch(next)
+	if m == nil || len(page.Deliveries) != 2 || page.Deliveries[0].Sid != sidN("WD", 5) || page.Deliveries[1].Sid != sidN("WD", 3) {
+		t.Fatalf("first page: %s", first.body)
+	}
+	second := e.run(ok(getQ(path, strings.TrimPrefix(next, e.srv.URL+path+"?")), 200))[0]
+	decode(t, second.body, &page)
+	if len(page.Deliveries) != 1 || page.Deliveries[0].Sid != sidN("WD", 1) || page.Meta["next_page_url"] != nil ||
+		page.Meta["previous_page_url"] == nil {
+		t.Fatalf("second page: %s", second.body)
+	}
+	// The token is bound to the filters and the order: any other is refused.
+	for _, query := range []string{"Status=pending&Order=desc", "Status=delivered", "Status=delivered&Order=asc",
+		"Status=delivered&Order=desc&EventType=onUserAdded", ""} {
+		sep := "&"
+		if query == "" {
+			sep = ""
+		}
+		e.run(want(getQ(path, query+sep+"PageToken="+m[1]), 400, errBody(400, 21481, "Invalid PageToken")))
+	}
+	// The same filters in another order, or case, name the same list.
+	e.run(ok(getQ(path, "Order=DESC&Status=Delivered&PageToken="+m[1]), 200))
+}
