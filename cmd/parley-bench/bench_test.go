@@ -281,3 +281,49 @@ func TestWebhookMode(t *testing.T) {
 		})
 	}
 }
+
+// TestCompareMode runs --compare briefly, the same binary on both sides,
+// so that it keeps working: every operation measured on both, no errors.
+func TestCompareMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs parley")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin, err := buildParley(ctx, t.TempDir(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every operation but the baseline, whose server is this binary
+	// re-invoked, which a test binary cannot be.
+	ops := slices.DeleteFunc(slices.Clone(allOps), func(op string) bool { return op == "baseline" })
+	args := []string{"parley-bench", "--compare", bin, "--parley-bin", bin, "--json", "--users", "60",
+		"--concurrency", "4", "--duration", "200ms", "--warmup", "50ms", "--runs", "2", "--ops", strings.Join(ops, ",")}
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, args, &stdout, &stderr); err != nil {
+		t.Fatalf("parley-bench --compare: %v\n%s", err, stderr.String())
+	}
+	var rep report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, stdout.String())
+	}
+	if rep.Compare == nil || len(rep.Compare.Sizes) != 1 || rep.Compare.Sizes[0].Users != 60 {
+		t.Fatalf("compare report: %s", stdout.String())
+	}
+	s := rep.Compare.Sizes[0]
+	if len(s.Old) != len(ops) || len(s.New) != len(ops) {
+		t.Fatalf("%d old and %d new operations, want %d each", len(s.Old), len(s.New), len(ops))
+	}
+	for i, o := range s.Old {
+		n := s.New[i]
+		if o.Op != n.Op || o.OpsPerSec <= 0 || n.OpsPerSec <= 0 || o.Errors+n.Errors != 0 || len(o.RunsOps) != 2 {
+			t.Errorf("%s: old %.0f ops/s (%d errors, %d runs), new %s %.0f ops/s (%d errors)",
+				o.Op, o.OpsPerSec, o.Errors, len(o.RunsOps), n.Op, n.OpsPerSec, n.Errors)
+		}
+	}
+	var table bytes.Buffer
+	writeTable(&table, &rep)
+	if !strings.Contains(table.String(), "new/old") {
+		t.Fatalf("table:\n%s", table.String())
+	}
+}

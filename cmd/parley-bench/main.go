@@ -7,6 +7,7 @@
 //	go run ./cmd/parley-bench --db 'postgres://…'    # PostgreSQL; a fresh schema is the DSN's business
 //	go run ./cmd/parley-bench --target http://127.0.0.1:8080 --account-sid AC… --auth-token …
 //	go run ./cmd/parley-bench --webhooks             # the webhook dispatcher instead (--db works too)
+//	go run ./cmd/parley-bench --compare /tmp/old/parley   # this build and an older one, in turns
 //
 // It builds ./cmd/parley (or takes --parley-bin) and, for each user count,
 // runs it as a child process on a fresh SQLite file, fills that with the
@@ -105,6 +106,7 @@ type config struct {
 	authToken   string
 	json        bool
 	keep        bool
+	compare     string // another parley binary to measure in turns with this one
 
 	webhooks          bool
 	webhookDeliveries int
@@ -118,6 +120,8 @@ Usage:
   parley-bench [flags]                  start parley on a fresh database and measure it
   parley-bench --target URL --account-sid AC… --auth-token …
                                         measure a parley that is already running
+  parley-bench --compare OLD-BINARY    measure this parley and another binary in turns,
+                                        side by side (a regression check)
   parley-bench --webhooks [--db …]      measure webhook delivery: throughput to one
                                         fast receiver, and a healthy receiver's delay
                                         with a slow receiver's queue full
@@ -150,9 +154,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	b := &bench{cfg: c, tmp: tmp, log: stderr, pool: newPool()}
 	defer b.close()
 	var rep *report
-	if c.webhooks {
+	switch {
+	case c.webhooks:
 		rep, err = b.webhooks(ctx)
-	} else {
+	case c.compare != "":
+		rep, err = b.compare(ctx)
+	default:
 		rep, err = b.run(ctx)
 	}
 	if err != nil {
@@ -189,6 +196,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.authToken, "auth-token", "", "auth token (default: a fixed one for the started server; required with --target)")
 	fs.BoolVar(&c.json, "json", false, "print the results as JSON instead of a table")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temp dir (database, server logs)")
+	fs.StringVar(&c.compare, "compare", "", "another parley binary (an older build, say) to measure in turns with this one, each on fresh SQLite files, and report both side by side")
 	fs.BoolVar(&c.webhooks, "webhooks", false, "measure the webhook dispatcher instead of the REST operations (--users, --ops, --runs, --duration do not apply)")
 	fs.IntVar(&c.webhookDeliveries, "webhook-deliveries", 10000, "with --webhooks: deliveries to the fast receiver for the throughput figure")
 	fs.IntVar(&c.webhookQueued, "webhook-queued", 10000, "with --webhooks: deliveries queued for the receiver that never answers, and as many again for an address that refuses connections")
@@ -241,6 +249,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if c.parleyBin != "" {
 		if c.parleyBin, err = filepath.Abs(c.parleyBin); err != nil {
+			return c, err
+		}
+	}
+	if c.compare != "" {
+		if c.target != "" || c.db != "" || c.webhooks {
+			return c, errors.New("--compare starts both binaries on fresh SQLite files: --target, --db and --webhooks do not apply")
+		}
+		if c.compare, err = filepath.Abs(c.compare); err != nil {
 			return c, err
 		}
 	}

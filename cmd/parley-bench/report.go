@@ -22,6 +22,7 @@ type report struct {
 	Sizes       []sizeReport   `json:"sizes"`
 	Startup     *startupReport `json:"startup,omitempty"`
 	Webhooks    *webhookReport `json:"webhooks,omitempty"` // --webhooks
+	Compare     *compareReport `json:"compare,omitempty"`  // --compare
 }
 
 type machine struct {
@@ -78,6 +79,10 @@ func writeTable(w io.Writer, r *report) {
 	fmt.Fprintf(w, "server:  %s (%s)\n", r.Target, r.Database)
 	if r.Webhooks != nil {
 		writeWebhooks(w, r)
+		return
+	}
+	if r.Compare != nil {
+		writeCompare(w, r)
 		return
 	}
 	runs := "1 run"
