@@ -70,6 +70,9 @@ func (s *Server) newReq(r *http.Request, op *spec.Operation) (*req, error) {
 		}
 		raw = string(body)
 	}
+	if raw == "" {
+		return q, nil // nothing to decode (every fetch and delete): q.form stays nil
+	}
 	v, err := url.ParseQuery(raw)
 	if err != nil {
 		return q, parley.InvalidParam("Malformed form parameters: %s", parseErrorText(err))
@@ -112,12 +115,26 @@ func (q *req) fail(err error) {
 func (q *req) param(name string, types ...spec.Type) *spec.Param {
 	p := q.op.Param(name)
 	if p == nil || !slices.Contains(types, p.Type) {
-		panic(fmt.Sprintf("api: the handler of %s reads %s as %v, which its spec entry does not allow", q.op.ID, name, types))
+		panic("api: the handler of " + q.op.ID + " reads " + name + " as " + typeNames(types) +
+			", which its spec entry does not allow")
 	}
 	if q.read != nil {
 		q.read[name] = true
 	}
 	return p
+}
+
+// typeNames lists types for a message; written without fmt so that the
+// variadic slice of param, on every request's path, stays on the stack.
+func typeNames(types []spec.Type) string {
+	var b strings.Builder
+	for i, t := range types {
+		if i > 0 {
+			b.WriteString(" or ")
+		}
+		b.WriteString(t.String())
+	}
+	return b.String()
 }
 
 // scalar returns a parameter given at most once: nil when absent, an error

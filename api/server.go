@@ -145,23 +145,27 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // NUL and invalid UTF-8 in text), and ServeMux never meets a path it would
 // clean and redirect.
 func canonicalPath(escaped string) bool {
-	if len(escaped) < 2 || escaped[0] != '/' {
+	if len(escaped) < 2 || escaped[0] != '/' || !cleanText(escaped) {
 		return false
 	}
-	for seg := range strings.SplitSeq(escaped[1:], "/") {
-		if seg == "" {
-			return false
+	// One pass over the bytes; only a segment with an escape is decoded.
+	start, escapes := 1, false
+	for i := 1; i <= len(escaped); i++ {
+		if i < len(escaped) && escaped[i] != '/' {
+			escapes = escapes || escaped[i] == '%'
+			continue
 		}
-		dec := seg
-		if strings.IndexByte(seg, '%') >= 0 {
+		seg := escaped[start:i]
+		if escapes {
 			var err error
-			if dec, err = url.PathUnescape(seg); err != nil {
+			if seg, err = url.PathUnescape(seg); err != nil || !cleanText(seg) {
 				return false
 			}
 		}
-		if dec == "." || dec == ".." || !cleanText(dec) {
+		if seg == "" || seg == "." || seg == ".." {
 			return false
 		}
+		start, escapes = i+1, false
 	}
 	return true
 }
