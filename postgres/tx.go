@@ -3,12 +3,10 @@ package postgres
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/sqlstore"
 )
 
@@ -25,28 +23,24 @@ var dialect = &sqlstore.Dialect{
 	LockForUpdate: "FOR NO KEY UPDATE",
 	LockForShare:  "FOR KEY SHARE",
 	SkipLocked:    "FOR UPDATE SKIP LOCKED",
-	Error:         storeError,
+	Classify:      classify,
 }
 
-// storeError maps PostgreSQL's errors to the parley sentinels by SQLSTATE,
-// never by message text, keeping the driver's error in the chain for logs.
-func storeError(err error, del bool) error {
+// classify tells PostgreSQL's errors apart by SQLSTATE.
+func classify(err error) sqlstore.Failure {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
 		case "23505": // unique_violation
-			return fmt.Errorf("%w: %w", parley.ErrConflict, err)
+			return sqlstore.Unique
 		case "23503": // foreign_key_violation
-			if del {
-				return fmt.Errorf("%w: %w", parley.ErrInUse, err)
-			}
-			return fmt.Errorf("%w: %w", parley.ErrDangling, err)
+			return sqlstore.ForeignKey
 		}
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		return parley.ErrNotFound
+		return sqlstore.NoRows
 	}
-	return err
+	return sqlstore.OtherFailure
 }
 
 // querier is what statements run on: a pooled connection (View) or a

@@ -62,6 +62,7 @@ type Store struct {
 	wconn   *sql.Conn
 	readDB  *sql.DB
 	reads   *stmtCache
+	view    *sqlstore.Tx // what View hands out
 	writes  *stmtCache
 
 	mu       sync.RWMutex // guards closed against sends on queue
@@ -139,6 +140,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 
 	s.readDB = readDB
 	s.reads = newStmtCache(readDB)
+	// A read-only Tx holds nothing of one call, so every View shares one.
+	s.view = sqlstore.New(conn{st: s.reads}, dialect, false)
 	s.writes = newStmtCache(wconn)
 	s.queue = make(chan *writeRequest, maxBatch)
 	s.quit = make(chan struct{})
@@ -152,7 +155,7 @@ func (s *Store) Path() string { return s.path }
 
 // View runs fn on the read pool, outside any transaction.
 func (s *Store) View(ctx context.Context, fn func(parley.Tx) error) error {
-	return fn(sqlstore.New(conn{st: s.reads}, dialect, false))
+	return fn(s.view)
 }
 
 // Update queues fn for the writer and waits until the batch holding it has

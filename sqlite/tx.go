@@ -4,10 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
 	"time"
 
-	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/sqlstore"
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -18,30 +16,27 @@ import (
 // writer at a time needs neither), and errors told apart by the driver's
 // extended result codes.
 var dialect = &sqlstore.Dialect{
-	Seconds: func(t time.Time) any { return t.Unix() },
-	Millis:  func(t time.Time) any { return t.UnixMilli() },
-	Error:   storeError,
+	Seconds:  func(t time.Time) any { return t.Unix() },
+	Millis:   func(t time.Time) any { return t.UnixMilli() },
+	Classify: classify,
 }
 
-// storeError maps SQLite's errors to the parley sentinels, by the driver's
-// extended result code rather than by message text.
-func storeError(err error, del bool) error {
+// classify tells SQLite's errors apart by the driver's extended result
+// code.
+func classify(err error) sqlstore.Failure {
 	var se *sqlite.Error
 	if errors.As(err, &se) {
 		switch se.Code() {
 		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return fmt.Errorf("%w: %v", parley.ErrConflict, err)
+			return sqlstore.Unique
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
-			if del {
-				return fmt.Errorf("%w: %v", parley.ErrInUse, err)
-			}
-			return fmt.Errorf("%w: %v", parley.ErrDangling, err)
+			return sqlstore.ForeignKey
 		}
 	}
 	if errors.Is(err, sql.ErrNoRows) {
-		return parley.ErrNotFound
+		return sqlstore.NoRows
 	}
-	return err
+	return sqlstore.OtherFailure
 }
 
 // conn runs the shared SQL through a statement cache: the read pool's

@@ -79,7 +79,7 @@ func page[T any](t *Tx, ctx context.Context, cols, from string, args []any, q pa
 	var behind bool
 	if plan.behind != "" {
 		if err := t.c.QueryRow(ctx, t.d.rebind(plan.behind), plan.behindArgs...).Scan(boolean{&behind}); err != nil {
-			return parley.Page[T]{}, t.d.Error(err, false)
+			return parley.Page[T]{}, t.d.mapError(err, false)
 		}
 	}
 	more := len(rows) > q.Size

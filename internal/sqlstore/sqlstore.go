@@ -71,13 +71,42 @@ type Dialect struct {
 	// ("FOR UPDATE SKIP LOCKED" on PostgreSQL); empty where claims never
 	// run side by side.
 	SkipLocked string
-	// Error maps a driver error to parley's sentinels: "no rows" to
-	// ErrNotFound, a unique violation to ErrConflict, a foreign-key
-	// violation to ErrInUse when del (the statement was a DELETE) and to
-	// ErrDangling otherwise. Anything else is returned as it is.
-	Error func(err error, del bool) error
+	// Classify says what a driver error means, by the driver's own codes
+	// (never by message text).
+	Classify func(err error) Failure
 
 	rebound sync.Map // query text with ? → with Placeholder's syntax
+}
+
+// Failure is what a driver error means to the store.
+type Failure int
+
+// The failures the store tells apart; anything else is passed on as it is.
+const (
+	OtherFailure Failure = iota
+	NoRows               // a single-row read found none
+	Unique               // a unique constraint refused a write
+	ForeignKey           // a foreign key refused a write
+)
+
+// mapError turns a driver error into parley's sentinels, wrapping the
+// driver's error for logs: no rows is ErrNotFound, a unique violation
+// ErrConflict, and a foreign-key violation ErrInUse when the statement was
+// a DELETE (rows still refer to the row) and ErrDangling otherwise (the row
+// referred to is gone).
+func (d *Dialect) mapError(err error, del bool) error {
+	switch d.Classify(err) {
+	case NoRows:
+		return parley.ErrNotFound
+	case Unique:
+		return fmt.Errorf("%w: %w", parley.ErrConflict, err)
+	case ForeignKey:
+		if del {
+			return fmt.Errorf("%w: %w", parley.ErrInUse, err)
+		}
+		return fmt.Errorf("%w: %w", parley.ErrDangling, err)
+	}
+	return err
 }
 
 // rebind rewrites the ? placeholders of query for the dialect, once per
@@ -140,7 +169,7 @@ func (t *Tx) locking(clause string) *Tx {
 func (t *Tx) exec(ctx context.Context, del bool, query string, args ...any) (int64, error) {
 	n, err := t.c.Exec(ctx, t.d.rebind(query), args...)
 	if err != nil {
-		return 0, t.d.Error(err, del)
+		return 0, t.d.mapError(err, del)
 	}
 	return n, nil
 }
@@ -167,7 +196,7 @@ func get[T any](t *Tx, ctx context.Context, scan func(scanner) (T, error), query
 	v, err := scan(t.c.QueryRow(ctx, t.d.rebind(query), args...))
 	if err != nil {
 		var zero T
-		return zero, t.d.Error(err, false)
+		return zero, t.d.mapError(err, false)
 	}
 	return v, nil
 }
@@ -176,19 +205,19 @@ func get[T any](t *Tx, ctx context.Context, scan func(scanner) (T, error), query
 func list[T any](t *Tx, ctx context.Context, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := t.c.Query(ctx, t.d.rebind(query), args...)
 	if err != nil {
-		return nil, t.d.Error(err, false)
+		return nil, t.d.mapError(err, false)
 	}
 	defer rows.Close()
 	var out []T
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
-			return nil, t.d.Error(err, false)
+			return nil, t.d.mapError(err, false)
 		}
 		out = append(out, v)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, t.d.Error(err, false)
+		return nil, t.d.mapError(err, false)
 	}
 	return out, nil
 }
