@@ -73,14 +73,8 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 			return nil, err
 		}
 	default:
-		b.bin = c.parleyBin
-		if b.bin == "" {
-			fmt.Fprintln(b.log, "building ./cmd/parley …")
-			bin, err := buildParley(ctx, b.tmp, b.log)
-			if err != nil {
-				return nil, err
-			}
-			b.bin = bin
+		if err := b.parleyBinary(ctx); err != nil {
+			return nil, err
 		}
 		// A database parley-bench owns is made afresh for each user count,
 		// so that each count is measured on exactly that many users (the
@@ -137,6 +131,19 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 		rep.Startup = st
 	}
 	return rep, nil
+}
+
+// parleyBinary sets the parley binary to run: --parley-bin, or
+// ./cmd/parley built into the temp dir.
+func (b *bench) parleyBinary(ctx context.Context) error {
+	b.bin = b.cfg.parleyBin
+	if b.bin != "" {
+		return nil
+	}
+	fmt.Fprintln(b.log, "building ./cmd/parley …")
+	bin, err := buildParley(ctx, b.tmp, b.log)
+	b.bin = bin
+	return err
 }
 
 // startServer starts parley on b.db; a fresh log file per start.

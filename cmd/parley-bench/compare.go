@@ -33,14 +33,8 @@ func (b *bench) compare(ctx context.Context) (*report, error) {
 	c := b.cfg
 	b.hc = newHTTPClient(max(c.concurrency, c.preloadConc))
 	b.auth = basicAuth(c.accountSid, c.authToken)
-	b.bin = c.parleyBin
-	if b.bin == "" {
-		fmt.Fprintln(b.log, "building ./cmd/parley …")
-		bin, err := buildParley(ctx, b.tmp, b.log)
-		if err != nil {
-			return nil, err
-		}
-		b.bin = bin
+	if err := b.parleyBinary(ctx); err != nil {
+		return nil, err
 	}
 	oldDir := filepath.Join(b.tmp, "old")
 	if err := os.Mkdir(oldDir, 0o755); err != nil {

@@ -229,14 +229,8 @@ func (b *bench) measureWebhooks(ctx context.Context, rep *report) error {
 			return err
 		}
 	default:
-		b.bin = c.parleyBin
-		if b.bin == "" {
-			fmt.Fprintln(b.log, "building ./cmd/parley …")
-			bin, err := buildParley(ctx, b.tmp, b.log)
-			if err != nil {
-				return err
-			}
-			b.bin = bin
+		if err := b.parleyBinary(ctx); err != nil {
+			return err
 		}
 		b.db = c.db
 		rep.Database = describeDB(c.db)
