@@ -10,6 +10,10 @@ type PageQuery struct {
 	Size   int
 	After  int64 // the rows that follow this one in list order
 	Before int64 // the last Size rows that precede this one, still returned in list order
+	// Key is the cursor row's sort key, for the lists ordered by a key
+	// before the creation sequence (conversations by date, participant
+	// conversations by conversation SID); "" for lists in creation order.
+	Key string
 	// Desc lists newest first; the default is creation order, oldest first.
 	Desc bool
 }
@@ -19,6 +23,9 @@ type Page[T any] struct {
 	Items    []T
 	FirstSeq int64 // Seq of Items[0]; 0 when empty
 	LastSeq  int64 // Seq of the last item; 0 when empty
-	HasNext  bool
-	HasPrev  bool
+	// FirstKey and LastKey are the sort keys of the same items, for lists
+	// ordered by a key (see PageQuery.Key); "" otherwise.
+	FirstKey, LastKey string
+	HasNext           bool
+	HasPrev           bool
 }

@@ -8,14 +8,16 @@ import (
 // SID prefixes Twilio uses for the resources parley serves. A SID is the
 // prefix followed by 32 lowercase hex digits.
 const (
-	PrefixAccount    = "AC"
-	PrefixService    = "IS"
-	PrefixRole       = "RL"
-	PrefixUser       = "US"
-	PrefixAPIKey     = "SK"
-	PrefixCredential = "CR"
-	PrefixRequest    = "RQ"
-	PrefixDelivery   = "WD" // parley's own: webhook deliveries have no Twilio SID
+	PrefixAccount      = "AC"
+	PrefixService      = "IS"
+	PrefixRole         = "RL"
+	PrefixUser         = "US"
+	PrefixAPIKey       = "SK"
+	PrefixCredential   = "CR"
+	PrefixConversation = "CH"
+	PrefixParticipant  = "MB"
+	PrefixRequest      = "RQ"
+	PrefixDelivery     = "WD" // parley's own: webhook deliveries have no Twilio SID
 )
 
 // SIDLen is the length of every SID: a two-letter prefix and 32 hex digits.

@@ -65,6 +65,8 @@ type Tx interface {
 	RoleTx
 	UserTx
 	CredentialTx
+	ConversationTx
+	ParticipantTx
 	DeliveryTx
 }
 
@@ -139,6 +141,65 @@ type CredentialTx interface {
 	// date.
 	UpdateCredential(ctx context.Context, c Credential) error
 	DeleteCredential(ctx context.Context, sid string) error
+}
+
+// ConversationTx reads and writes conversations. Reads take "" for the
+// default service, like users'.
+type ConversationTx interface {
+	ConversationBySid(ctx context.Context, serviceSid, sid string) (Conversation, error)
+	ConversationByUniqueName(ctx context.Context, serviceSid, uniqueName string) (Conversation, error)
+	// ListConversations lists a service's conversations that f matches:
+	// in creation order, or, with f.Start or f.End set, newest
+	// date_created first (PageQuery.Key is then a cursor's date_created
+	// in Unix seconds).
+	ListConversations(ctx context.Context, serviceSid string, f ConversationFilter, q PageQuery) (Page[Conversation], error)
+	// CreateConversation returns ErrConflict when the unique name is taken
+	// in the service.
+	CreateConversation(ctx context.Context, c Conversation) error
+	// UpdateConversation writes every field of c.Sid's row but its
+	// service and creator; ErrConflict when the new unique name is taken.
+	// Closing a conversation (State closed) also releases the address
+	// pairs its participants held (see Participant.PairKey).
+	UpdateConversation(ctx context.Context, c Conversation) error
+	// DeleteConversation removes the conversation with its participants.
+	DeleteConversation(ctx context.Context, serviceSid, sid string) error
+	// DueConversations returns, and locks, up to limit conversations
+	// whose next timer (Conversation.NextTimer) is at or before now,
+	// earliest first. Concurrent callers on a shared database pass over
+	// each other's rows (SKIP LOCKED), so each timer fires on one node.
+	DueConversations(ctx context.Context, now time.Time, limit int) ([]Conversation, error)
+	// NextConversationTimer is the earliest pending timer of any
+	// conversation; nil when none is pending.
+	NextConversationTimer(ctx context.Context) (*time.Time, error)
+}
+
+// ParticipantTx reads and writes the participants of conversations.
+type ParticipantTx interface {
+	ParticipantBySid(ctx context.Context, conversationSid, sid string) (Participant, error)
+	ParticipantByIdentity(ctx context.Context, conversationSid, identity string) (Participant, error)
+	// ParticipantByPair returns the participant holding the (address,
+	// proxy address) pair in an open conversation of the account.
+	ParticipantByPair(ctx context.Context, address, proxyAddress string) (Participant, error)
+	ListParticipants(ctx context.Context, conversationSid string, q PageQuery) (Page[Participant], error)
+	CountParticipants(ctx context.Context, conversationSid string) (ParticipantCounts, error)
+	// CountOpenConversations counts the active and inactive conversations
+	// the user is a participant of.
+	CountOpenConversations(ctx context.Context, userSid string) (int, error)
+	// CreateParticipant returns ErrConflict when the identity is already
+	// in the conversation or the address pair is held in an open
+	// conversation.
+	CreateParticipant(ctx context.Context, p Participant) error
+	// UpdateParticipant writes every field of p.Sid's row but its
+	// conversation, service and kind; ErrConflict as for create.
+	UpdateParticipant(ctx context.Context, p Participant) error
+	DeleteParticipant(ctx context.Context, conversationSid, sid string) error
+	// ListUserConversations lists the conversations a user is a
+	// participant of, in the order they joined.
+	ListUserConversations(ctx context.Context, userSid string, q PageQuery) (Page[Membership], error)
+	// ListParticipantConversations lists the participants of a service
+	// that f matches, with their conversations, by conversation SID
+	// (PageQuery.Key is then a cursor's conversation SID).
+	ListParticipantConversations(ctx context.Context, serviceSid string, f MembershipFilter, q PageQuery) (Page[Membership], error)
 }
 
 // DeliveryTx is the webhook outbox. It is queued per receiving host

@@ -64,6 +64,7 @@ func (s *Server) readList(q *req) listRequest {
 			q.fail(parley.Errorf(parley.KindInvalid, 21481, "Invalid PageToken"))
 		}
 		lr.token = *token
+		lr.query.Key = c.key
 		if c.backward {
 			lr.query.Before = c.seq
 		} else {
@@ -119,7 +120,9 @@ func pageMeta[T any](s *Server, base, path, key string, lr listRequest, p parley
 		key:      key,
 	}
 	first, last := p.FirstSeq, p.LastSeq
+	firstKey, lastKey := p.FirstKey, p.LastKey
 	if len(p.Items) == 0 { // an emptied page: step from the cursor itself
+		firstKey, lastKey = lr.query.Key, lr.query.Key
 		switch {
 		case lr.query.After > 0:
 			first, last = lr.query.After+1, lr.query.After
@@ -137,33 +140,37 @@ func pageMeta[T any](s *Server, base, path, key string, lr listRequest, p parley
 	if p.HasNext {
 		// Page is only echoed; it stops at the largest value readList
 		// accepts, so a next_page_url is always one parley takes back.
-		u := pageURL(min(lr.page+1, math.MaxInt32), s.pages.encode(cursor{seq: last}, scope))
+		u := pageURL(min(lr.page+1, math.MaxInt32), s.pages.encode(cursor{seq: last, key: lastKey}, scope))
 		m.next = &u
 	}
 	if p.HasPrev {
-		u := pageURL(max(lr.page-1, 0), s.pages.encode(cursor{seq: first, backward: true}, scope))
+		u := pageURL(max(lr.page-1, 0), s.pages.encode(cursor{seq: first, key: firstKey, backward: true}, scope))
 		m.previous = &u
 	}
 	return m
 }
 
-// cursor is a keyset position: after seq, or (backward) before it.
+// cursor is a keyset position: after seq, or (backward) before it; in
+// lists ordered by a key, after or before (key, seq).
 type cursor struct {
 	seq      int64
+	key      string
 	backward bool
 }
 
 // pageTokens makes PageTokens opaque and tamper-evident: "PT" followed by
-// base64url of a version byte, a direction byte, the cursor, and an
-// HMAC-SHA256 (truncated to 16 bytes) over those and the list's path and
+// base64url of a version byte, a direction byte, the cursor (its seq, and
+// in version 2 its key), and an HMAC-SHA256 (truncated to 16 bytes) over those and the list's path and
 // filters, keyed with the account's page key. A token therefore only works
 // on the list, and with the filters, that issued it, and any node sharing
 // the database accepts it.
 type pageTokens struct{ key []byte }
 
 const (
-	tokenVersion = 1
-	tokenMACLen  = 16
+	tokenVersion      = 1 // a seq
+	tokenVersionKeyed = 2 // a seq and a key
+	tokenMACLen       = 16
+	maxTokenKey       = 64 // bytes of key a token carries (SIDs, times)
 )
 
 func (t pageTokens) mac(payload []byte, path string) []byte {
@@ -175,18 +182,25 @@ func (t pageTokens) mac(payload []byte, path string) []byte {
 }
 
 func (t pageTokens) encode(c cursor, path string) string {
-	payload := make([]byte, 2, 2+binary.MaxVarintLen64+tokenMACLen)
+	payload := make([]byte, 2, 2+2*binary.MaxVarintLen64+len(c.key)+tokenMACLen)
 	payload[0] = tokenVersion
+	if c.key != "" {
+		payload[0] = tokenVersionKeyed
+	}
 	if c.backward {
 		payload[1] = 1
 	}
 	payload = binary.AppendUvarint(payload, uint64(c.seq))
+	if c.key != "" {
+		payload = binary.AppendUvarint(payload, uint64(len(c.key)))
+		payload = append(payload, c.key...)
+	}
 	payload = append(payload, t.mac(payload, path)...)
 	return "PT" + base64.RawURLEncoding.EncodeToString(payload)
 }
 
 func (t pageTokens) decode(token, path string) (cursor, bool) {
-	if len(token) < 3 || len(token) > 64 || token[:2] != "PT" {
+	if len(token) < 3 || len(token) > 160 || token[:2] != "PT" {
 		return cursor{}, false
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(token[2:])
@@ -194,12 +208,26 @@ func (t pageTokens) decode(token, path string) (cursor, bool) {
 		return cursor{}, false
 	}
 	payload, sum := raw[:len(raw)-tokenMACLen], raw[len(raw)-tokenMACLen:]
-	if !hmac.Equal(sum, t.mac(payload, path)) || payload[0] != tokenVersion || payload[1] > 1 {
+	version := payload[0]
+	if !hmac.Equal(sum, t.mac(payload, path)) || (version != tokenVersion && version != tokenVersionKeyed) || payload[1] > 1 {
 		return cursor{}, false
 	}
-	seq, n := binary.Uvarint(payload[2:])
-	if n <= 0 || 2+n != len(payload) || seq == 0 || seq > 1<<62 {
+	rest := payload[2:]
+	seq, n := binary.Uvarint(rest)
+	if n <= 0 || seq == 0 || seq > 1<<62 {
 		return cursor{}, false
 	}
-	return cursor{seq: int64(seq), backward: payload[1] == 1}, true
+	rest = rest[n:]
+	c := cursor{seq: int64(seq), backward: payload[1] == 1}
+	if version == tokenVersionKeyed {
+		size, n := binary.Uvarint(rest)
+		if n <= 0 || size == 0 || size > maxTokenKey || uint64(len(rest)-n) != size {
+			return cursor{}, false
+		}
+		c.key, rest = string(rest[n:]), nil
+	}
+	if len(rest) != 0 {
+		return cursor{}, false
+	}
+	return c, true
 }

@@ -47,6 +47,12 @@ type partialUpdate struct {
 	check func(t *testing.T, s parley.Store, row any)
 }
 
+// participantRow is what the participant writers share.
+type participantRow struct {
+	f fixture
+	p parley.Participant
+}
+
 // userRow is what the user writers share.
 type userRow struct {
 	f fixture
@@ -111,7 +117,81 @@ func partialUpdates() []partialUpdate {
 			return tx.UpdateCredential(ctx, c)
 		}
 	}
+	conversationWriter := func(change func(*parley.Conversation)) func(context.Context, parley.Tx, any) error {
+		return func(ctx context.Context, tx parley.Tx, row any) error {
+			c := row.(parley.Conversation)
+			c, err := tx.ForUpdate().ConversationBySid(ctx, c.ServiceSid, c.Sid)
+			time.Sleep(pause)
+			if err != nil {
+				return err
+			}
+			change(&c)
+			return tx.UpdateConversation(ctx, c)
+		}
+	}
+	participantWriter := func(change func(*parley.Participant, participantRow)) func(context.Context, parley.Tx, any) error {
+		return func(ctx context.Context, tx parley.Tx, row any) error {
+			r := row.(participantRow)
+			p, err := tx.ForUpdate().ParticipantBySid(ctx, r.p.ConversationSid, r.p.Sid)
+			time.Sleep(pause)
+			if err != nil {
+				return err
+			}
+			change(&p, r)
+			return tx.UpdateParticipant(ctx, p)
+		}
+	}
 	return []partialUpdate{
+		{
+			name:    "Conversation",
+			methods: []string{"UpdateConversation"},
+			setup: func(t *testing.T, s parley.Store) any {
+				c := newConversation(newService(t, s, "svc"))
+				createConversations(t, s, &c)
+				return c
+			},
+			writers: []func(context.Context, parley.Tx, any) error{
+				conversationWriter(func(c *parley.Conversation) { c.FriendlyName = ptr("Renamed") }),
+				conversationWriter(func(c *parley.Conversation) { c.UniqueName = ptr("unique") }),
+				conversationWriter(func(c *parley.Conversation) { c.Attributes = `{"changed":1}` }),
+				conversationWriter(func(c *parley.Conversation) { c.State = parley.StateInactive }),
+				conversationWriter(func(c *parley.Conversation) { c.TimerClosed, c.DateClosed = ptr("PT1H"), ptr(t0.Add(time.Hour)) }),
+			},
+			check: func(t *testing.T, s parley.Store, row any) {
+				want := row.(parley.Conversation)
+				got := getConversation(t, s, want.ServiceSid, want.Sid)
+				want.FriendlyName, want.UniqueName, want.Attributes, want.State = ptr("Renamed"), ptr("unique"), `{"changed":1}`, parley.StateInactive
+				want.TimerClosed, want.DateClosed = ptr("PT1H"), ptr(t0.Add(time.Hour))
+				diff(t, "conversation after concurrent partial updates", got, want)
+			},
+		},
+		{
+			name:    "Participant",
+			methods: []string{"UpdateParticipant"},
+			setup: func(t *testing.T, s parley.Store) any {
+				f := newService(t, s, "svc")
+				c := newConversation(f)
+				createConversations(t, s, &c)
+				p := chatParticipant(c, createUsers(t, s, f, 1, "member")[0], f.chU)
+				createParticipants(t, s, &p)
+				return participantRow{f: f, p: p}
+			},
+			writers: []func(context.Context, parley.Tx, any) error{
+				participantWriter(func(p *parley.Participant, _ participantRow) { p.Attributes = `{"changed":1}` }),
+				participantWriter(func(p *parley.Participant, r participantRow) { p.RoleSid = ptr(r.f.chAdm.Sid) }),
+				participantWriter(func(p *parley.Participant, _ participantRow) { p.LastReadMessageIndex = ptr(int64(4)) }),
+				participantWriter(func(p *parley.Participant, _ participantRow) { p.NotificationLevel = "muted" }),
+				participantWriter(func(p *parley.Participant, _ participantRow) { p.Binding.ProjectedAddress = ptr("+15550001111") }),
+			},
+			check: func(t *testing.T, s parley.Store, row any) {
+				r := row.(participantRow)
+				want := r.p
+				got := getParticipant(t, s, want.ConversationSid, want.Sid)
+				want.Attributes, want.RoleSid, want.LastReadMessageIndex = `{"changed":1}`, ptr(r.f.chAdm.Sid), ptr(int64(4))
+				want.NotificationLevel, want.Binding.ProjectedAddress = "muted", ptr("+15550001111")
+				diff(t, "participant after concurrent partial updates", got, want)
+			},
+		},
 		{
 			name:    "User",
 			methods: []string{"UpdateUser"},
@@ -269,11 +349,14 @@ type parentRace struct {
 }
 
 // raceFixture is a service and a role of it, with a user holding the
-// default role.
+// default role, and a conversation with another user as participant.
 type raceFixture struct {
-	f    fixture
-	role parley.Role // a custom service role
-	user parley.User
+	f        fixture
+	role     parley.Role // a custom service role
+	convRole parley.Role // a custom conversation role
+	user     parley.User
+	conv     parley.Conversation
+	member   parley.Participant // of conv
 }
 
 func newRaceFixture(t *testing.T, s parley.Store, bootstrap bool) raceFixture {
@@ -283,8 +366,17 @@ func newRaceFixture(t *testing.T, s parley.Store, bootstrap bool) raceFixture {
 	f := newService(t, s, "raced")
 	role := parley.Role{Sid: sid(parley.PrefixRole), ServiceSid: f.svc.Sid, FriendlyName: "custom",
 		Type: parley.RoleTypeService, Permissions: []string{"editOwnUserInfo"}, DateCreated: t0, DateUpdated: t0}
-	update(t, s, func(tx parley.Tx) error { return tx.CreateRole(context.Background(), role) })
-	return raceFixture{f: f, role: role, user: createUsers(t, s, f, 1, "racer")[0]}
+	convRole := parley.Role{Sid: sid(parley.PrefixRole), ServiceSid: f.svc.Sid, FriendlyName: "custom conversation role",
+		Type: parley.RoleTypeConversation, Permissions: []string{"sendMessage"}, DateCreated: t0, DateUpdated: t0}
+	update(t, s, func(tx parley.Tx) error {
+		return errors.Join(tx.CreateRole(context.Background(), role), tx.CreateRole(context.Background(), convRole))
+	})
+	users := createUsers(t, s, f, 2, "racer")
+	conv := newConversation(f)
+	createConversations(t, s, &conv)
+	member := chatParticipant(conv, users[1], f.chU)
+	createParticipants(t, s, &member)
+	return raceFixture{f: f, role: role, convRole: convRole, user: users[0], conv: conv, member: member}
 }
 
 // ensureBootstrapped creates the account on the first call for s and
@@ -321,7 +413,135 @@ func parentRaces() []parentRace {
 		time.Sleep(pause)
 		return err
 	}
+	deleteConversation := func(ctx context.Context, tx parley.Tx, x any) error {
+		r := x.(raceFixture)
+		return tx.DeleteConversation(ctx, r.f.svc.Sid, r.conv.Sid)
+	}
+	deleteUser := func(ctx context.Context, tx parley.Tx, x any) error {
+		r := x.(raceFixture)
+		return tx.DeleteUser(ctx, r.f.svc.Sid, r.user.Sid)
+	}
+	conversationsIn := func(ctx context.Context, tx parley.Tx, x any) (int, error) {
+		p, err := tx.ListConversations(ctx, x.(raceFixture).f.svc.Sid, parley.ConversationFilter{}, parley.PageQuery{Size: 50})
+		return len(p.Items), err
+	}
+	participantsIn := func(ctx context.Context, tx parley.Tx, x any) (int, error) {
+		p, err := tx.ListParticipants(ctx, x.(raceFixture).conv.Sid, parley.PageQuery{Size: 50})
+		return len(p.Items), err
+	}
+	userMemberships := func(ctx context.Context, tx parley.Tx, x any) (int, error) {
+		return tx.CountOpenConversations(ctx, x.(raceFixture).user.Sid)
+	}
+	// addParticipant does what core does to add one: the user and role it
+	// refers to for share, the conversation for update, then the insert.
+	addParticipant := func(ctx context.Context, tx parley.Tx, r raceFixture, role string) error {
+		if _, err := tx.ForShare().UserBySid(ctx, r.f.svc.Sid, r.user.Sid); err != nil {
+			return err
+		}
+		if _, err := tx.ForShare().Role(ctx, r.f.svc.Sid, role); err != nil {
+			return err
+		}
+		c, err := tx.ForUpdate().ConversationBySid(ctx, r.f.svc.Sid, r.conv.Sid)
+		if err := sleepThen(err); err != nil {
+			return err
+		}
+		return tx.CreateParticipant(ctx, chatParticipant(c, r.user, parley.Role{Sid: role}))
+	}
+	updateParticipant := func(ctx context.Context, tx parley.Tx, r raceFixture, role string) error {
+		if _, err := tx.ForShare().Role(ctx, r.f.svc.Sid, role); err != nil {
+			return err
+		}
+		if _, err := tx.ForUpdate().ConversationBySid(ctx, r.f.svc.Sid, r.conv.Sid); err != nil {
+			return err
+		}
+		p, err := tx.ForUpdate().ParticipantBySid(ctx, r.conv.Sid, r.member.Sid)
+		if err := sleepThen(err); err != nil {
+			return err
+		}
+		p.RoleSid = ptr(role)
+		return tx.UpdateParticipant(ctx, p)
+	}
 	return []parentRace{
+		{
+			name: "CreateConversationInDeletedService", methods: []string{"CreateConversation"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				_, err := tx.ServiceConfig(ctx, r.f.svc.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				return tx.CreateConversation(ctx, newConversation(r.f))
+			},
+			remove: deleteService, orphans: conversationsIn,
+		},
+		{
+			name: "UpdateConversationInDeletedService", methods: []string{"UpdateConversation"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				c, err := tx.ForUpdate().ConversationBySid(ctx, r.f.svc.Sid, r.conv.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				c.FriendlyName = ptr("late")
+				return tx.UpdateConversation(ctx, c)
+			},
+			remove: deleteService, orphans: conversationsIn,
+		},
+		{
+			name: "CreateParticipantInDeletedConversation", methods: []string{"CreateParticipant"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				return addParticipant(ctx, tx, r, r.f.chU.Sid)
+			},
+			remove: deleteConversation, orphans: participantsIn,
+		},
+		{
+			name: "CreateParticipantOfDeletedUser", methods: []string{"CreateParticipant"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				return addParticipant(ctx, tx, r, r.f.chU.Sid)
+			},
+			remove: deleteUser, orphans: userMemberships,
+		},
+		{
+			name: "CreateParticipantWithDeletedRole", methods: []string{"CreateParticipant"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				return addParticipant(ctx, tx, r, r.convRole.Sid)
+			},
+			remove: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				return tx.DeleteRole(ctx, r.f.svc.Sid, r.convRole.Sid)
+			},
+			removeMayFail: []error{parley.ErrInUse}, orphans: noOrphans,
+		},
+		{
+			name: "UpdateParticipantInDeletedConversation", methods: []string{"UpdateParticipant"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				return updateParticipant(ctx, tx, r, r.f.chAdm.Sid)
+			},
+			remove: deleteConversation, orphans: participantsIn,
+		},
+		{
+			name: "UpdateParticipantToDeletedRole", methods: []string{"UpdateParticipant"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				return updateParticipant(ctx, tx, r, r.convRole.Sid)
+			},
+			remove: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				return tx.DeleteRole(ctx, r.f.svc.Sid, r.convRole.Sid)
+			},
+			removeMayFail: []error{parley.ErrInUse}, orphans: noOrphans,
+		},
 		{
 			name: "CreateUserInDeletedService", methods: []string{"CreateUser"},
 			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
@@ -522,7 +742,13 @@ func testParentDeleteRaces(t *testing.T, open Opener) {
 var (
 	readMethods = []string{"ForUpdate", "ForShare", "Account", "AccountConfig", "APIKey", "ListAPIKeys", "Service",
 		"ListServices", "ServiceConfig", "Role", "ListRoles", "UserBySid", "UserByIdentity", "ListUsers",
-		"ListDeliveries", "PendingHosts", "Credential", "ListCredentials"}
+		"ListDeliveries", "PendingHosts", "Credential", "ListCredentials", "ConversationBySid",
+		"ConversationByUniqueName", "ListConversations", "NextConversationTimer", "ParticipantBySid",
+		"ParticipantByIdentity", "ParticipantByPair", "ListParticipants", "CountParticipants",
+		"CountOpenConversations", "ListUserConversations", "ListParticipantConversations",
+		// DueConversations locks the rows it returns, skipping rows others
+		// hold (testConcurrentTimerClaims races it).
+		"DueConversations"}
 	// singleStatementWrites change a row in one statement whose outcome
 	// does not depend on a prior read, or only insert rows nothing else
 	// refers to, or only delete (a delete racing a write is the other side
@@ -532,7 +758,7 @@ var (
 	// writes back a row its caller holds the lease on.
 	singleStatementWrites = []string{"CreateAccount", "SetAuthToken", "CreateAPIKey", "RevokeAPIKey",
 		"CreateService", "DeleteService", "DeleteRole", "DeleteUser", "EnqueueDelivery", "ClaimDeliveries",
-		"FinishDelivery", "CreateCredential", "DeleteCredential"}
+		"FinishDelivery", "CreateCredential", "DeleteCredential", "DeleteConversation", "DeleteParticipant"}
 )
 
 // testEveryWriteIsCovered fails for a Tx method that no part of the suite

@@ -46,6 +46,13 @@ func Run(t *testing.T, open Opener) {
 		{"Deliveries", testDeliveries},
 		{"DeliveryFilters", testDeliveryFilters},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"Conversations", testConversations},
+		{"ConversationLists", testConversationLists},
+		{"ConversationTimers", testConversationTimers},
+		{"ConcurrentTimerClaims", testConcurrentTimerClaims},
+		{"Participants", testParticipants},
+		{"Memberships", testMemberships},
+		{"ConversationCascades", testConversationCascades},
 	}
 	t.Run("EveryWriteIsCovered", testEveryWriteIsCovered)
 	t.Run("ConcurrentPartialUpdates", func(t *testing.T) {
@@ -389,14 +396,24 @@ func testServicePaging(t *testing.T, s parley.Store) {
 // order, FirstSeq/LastSeq and HasNext/HasPrev at each step.
 func checkPaging[T any](t *testing.T, all []T, list func(parley.PageQuery) (parley.Page[T], error), seqOf func(T) int64) {
 	t.Helper()
-	walkPages(t, all, list, seqOf, false)
+	walkPages(t, all, list, seqOf, nil, false)
 	newestFirst := slices.Clone(all)
 	slices.Reverse(newestFirst)
-	walkPages(t, newestFirst, list, seqOf, true)
+	walkPages(t, newestFirst, list, seqOf, nil, true)
 }
 
-func walkPages[T any](t *testing.T, all []T, list func(parley.PageQuery) (parley.Page[T], error), seqOf func(T) int64, desc bool) {
+// walkPages walks a list of all (in list order) forward and backward in
+// pages of 3. For lists ordered by a key, keyOf reads an item's key, which
+// cursors carry beside its seq.
+func walkPages[T any](t *testing.T, all []T, list func(parley.PageQuery) (parley.Page[T], error), seqOf func(T) int64,
+	keyOf func(T) string, desc bool) {
 	t.Helper()
+	key := func(v T) string {
+		if keyOf == nil {
+			return ""
+		}
+		return keyOf(v)
+	}
 	const size = 3
 	var got []T
 	q := parley.PageQuery{Size: size, Desc: desc}
@@ -413,16 +430,17 @@ func walkPages[T any](t *testing.T, all []T, list func(parley.PageQuery) (parley
 		if wantPrev := len(pages) > 0; p.HasPrev != wantPrev {
 			t.Fatalf("desc=%v page %d: HasPrev = %v, want %v", desc, len(pages), p.HasPrev, wantPrev)
 		}
-		if len(p.Items) > 0 && (p.FirstSeq != seqOf(p.Items[0]) || p.LastSeq != seqOf(p.Items[len(p.Items)-1])) {
-			t.Fatalf("desc=%v page %d: FirstSeq/LastSeq = %d/%d, items span %d..%d", desc, len(pages), p.FirstSeq, p.LastSeq,
-				seqOf(p.Items[0]), seqOf(p.Items[len(p.Items)-1]))
+		if n := len(p.Items); n > 0 && (p.FirstSeq != seqOf(p.Items[0]) || p.LastSeq != seqOf(p.Items[n-1]) ||
+			p.FirstKey != key(p.Items[0]) || p.LastKey != key(p.Items[n-1])) {
+			t.Fatalf("desc=%v page %d: FirstSeq/LastSeq = %d/%d (keys %q/%q), items span %d..%d", desc, len(pages), p.FirstSeq,
+				p.LastSeq, p.FirstKey, p.LastKey, seqOf(p.Items[0]), seqOf(p.Items[n-1]))
 		}
 		pages = append(pages, p)
 		got = append(got, p.Items...)
 		if !p.HasNext {
 			break
 		}
-		q = parley.PageQuery{Size: size, After: p.LastSeq, Desc: desc}
+		q = parley.PageQuery{Size: size, After: p.LastSeq, Key: p.LastKey, Desc: desc}
 	}
 	diff(t, fmt.Sprintf("forward walk (desc=%v)", desc), got, all)
 	if want := (len(all) + size - 1) / size; len(pages) != want {
@@ -430,7 +448,7 @@ func walkPages[T any](t *testing.T, all []T, list func(parley.PageQuery) (parley
 	}
 	// Backward from the last page reproduces every earlier page.
 	for i := len(pages) - 1; i > 0; i-- {
-		p, err := list(parley.PageQuery{Size: size, Before: pages[i].FirstSeq, Desc: desc})
+		p, err := list(parley.PageQuery{Size: size, Before: pages[i].FirstSeq, Key: pages[i].FirstKey, Desc: desc})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -440,7 +458,8 @@ func walkPages[T any](t *testing.T, all []T, list func(parley.PageQuery) (parley
 		}
 	}
 	// Past the end: empty, nothing next, something behind.
-	p, err := list(parley.PageQuery{Size: size, After: seqOf(all[len(all)-1]), Desc: desc})
+	last := all[len(all)-1]
+	p, err := list(parley.PageQuery{Size: size, After: seqOf(last), Key: key(last), Desc: desc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func (t *Tx) Credential(ctx context.Context, sid string) (parley.Credential, err
 
 func (t *Tx) ListCredentials(ctx context.Context, q parley.PageQuery) (parley.Page[parley.Credential], error) {
 	return page(t, ctx, credentialCols, "FROM credentials WHERE 1 = 1", nil, q, scanCredential,
-		func(c parley.Credential) int64 { return c.Seq })
+		bySeq(func(c parley.Credential) int64 { return c.Seq }))
 }
 
 func (t *Tx) CreateCredential(ctx context.Context, c parley.Credential) error {

@@ -127,5 +127,5 @@ func (t *Tx) ListDeliveries(ctx context.Context, f parley.DeliveryFilter, q parl
 		from += " AND event_type = ?"
 		args = append(args, f.EventType)
 	}
-	return page(t, ctx, deliveryCols, from, args, q, scanDelivery, func(d parley.Delivery) int64 { return d.Seq })
+	return page(t, ctx, deliveryCols, from, args, q, scanDelivery, bySeq(func(d parley.Delivery) int64 { return d.Seq }))
 }

@@ -8,6 +8,49 @@ import (
 	"github.com/parleyhq/parley"
 )
 
+// order is how a keyset-paged list is ordered: by its creation sequence
+// alone, or by a sort key and then the sequence (conversations by date,
+// participant conversations by conversation SID). With a key, the cursor
+// is the pair (key, seq), compared as a row value, which SQLite and
+// PostgreSQL both evaluate, and use an index on (key, seq) for.
+type order[T any] struct {
+	seq string // the sequence column: "seq", or qualified in a join
+	key string // the sort key column, or "" for creation order
+	// keyArg turns a cursor's key (PageQuery.Key) into the key column's
+	// value; keyOf reads an item's key (Page.FirstKey, LastKey).
+	keyArg func(string) (any, error)
+	keyOf  func(T) string
+	seqOf  func(T) int64
+}
+
+// bySeq orders a list by its seq column.
+func bySeq[T any](seqOf func(T) int64) order[T] { return order[T]{seq: "seq", seqOf: seqOf} }
+
+// position is the expression a cursor compares against, and the cursor's
+// values for it.
+func (o order[T]) position(seq int64, key string) (string, []any, error) {
+	if o.key == "" {
+		return o.seq, []any{seq}, nil
+	}
+	k, err := o.keyArg(key)
+	if err != nil {
+		return "", nil, parley.Errorf(parley.KindInvalid, 21481, "Invalid PageToken")
+	}
+	return "(" + o.key + ", " + o.seq + ")", []any{k, seq}, nil
+}
+
+// orderBy is the ORDER BY list, ascending or descending.
+func (o order[T]) orderBy(desc bool) string {
+	dir := ""
+	if desc {
+		dir = " DESC"
+	}
+	if o.key == "" {
+		return o.seq + dir
+	}
+	return o.key + dir + ", " + o.seq + dir
+}
+
 // pagePlan is the SQL for one page of a keyset-paged list: query fetches up
 // to Size+1 rows in the direction of travel (the extra row says whether
 // more lie ahead); behind, when not empty, asks whether any row lies behind
@@ -21,35 +64,40 @@ type pagePlan struct {
 
 // planPage plans page q of the list "SELECT cols from", where from is a
 // FROM … WHERE … clause (with args) to which the cursor condition is ANDed.
-// Rows are ordered by seq, the creation sequence every listed table has.
-func planPage(cols, from string, args []any, q parley.PageQuery) pagePlan {
-	// Travelling forward in an ascending list means seq > cursor, ordered
-	// ascending; every other case is a mirror image of it.
-	ahead, behind, order := ">", "<=", "seq"
+func planPage[T any](cols, from string, args []any, q parley.PageQuery, o order[T]) (pagePlan, error) {
+	// Travelling forward in an ascending list means position > cursor,
+	// ordered ascending; every other case is a mirror image of it.
+	ahead, behind := ">", "<="
 	if q.Desc {
-		ahead, behind, order = "<", ">=", "seq DESC"
+		ahead, behind = "<", ">="
 	}
 	p := pagePlan{args: slices.Clone(args)}
-	switch {
-	case q.Before > 0:
-		back, reverse := mirror(ahead), "seq DESC"
-		if q.Desc {
-			reverse = "seq"
-		}
-		p.query = fmt.Sprintf("SELECT %s %s AND seq %s ? ORDER BY %s LIMIT ?", cols, from, back, reverse)
-		p.args = append(p.args, q.Before, q.Size+1)
-		p.behind = fmt.Sprintf("SELECT EXISTS (SELECT 1 %s AND seq %s ?)", from, mirror(behind))
-		p.behindArgs = append(slices.Clone(args), q.Before)
-	case q.After > 0:
-		p.query = fmt.Sprintf("SELECT %s %s AND seq %s ? ORDER BY %s LIMIT ?", cols, from, ahead, order)
-		p.args = append(p.args, q.After, q.Size+1)
-		p.behind = fmt.Sprintf("SELECT EXISTS (SELECT 1 %s AND seq %s ?)", from, behind)
-		p.behindArgs = append(slices.Clone(args), q.After)
-	default:
-		p.query = fmt.Sprintf("SELECT %s %s ORDER BY %s LIMIT ?", cols, from, order)
-		p.args = append(p.args, q.Size+1)
+	cursor := q.After
+	if q.Before > 0 {
+		cursor = q.Before
 	}
-	return p
+	if cursor == 0 {
+		p.query = fmt.Sprintf("SELECT %s %s ORDER BY %s LIMIT ?", cols, from, o.orderBy(q.Desc))
+		p.args = append(p.args, q.Size+1)
+		return p, nil
+	}
+	pos, at, err := o.position(cursor, q.Key)
+	if err != nil {
+		return pagePlan{}, err
+	}
+	marks := "?"
+	if len(at) == 2 {
+		marks = "(?, ?)"
+	}
+	travel, travelOrder := ahead, o.orderBy(q.Desc)
+	if q.Before > 0 {
+		travel, travelOrder, behind = mirror(ahead), o.orderBy(!q.Desc), mirror(behind)
+	}
+	p.query = fmt.Sprintf("SELECT %s %s AND %s %s %s ORDER BY %s LIMIT ?", cols, from, pos, travel, marks, travelOrder)
+	p.args = append(append(p.args, at...), q.Size+1)
+	p.behind = fmt.Sprintf("SELECT EXISTS (SELECT 1 %s AND %s %s %s)", from, pos, behind, marks)
+	p.behindArgs = append(slices.Clone(args), at...)
+	return p, nil
 }
 
 // mirror is the comparison seen from the other side of the cursor.
@@ -70,8 +118,11 @@ func mirror(op string) string {
 // page runs one page of a keyset-paged list (see planPage) and assembles
 // it in list order, with whether more rows lie on either side.
 func page[T any](t *Tx, ctx context.Context, cols, from string, args []any, q parley.PageQuery,
-	scan func(scanner) (T, error), seqOf func(T) int64) (parley.Page[T], error) {
-	plan := planPage(cols, from, args, q)
+	scan func(scanner) (T, error), o order[T]) (parley.Page[T], error) {
+	plan, err := planPage(cols, from, args, q, o)
+	if err != nil {
+		return parley.Page[T]{}, err
+	}
 	rows, err := list(t, ctx, scan, plan.query, plan.args...)
 	if err != nil {
 		return parley.Page[T]{}, err
@@ -93,9 +144,11 @@ func page[T any](t *Tx, ctx context.Context, cols, from string, args []any, q pa
 	} else {
 		p.HasNext, p.HasPrev = more, behind
 	}
-	if len(p.Items) > 0 {
-		p.FirstSeq = seqOf(p.Items[0])
-		p.LastSeq = seqOf(p.Items[len(p.Items)-1])
+	if n := len(p.Items); n > 0 {
+		p.FirstSeq, p.LastSeq = o.seqOf(p.Items[0]), o.seqOf(p.Items[n-1])
+		if o.keyOf != nil {
+			p.FirstKey, p.LastKey = o.keyOf(p.Items[0]), o.keyOf(p.Items[n-1])
+		}
 	}
 	return p, nil
 }

@@ -23,7 +23,7 @@ func (t *Tx) Role(ctx context.Context, serviceSid, sid string) (parley.Role, err
 
 func (t *Tx) ListRoles(ctx context.Context, serviceSid string, q parley.PageQuery) (parley.Page[parley.Role], error) {
 	return page(t, ctx, roleCols, "FROM roles WHERE service_sid = "+serviceRef, []any{serviceSid}, q, scanRole,
-		func(r parley.Role) int64 { return r.Seq })
+		bySeq(func(r parley.Role) int64 { return r.Seq }))
 }
 
 func (t *Tx) CreateRole(ctx context.Context, r parley.Role) error {

@@ -22,7 +22,7 @@ func (t *Tx) Service(ctx context.Context, sid string) (parley.Service, error) {
 
 func (t *Tx) ListServices(ctx context.Context, q parley.PageQuery) (parley.Page[parley.Service], error) {
 	return page(t, ctx, serviceCols, "FROM services WHERE 1 = 1", nil, q, scanService,
-		func(s parley.Service) int64 { return s.Seq })
+		bySeq(func(s parley.Service) int64 { return s.Seq }))
 }
 
 func (t *Tx) CreateService(ctx context.Context, s parley.Service) error {

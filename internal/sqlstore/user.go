@@ -28,7 +28,7 @@ func (t *Tx) UserByIdentity(ctx context.Context, serviceSid, identity string) (p
 
 func (t *Tx) ListUsers(ctx context.Context, serviceSid string, q parley.PageQuery) (parley.Page[parley.User], error) {
 	return page(t, ctx, userCols, "FROM users WHERE service_sid = "+serviceRef, []any{serviceSid}, q, scanUser,
-		func(u parley.User) int64 { return u.Seq })
+		bySeq(func(u parley.User) int64 { return u.Seq }))
 }
 
 func (t *Tx) CreateUser(ctx context.Context, u parley.User) error {
