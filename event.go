@@ -14,6 +14,32 @@ const (
 	EventUserUpdate  EventType = "onUserUpdate" // pre-event
 	EventUserUpdated EventType = "onUserUpdated"
 	EventUserRemoved EventType = "onUserRemoved"
+
+	EventConversationAdd          EventType = "onConversationAdd" // pre-event
+	EventConversationAdded        EventType = "onConversationAdded"
+	EventConversationUpdate       EventType = "onConversationUpdate" // pre-event
+	EventConversationUpdated      EventType = "onConversationUpdated"
+	EventConversationRemove       EventType = "onConversationRemove" // pre-event
+	EventConversationRemoved      EventType = "onConversationRemoved"
+	EventConversationStateUpdated EventType = "onConversationStateUpdated"
+
+	EventParticipantAdd     EventType = "onParticipantAdd" // pre-event
+	EventParticipantAdded   EventType = "onParticipantAdded"
+	EventParticipantUpdate  EventType = "onParticipantUpdate" // pre-event
+	EventParticipantUpdated EventType = "onParticipantUpdated"
+	EventParticipantRemove  EventType = "onParticipantRemove" // pre-event
+	EventParticipantRemoved EventType = "onParticipantRemoved"
+)
+
+// StateReason is what moved a conversation to another state, as
+// onConversationStateUpdated reports it.
+type StateReason string
+
+// The reasons Twilio names.
+const (
+	ReasonAPI   StateReason = "API"   // a REST call set State
+	ReasonTimer StateReason = "TIMER" // a timer fired
+	ReasonEvent StateReason = "EVENT" // activity (a message, a participant) reactivated it
 )
 
 // EventSource is who caused an event: a REST call or a client SDK.
@@ -28,7 +54,7 @@ const (
 // Event is one thing a write did, typed, so that every consumer reads the
 // same facts: the webhook outbox (written from it inside the write's
 // transaction), in-process subscribers (told after commit), and later the
-// client event log. Exactly one of the resource fields is set, by Type.
+// client event log. The resource fields set depend on Type.
 type Event struct {
 	Type       EventType
 	ServiceSid string
@@ -43,6 +69,13 @@ type Event struct {
 	Webhooks bool
 
 	User *User // user events: the user as it is after the event (before, for removals)
+	// Conversation is set on conversation and participant events: the
+	// conversation after the event (before, for its removal).
+	Conversation *Conversation
+	Participant  *Participant // participant events, likewise
+	// State changes (onConversationStateUpdated): from, to, and why.
+	StateFrom, StateTo ConversationState
+	Reason             StateReason
 }
 
 // WebhookTarget is where a webhook goes.

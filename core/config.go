@@ -117,7 +117,7 @@ func (a *App) UpdateAccountConfig(ctx context.Context, in AccountConfigUpdate) (
 	}
 	for _, t := range timers {
 		if t.value != nil && *t.value != "" {
-			if err := checkTimer(t.param, *t.value, t.minimum, t.code); err != nil {
+			if err := checkTimer(t.param, *t.value, t.minimum, t.code, 20001); err != nil {
 				return parley.AccountConfig{}, err
 			}
 		}

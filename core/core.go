@@ -20,9 +20,10 @@ import (
 
 // PreHook sends a pre-event webhook and waits for the app's answer. It
 // returns a KindRejected *parley.Error (code 50056) when the app refuses the
-// action, and nil when it allows it or does not answer in time.
+// action; otherwise the body of the app's 2xx answer (which may ask for
+// changes, see PreAnswer), or nothing when it does not answer in time.
 type PreHook interface {
-	Call(ctx context.Context, target parley.WebhookTarget, params url.Values) error
+	Call(ctx context.Context, target parley.WebhookTarget, params url.Values) (answer []byte, err error)
 }
 
 // Options configure an App.

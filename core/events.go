@@ -2,11 +2,14 @@ package core
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
 )
@@ -47,7 +50,7 @@ func (a *App) record(ctx context.Context, tx parley.Tx, ev *events) error {
 			ServiceSid:    e.ServiceSid,
 			URL:           *cfg.PostWebhookURL,
 			Method:        method(cfg),
-			Params:        a.webhookParams(e).Encode(),
+			Params:        a.postParams(e).Encode(),
 			Status:        parley.DeliveryPending,
 			NextAttemptAt: now,
 			DateCreated:   now,
@@ -149,8 +152,8 @@ func (a *App) preEvents(opts WriteOptions) bool {
 
 // preEvent runs a pre-event webhook before a write (callers check
 // preEvents first). A rejection comes back as the error to return to the
-// caller.
-func (a *App) preEvent(ctx context.Context, e parley.Event) error {
+// caller; an answer asking for changes, as the PreAnswer to apply.
+func (a *App) preEvent(ctx context.Context, e parley.Event) (PreAnswer, error) {
 	var cfg parley.WebhookConfig
 	err := a.store.View(ctx, func(tx parley.Tx) error {
 		var err error
@@ -158,12 +161,55 @@ func (a *App) preEvent(ctx context.Context, e parley.Event) error {
 		return err
 	})
 	if err != nil {
-		return err
+		return PreAnswer{}, err
 	}
 	if cfg.PreWebhookURL == nil || !wants(cfg, e.Type) {
-		return nil
+		return PreAnswer{}, nil
 	}
-	return a.preHook.Call(ctx, parley.WebhookTarget{URL: *cfg.PreWebhookURL, Method: method(cfg)}, a.webhookParams(e))
+	body, err := a.preHook.Call(ctx, parley.WebhookTarget{URL: *cfg.PreWebhookURL, Method: method(cfg)}, a.webhookParams(e))
+	if err != nil {
+		return PreAnswer{}, err
+	}
+	return parsePreAnswer(e.Type, body)
+}
+
+// PreAnswer is what an app's answer to a pre-event asks to change. Twilio:
+// "only friendly_name" for onConversationAdd and onConversationUpdate;
+// missing keys leave the value as it is; an invalid value is an error to
+// the caller.
+type PreAnswer struct {
+	FriendlyName *string
+}
+
+// parsePreAnswer reads the JSON object of a pre-event's answer. An empty
+// or non-JSON body (a plain "OK") changes nothing, as an empty object.
+func parsePreAnswer(t parley.EventType, body []byte) (PreAnswer, error) {
+	var ans PreAnswer
+	if t != parley.EventConversationAdd && t != parley.EventConversationUpdate {
+		return ans, nil
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return ans, nil
+	}
+	raw, ok := fields["friendly_name"]
+	if !ok {
+		return ans, nil
+	}
+	var name string
+	if err := json.Unmarshal(raw, &name); err != nil || utf8.RuneCountInString(name) > MaxFriendlyName {
+		return ans, parley.Errorf(parley.KindInvalid, 50057,
+			"The %s webhook answered with an invalid friendly_name: a string of up to %d characters is expected", t, MaxFriendlyName)
+	}
+	ans.FriendlyName = &name
+	return ans, nil
+}
+
+// applyTo applies the answer to the conversation about to be written.
+func (ans PreAnswer) applyTo(c *parley.Conversation) {
+	if ans.FriendlyName != nil {
+		c.FriendlyName = emptyIsNil(ans.FriendlyName)
+	}
 }
 
 // webhookParams are the form parameters of an event's webhook: the common
@@ -179,6 +225,14 @@ func (a *App) webhookParams(e parley.Event) url.Values {
 		v.Set("ClientIdentity", e.ClientIdentity)
 	}
 	formatters[e.Type](v, e)
+	return v
+}
+
+// postParams are a post-event's parameters: webhookParams and Twilio's
+// RetryCount, which the dispatcher sets on each attempt (0 on the first).
+func (a *App) postParams(e parley.Event) url.Values {
+	v := a.webhookParams(e)
+	v.Set("RetryCount", "0")
 	return v
 }
 
@@ -206,7 +260,129 @@ var formatters = map[parley.EventType]func(url.Values, parley.Event){
 		v.Set("DateUpdated", formatTime(e.User.DateUpdated))
 		v.Set("DateRemoved", formatTime(e.At))
 	},
+
+	// Conversation events (semantics-conversations.md §8.4): dates with
+	// milliseconds, ChatServiceSid on each, empty optional values left out
+	// (docs/compatibility.md).
+	parley.EventConversationAdd: func(v url.Values, e parley.Event) {
+		conversationParams(v, e.Conversation)
+	},
+	parley.EventConversationAdded: func(v url.Values, e parley.Event) {
+		conversationParams(v, e.Conversation)
+		conversationIdentity(v, e.Conversation)
+	},
+	parley.EventConversationUpdate: func(v url.Values, e parley.Event) {
+		conversationParams(v, e.Conversation)
+		conversationIdentity(v, e.Conversation)
+	},
+	parley.EventConversationUpdated: func(v url.Values, e parley.Event) {
+		conversationParams(v, e.Conversation)
+		conversationIdentity(v, e.Conversation)
+	},
+	parley.EventConversationRemove: func(v url.Values, e parley.Event) {
+		conversationParams(v, e.Conversation)
+		conversationIdentity(v, e.Conversation)
+	},
+	parley.EventConversationRemoved: func(v url.Values, e parley.Event) {
+		conversationParams(v, e.Conversation)
+		conversationIdentity(v, e.Conversation)
+		v.Set("DateRemoved", formatMillis(e.At))
+	},
+	parley.EventConversationStateUpdated: func(v url.Values, e parley.Event) {
+		c := e.Conversation
+		v.Set("ChatServiceSid", c.ServiceSid)
+		v.Set("ConversationSid", c.Sid)
+		v.Set("StateUpdated", formatMillis(e.At))
+		v.Set("StateFrom", string(e.StateFrom))
+		v.Set("StateTo", string(e.StateTo))
+		v.Set("Reason", string(e.Reason))
+		setOpt(v, "MessagingServiceSid", c.MessagingServiceSid)
+	},
+	parley.EventParticipantAdd: func(v url.Values, e parley.Event) {
+		participantParams(v, e.Participant)
+	},
+	parley.EventParticipantAdded: func(v url.Values, e parley.Event) {
+		participantParams(v, e.Participant)
+		v.Set("ParticipantSid", e.Participant.Sid)
+		v.Set("DateCreated", formatMillis(e.Participant.DateCreated))
+	},
+	parley.EventParticipantUpdate: func(v url.Values, e parley.Event) {
+		participantParams(v, e.Participant)
+		participantDates(v, e.Participant)
+	},
+	parley.EventParticipantUpdated: func(v url.Values, e parley.Event) {
+		participantParams(v, e.Participant)
+		participantDates(v, e.Participant)
+		if i := e.Participant.LastReadMessageIndex; i != nil {
+			v.Set("LastReadMessageIndex", strconv.FormatInt(*i, 10))
+		}
+	},
+	parley.EventParticipantRemove: func(v url.Values, e parley.Event) {
+		participantParams(v, e.Participant)
+		participantDates(v, e.Participant)
+	},
+	parley.EventParticipantRemoved: func(v url.Values, e parley.Event) {
+		participantParams(v, e.Participant)
+		participantDates(v, e.Participant)
+		v.Set("DateRemoved", formatMillis(e.At))
+	},
 }
+
+// conversationParams are the fields every conversation event carries.
+// REST-created conversations have no messaging binding of their own, so
+// the MessagingBinding.* parameters, empty, are left out.
+func conversationParams(v url.Values, c *parley.Conversation) {
+	v.Set("ChatServiceSid", c.ServiceSid)
+	setOpt(v, "FriendlyName", c.FriendlyName)
+	setOpt(v, "UniqueName", c.UniqueName)
+	v.Set("Attributes", c.Attributes)
+	setOpt(v, "MessagingServiceSid", c.MessagingServiceSid)
+	v.Set("State", string(c.State))
+}
+
+// conversationIdentity is what a conversation event adds once the
+// conversation exists: its SID and dates.
+func conversationIdentity(v url.Values, c *parley.Conversation) {
+	v.Set("ConversationSid", c.Sid)
+	v.Set("DateCreated", formatMillis(c.DateCreated))
+	v.Set("DateUpdated", formatMillis(c.DateUpdated))
+}
+
+// participantParams are the fields every participant event carries.
+// MessagingBinding.Type is upper case in webhooks (SMS, WHATSAPP, and
+// CHAT for chat participants).
+func participantParams(v url.Values, p *parley.Participant) {
+	v.Set("ChatServiceSid", p.ServiceSid)
+	v.Set("ConversationSid", p.ConversationSid)
+	setOpt(v, "Identity", p.Identity)
+	setOpt(v, "RoleSid", p.RoleSid)
+	v.Set("Attributes", p.Attributes)
+	setOpt(v, "MessagingBinding.Address", p.Binding.Address)
+	setOpt(v, "MessagingBinding.ProxyAddress", p.Binding.ProxyAddress)
+	setOpt(v, "MessagingBinding.ProjectedAddress", p.Binding.ProjectedAddress)
+	typ := strings.ToUpper(p.Binding.Type)
+	if typ == "" {
+		typ = "CHAT"
+	}
+	v.Set("MessagingBinding.Type", typ)
+}
+
+func participantDates(v url.Values, p *parley.Participant) {
+	v.Set("ParticipantSid", p.Sid)
+	v.Set("DateCreated", formatMillis(p.DateCreated))
+	v.Set("DateUpdated", formatMillis(p.DateUpdated))
+}
+
+// setOpt sets an optional parameter, leaving it out when unset or empty.
+func setOpt(v url.Values, key string, p *string) {
+	if p != nil && *p != "" {
+		v.Set(key, *p)
+	}
+}
+
+// formatMillis is a date as conversation webhooks carry it: UTC with
+// milliseconds (2021-08-10T18:00:58.111Z), where REST bodies show seconds.
+func formatMillis(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z07:00") }
 
 // userParams are the user fields every user event carries.
 func userParams(v url.Values, u *parley.User) {

@@ -191,7 +191,7 @@ func (a *App) UpdateUser(ctx context.Context, svc, key string, in UserUpdate, op
 		if err != nil {
 			return parley.User{}, err
 		}
-		if err := a.preEvent(ctx, userEvent(parley.EventUserUpdate, proposed, proposed.DateUpdated, opts)); err != nil {
+		if _, err := a.preEvent(ctx, userEvent(parley.EventUserUpdate, proposed, proposed.DateUpdated, opts)); err != nil {
 			return parley.User{}, err
 		}
 	}

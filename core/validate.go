@@ -67,11 +67,14 @@ const (
 
 // checkTimer accepts an ISO 8601 duration of at least minimum, or zero.
 // Twilio's codes for a timer below its minimum are 50375 (inactive) and
-// 50376 (closed).
-func checkTimer(param, v string, minimum time.Duration, code int) error {
+// 50376 (closed); for one that is not a duration, formatCode (50379 and
+// 50380 on conversations, 20001 on the account configuration).
+func checkTimer(param, v string, minimum time.Duration, code, formatCode int) error {
 	d, ok := parley.ParseDuration(v)
 	if !ok {
-		return parley.InvalidDuration(param, v)
+		e := parley.InvalidDuration(param, v)
+		e.Code = formatCode
+		return e
 	}
 	if d != 0 && d < minimum {
 		return parley.Errorf(parley.KindInvalid, code,

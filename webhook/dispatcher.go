@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -485,8 +486,14 @@ func (d *Dispatcher) deliver(ctx context.Context, del parley.Delivery) (parley.D
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), Timeout)
 	defer cancel()
+	if params.Has("RetryCount") {
+		// Twilio's RetryCount: 0 on the first attempt, then the retries
+		// so far. It is part of what the signature covers, so it is set
+		// here, per attempt, not when the delivery was queued.
+		params.Set("RetryCount", strconv.Itoa(del.Attempts))
+	}
 	req := Build(d.o.AuthToken, del.Method, del.URL, params)
-	status, sendErr := send(ctx, d.o.Client, req, del.Sid)
+	status, _, sendErr := send(ctx, d.o.Client, req, del.Sid)
 	del.Attempts++
 	del.LastStatusCode = status
 	del.LastError = ""
@@ -637,16 +644,17 @@ func (r *recorder) write(batch []record) {
 	}
 }
 
-// send performs one HTTP request and returns the status, or an error when
-// no answer came (connection refused, timeout).
-func send(ctx context.Context, c *http.Client, r Request, token string) (int, error) {
+// send performs one HTTP request and returns the status and the start of
+// the answer's body (64 KiB at most), or an error when no answer came
+// (connection refused, timeout).
+func send(ctx context.Context, c *http.Client, r Request, token string) (int, []byte, error) {
 	var body io.Reader
 	if r.Method == "POST" {
 		body = strings.NewReader(r.Body)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.Method, r.URL, body)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
 	if r.Method == "POST" {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -660,9 +668,9 @@ func send(ctx context.Context, c *http.Client, r Request, token string) (int, er
 		if errors.As(err, &ue) {
 			err = ue.Err // the method and URL are recorded separately
 		}
-		return 0, err
+		return 0, nil, err
 	}
 	defer res.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
-	return res.StatusCode, nil
+	answer, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	return res.StatusCode, answer, nil
 }

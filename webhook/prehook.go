@@ -19,12 +19,13 @@ type PreHook struct {
 	Logger *slog.Logger
 }
 
-// Call sends the pre-event webhook. A 4xx or 5xx answer rejects the action
-// (403 with Twilio's code 50056 to the REST caller; the status is parley's
-// choice, since Twilio only sends pre-events for SDK actions). No answer
-// within Timeout, or no connection, lets the action through unchanged, as
-// Twilio documents.
-func (p *PreHook) Call(ctx context.Context, t parley.WebhookTarget, params url.Values) error {
+// Call sends the pre-event webhook and returns the body of a 2xx answer,
+// which may ask for changes (core reads it). A 4xx or 5xx answer rejects
+// the action (403 with Twilio's code 50056 to the REST caller; the status
+// is parley's choice, since Twilio only sends pre-events for SDK actions).
+// No answer within Timeout, or no connection, lets the action through
+// unchanged, as Twilio documents.
+func (p *PreHook) Call(ctx context.Context, t parley.WebhookTarget, params url.Values) ([]byte, error) {
 	c := p.Client
 	if c == nil {
 		c = newClient()
@@ -33,17 +34,20 @@ func (p *PreHook) Call(ctx context.Context, t parley.WebhookTarget, params url.V
 	// pre-event answer. Timeout bounds it even with a Client that has none.
 	ctx, cancel := context.WithTimeout(ctx, Timeout)
 	defer cancel()
-	status, err := send(ctx, c, Build(p.AuthToken, t.Method, t.URL, params), parley.NewSID("PE"))
+	status, body, err := send(ctx, c, Build(p.AuthToken, t.Method, t.URL, params), parley.NewSID("PE"))
 	if err != nil {
 		if p.Logger != nil {
 			p.Logger.Warn("pre-event webhook got no answer; letting the action through",
 				"event", params.Get("EventType"), "url", t.URL, "err", err)
 		}
-		return nil
+		return nil, nil
 	}
 	if status >= 400 {
-		return parley.Errorf(parley.KindRejected, 50056,
+		return nil, parley.Errorf(parley.KindRejected, 50056,
 			"The pre-event webhook rejected the action (%s answered HTTP %d)", params.Get("EventType"), status)
 	}
-	return nil
+	if status >= 300 {
+		return nil, nil // a redirect, not followed: an answer without a body
+	}
+	return body, nil
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -223,7 +224,7 @@ func TestUserEvents(t *testing.T) {
 	}
 	wantParams(t, h, map[string]string{"AccountSid": ac, "EventType": "onUserAdded", "Source": "API",
 		"ChatServiceSid": is, "UserSid": sid, "Identity": "alice@example.com", "RoleSid": role,
-		"Attributes": `{"a":1}`, "FriendlyName": "Alice", "DateCreated": "2026-03-04T05:06:07Z"})
+		"Attributes": `{"a":1}`, "FriendlyName": "Alice", "DateCreated": "2026-03-04T05:06:07Z", "RetryCount": "0"})
 	validSignature(t, e.srv.AuthToken, h)
 
 	e.must("POST", "/v1/Users/"+sid, "Attributes=", true, 200)
@@ -231,7 +232,7 @@ func TestUserEvents(t *testing.T) {
 	wantParams(t, h, map[string]string{"AccountSid": ac, "EventType": "onUserUpdated", "Source": "API",
 		"ChatServiceSid": is, "UserSid": sid, "Identity": "alice@example.com", "RoleSid": role,
 		"Attributes": "{}", "FriendlyName": "Alice", "DateCreated": "2026-03-04T05:06:07Z",
-		"DateUpdated": "2026-03-04T05:06:07Z", "isOnline": "", "isNotifiable": ""})
+		"DateUpdated": "2026-03-04T05:06:07Z", "isOnline": "", "isNotifiable": "", "RetryCount": "0"})
 	validSignature(t, e.srv.AuthToken, h)
 
 	// onUserRemoved is parley's extension: sent only when Filters names it.
@@ -255,7 +256,7 @@ func TestUserEvents(t *testing.T) {
 	wantParams(t, removed, map[string]string{"AccountSid": ac, "EventType": "onUserRemoved", "Source": "API",
 		"ChatServiceSid": is, "UserSid": bob["sid"].(string), "Identity": "bob", "RoleSid": role,
 		"Attributes": "{}", "FriendlyName": "Bob", "DateCreated": "2026-03-04T05:06:07Z",
-		"DateUpdated": "2026-03-04T05:06:07Z", "DateRemoved": "2026-03-04T05:06:07Z"})
+		"DateUpdated": "2026-03-04T05:06:07Z", "DateRemoved": "2026-03-04T05:06:07Z", "RetryCount": "0"})
 	validSignature(t, e.srv.AuthToken, removed)
 
 	// One idempotency token per event, the delivery's SID, each sent once.
@@ -287,7 +288,7 @@ func TestGETMethodAndFilters(t *testing.T) {
 	wantParams(t, h, map[string]string{"app": "1", "AccountSid": e.srv.AccountSid, "EventType": "onUserUpdated",
 		"Source": "API", "ChatServiceSid": is, "UserSid": u["sid"].(string), "Identity": "g",
 		"RoleSid": u["role_sid"].(string), "Attributes": "{}", "FriendlyName": "G g",
-		"DateCreated": "2026-03-04T05:06:07Z", "DateUpdated": "2026-03-04T05:06:07Z", "isOnline": "", "isNotifiable": ""})
+		"DateCreated": "2026-03-04T05:06:07Z", "DateUpdated": "2026-03-04T05:06:07Z", "isOnline": "", "isNotifiable": "", "RetryCount": "0"})
 	validSignature(t, e.srv.AuthToken, h)
 	if n := len(e.deliveries()); n != 1 {
 		t.Fatalf("%d deliveries, want only the filtered-in one", n)
@@ -325,17 +326,21 @@ func TestAccountAndServiceLevel(t *testing.T) {
 
 func TestRetries(t *testing.T) {
 	t.Parallel()
-	// 500, 429, then 200: three attempts, one token, one signature.
+	// 500, 429, then 200: three attempts, one token; RetryCount counts the
+	// retries (0, 1, 2), so each attempt is signed afresh.
 	recv := newReceiver(t, func(n int, _ hit) int { return []int{500, 429, 200}[min(n, 3)-1] })
 	e := newEnv(t, parleytest.Options{})
-	e.must("POST", "/v1/Configuration/Webhooks", "PostWebhookUrl="+url.QueryEscape(recv.srv.URL), false, 200)
+	e.must("POST", "/v1/Configuration/Webhooks", "PostWebhookUrl="+url.QueryEscape(recv.srv.URL+"/r"), false, 200)
 	e.must("POST", "/v1/Users", "Identity=r", true, 201)
 	hits := recv.wait(3)
-	for _, h := range hits[1:] {
-		if h.header.Get("I-Twilio-Idempotency-Token") != hits[0].header.Get("I-Twilio-Idempotency-Token") ||
-			h.header.Get("X-Twilio-Signature") != hits[0].header.Get("X-Twilio-Signature") {
-			t.Fatal("a retry changed the token or the signature")
+	for i, h := range hits {
+		if h.header.Get("I-Twilio-Idempotency-Token") != hits[0].header.Get("I-Twilio-Idempotency-Token") {
+			t.Fatal("a retry changed the idempotency token")
 		}
+		if got := h.params.Get("RetryCount"); got != strconv.Itoa(i) {
+			t.Fatalf("attempt %d: RetryCount %q", i, got)
+		}
+		validSignature(t, e.srv.AuthToken, h)
 	}
 	d := waitDelivery(t, e, func(d parley.Delivery) bool { return d.Status != parley.DeliveryPending })
 	if d.Status != parley.DeliveryDelivered || d.Attempts != 3 || d.LastStatusCode != 200 {
@@ -824,7 +829,7 @@ func TestPreHookUsesCallersContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	began := time.Now()
-	err := (&webhook.PreHook{AuthToken: "token"}).Call(ctx, parley.WebhookTarget{URL: recv.srv.URL, Method: "POST"},
+	_, err := (&webhook.PreHook{AuthToken: "token"}).Call(ctx, parley.WebhookTarget{URL: recv.srv.URL, Method: "POST"},
 		url.Values{"EventType": {"onUserUpdate"}})
 	if took := time.Since(began); err != nil || took > 2*time.Second {
 		t.Fatalf("Call returned %v after %v; want nil (no answer lets the action through) once the context ends", err, took)
