@@ -75,11 +75,11 @@ func (in ConversationInput) check() (conversationChange, error) {
 		}
 	}
 	timers := []struct {
-		param             string
-		value             *string
-		minimum           time.Duration
-		code, formatCode  int
-		off, changed      *bool
+		param            string
+		value            *string
+		minimum          time.Duration
+		code, formatCode int
+		off, changed     *bool
 	}{
 		{"Timers.Inactive", in.TimerInactive, MinInactiveTimer, 50375, 50379, &ch.timerInactiveOff, &ch.timerInactiveChanged},
 		{"Timers.Closed", in.TimerClosed, MinClosedTimer, 50376, 50380, &ch.timerClosedOff, &ch.timerClosedChanged},
