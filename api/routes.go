@@ -20,6 +20,12 @@ func (s *Server) routes() {
 	remove(s, deletingWithWebhooks(a.DeleteUser), both("DeleteUser")...)
 	list(s, userFields, listIn(a.ListUsers), both("ListUser")...)
 
+	item(s, conversationFields, s.createConversation, both("CreateConversation")...)
+	item(s, conversationFields, byKey(a.FetchConversation), both("FetchConversation")...)
+	item(s, conversationFields, s.updateConversation, both("UpdateConversation")...)
+	remove(s, deletingWithWebhooks(a.DeleteConversation), both("DeleteConversation")...)
+	list(s, conversationFields, s.listConversations, both("ListConversation")...)
+
 	item(s, roleFields, s.createRole, both("CreateRole")...)
 	item(s, roleFields, byKey(a.FetchRole), both("FetchRole")...)
 	item(s, roleFields, s.updateRole, both("UpdateRole")...)
