@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/api"
@@ -58,6 +59,9 @@ type Options struct {
 	// in). Core.PreHook defaults to a webhook.PreHook and Core.Enqueued to
 	// the dispatcher's Wake.
 	Webhooks webhook.DispatcherOptions
+	// TimerPoll is how often conversation timers are looked for (0 is
+	// core.TimerPoll); tests that move the clock make it short.
+	TimerPoll time.Duration
 }
 
 // New starts a parley server for the duration of t.
@@ -95,8 +99,10 @@ func NewWith(t testing.TB, o Options) *Server {
 	app := core.New(co)
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
+	timersDone := make(chan struct{})
 	go func() { dispatcher.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	go func() { app.RunTimers(ctx, o.TimerPoll); close(timersDone) }()
+	t.Cleanup(func() { cancel(); <-done; <-timersDone })
 	ts := httptest.NewServer(api.New(api.Options{App: app, PublicURL: o.PublicURL}))
 	t.Cleanup(ts.Close)
 	return &Server{

@@ -111,7 +111,9 @@ type env struct {
 }
 
 func newEnv(t *testing.T, o parleytest.Options) *env {
-	o.Core.Now = func() time.Time { return clock }
+	if o.Core.Now == nil {
+		o.Core.Now = func() time.Time { return clock }
+	}
 	if o.Webhooks.Backoff == 0 {
 		o.Webhooks.Backoff = 10 * time.Millisecond
 	}

@@ -228,6 +228,12 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 	dispatched := make(chan struct{})
 	go func() { dispatcher.Run(dispatchCtx); close(dispatched) }()
 	defer func() { stopDispatch(); <-dispatched }()
+	// Conversation timers fire on every node; the database makes each
+	// fire once.
+	timersCtx, stopTimers := context.WithCancel(ctx)
+	timersDone := make(chan struct{})
+	go func() { app.RunTimers(timersCtx, core.TimerPoll); close(timersDone) }()
+	defer func() { stopTimers(); <-timersDone }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
