@@ -16,6 +16,7 @@ const (
 	KindInvalid                      // the request is wrong: 400
 	KindUnauthorized                 // credentials missing or wrong: 401
 	KindRejected                     // an app's own pre-event webhook refused the action: 403
+	KindForbidden                    // a limit of the account refuses the action: 403
 	KindNotFound                     // unknown resource, parent or route: 404
 	KindMethodNotAllowed             // known path, wrong method: 405
 	KindConflict                     // the write collides with existing state: 409

@@ -25,7 +25,7 @@ func statusOf(k parley.Kind) int {
 		return http.StatusBadRequest
 	case parley.KindUnauthorized:
 		return http.StatusUnauthorized
-	case parley.KindRejected:
+	case parley.KindRejected, parley.KindForbidden:
 		return http.StatusForbidden
 	case parley.KindNotFound:
 		return http.StatusNotFound

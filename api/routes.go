@@ -26,6 +26,12 @@ func (s *Server) routes() {
 	remove(s, deletingWithWebhooks(a.DeleteConversation), both("DeleteConversation")...)
 	list(s, conversationFields, s.listConversations, both("ListConversation")...)
 
+	item(s, participantFields, s.createParticipant, both("CreateConversationParticipant")...)
+	item(s, participantFields, s.fetchParticipant, both("FetchConversationParticipant")...)
+	item(s, participantFields, s.updateParticipant, both("UpdateConversationParticipant")...)
+	remove(s, s.deleteParticipant, both("DeleteConversationParticipant")...)
+	list(s, participantFields, s.listParticipants, both("ListConversationParticipant")...)
+
 	item(s, roleFields, s.createRole, both("CreateRole")...)
 	item(s, roleFields, byKey(a.FetchRole), both("FetchRole")...)
 	item(s, roleFields, s.updateRole, both("UpdateRole")...)

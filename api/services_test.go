@@ -158,7 +158,7 @@ func TestRoles(t *testing.T) {
 				// In use: named by the configuration, or held by a user.
 				want(del(prefix+"/Roles/$RL2"), 409, errBody(409, 20001, "Role $RL2 is a default role in the service configuration and cannot be deleted")),
 				ok(post(prefix+"/Users", "Identity=holder&RoleSid=$RL6"), 201),
-				want(del(prefix+"/Roles/$RL6"), 409, errBody(409, 20001, "Role $RL6 is held by users and cannot be deleted")),
+				want(del(prefix+"/Roles/$RL6"), 409, errBody(409, 20001, "Role $RL6 is held by users or participants and cannot be deleted")),
 				ok(del(prefix+"/Users/holder"), 204),
 				want(del(prefix+"/Roles/$RL6"), 204, ""),
 				want(del(prefix+"/Roles/$RL5"), 204, ""),

@@ -61,7 +61,7 @@ func (in ConversationInput) check() (conversationChange, error) {
 		}
 	}
 	if in.Attributes != nil && *in.Attributes != "" {
-		if err := checkAttributes(*in.Attributes); err != nil {
+		if err := checkAttributes(*in.Attributes, MaxAttributes); err != nil {
 			return ch, err
 		}
 	}

@@ -124,7 +124,7 @@ func (a *App) UpdateRole(ctx context.Context, svc, sid string, permissions []str
 }
 
 // DeleteRole removes a role that nothing refers to. A role that the service
-// configuration names or that users hold cannot be deleted: Twilio documents
+// configuration names or that users or participants hold cannot be deleted: Twilio documents
 // no code for this; parley answers 409 with 20001 and says which.
 func (a *App) DeleteRole(ctx context.Context, svc, sid string) error {
 	return a.update(ctx, func(tx parley.Tx, _ *events) error {
@@ -144,7 +144,7 @@ func (a *App) DeleteRole(ctx context.Context, svc, sid string) error {
 		err = tx.DeleteRole(ctx, r.ServiceSid, r.Sid)
 		if errors.Is(err, parley.ErrInUse) {
 			return parley.Errorf(parley.KindConflict, 20001,
-				"Role %s is held by users and cannot be deleted", r.Sid)
+				"Role %s is held by users or participants and cannot be deleted", r.Sid)
 		}
 		return notFound(err)
 	})

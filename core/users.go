@@ -29,7 +29,7 @@ func (in UserUpdate) check() error {
 		return err
 	}
 	if in.Attributes != nil && *in.Attributes != "" {
-		if err := checkAttributes(*in.Attributes); err != nil {
+		if err := checkAttributes(*in.Attributes, MaxAttributes); err != nil {
 			return err
 		}
 	}

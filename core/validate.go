@@ -26,10 +26,11 @@ func checkFriendlyName(name *string, limit int) error {
 	return nil
 }
 
-// checkAttributes accepts any valid JSON text up to MaxAttributes bytes; it
-// is stored byte for byte.
-func checkAttributes(attrs string) error {
-	if len(attrs) > MaxAttributes {
+// checkAttributes accepts any valid JSON text up to limit bytes (Twilio:
+// 16 KiB for conversations and users, 4 KiB for participants and
+// messages); it is stored byte for byte.
+func checkAttributes(attrs string, limit int) error {
+	if len(attrs) > limit {
 		return parley.Errorf(parley.KindInvalid, 50303, "Attributes too long")
 	}
 	if !json.Valid([]byte(attrs)) {
