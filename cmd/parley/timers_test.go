@@ -100,3 +100,42 @@ func TestTwoNodesFireEachTimerOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoNodesContestedConversationWrites: a unique name, an identity and
+// an address pair contested through both nodes go to exactly one writer.
+func TestTwoNodesContestedConversationWrites(t *testing.T) {
+	t.Parallel()
+	_, a, b := twoNodes(t)
+	st, body := a.do(t, "POST", "/v1/Conversations", "UniqueName=shared", false)
+	if st != 201 {
+		t.Fatalf("create: %d %s", st, body)
+	}
+	for _, c := range []struct{ what, path, form, code string }{
+		{"unique name", "/v1/Conversations", "UniqueName=contested", "50353"},
+		{"identity", "/v1/Conversations/shared/Participants", "Identity=contested", "50433"},
+		{"pair", "/v1/Conversations/shared/Participants", "MessagingBinding.Address=%2B15550001111&MessagingBinding.ProxyAddress=%2B15550002222", "50416"},
+	} {
+		const n = 24
+		statuses := make([]int, n)
+		bodies := make([]string, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			node := []*process{a, b}[i%2]
+			wg.Go(func() { statuses[i], bodies[i] = node.do(t, "POST", c.path, c.form, false) })
+		}
+		wg.Wait()
+		created := 0
+		for i, st := range statuses {
+			switch {
+			case st == 201:
+				created++
+			case st == 409 && strings.Contains(bodies[i], `"code":`+c.code):
+			default:
+				t.Fatalf("%s: %d %s", c.what, st, bodies[i])
+			}
+		}
+		if created != 1 {
+			t.Fatalf("%s: %d of %d concurrent creates succeeded, want 1", c.what, created, n)
+		}
+	}
+}

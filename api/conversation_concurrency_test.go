@@ -1,0 +1,115 @@
+package api_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/parleyhq/parley/parleytest"
+)
+
+// TestConcurrentConversationWrites: partial updates of a conversation and
+// of a participant keep every change; contested unique names, identities
+// and address pairs go to exactly one writer, the others get Twilio's 409.
+func TestConcurrentConversationWrites(t *testing.T) {
+	t.Parallel()
+	c := rawClient{t: t, srv: parleytest.New(t)}
+	for i := range rounds {
+		ch := c.must("POST", "/v1/Conversations", "", 201)["sid"].(string)
+		conv := "/v1/Conversations/" + ch
+		for _, r := range c.together(
+			[3]string{"POST", conv, "FriendlyName=Named"},
+			[3]string{"POST", conv, "Attributes=%7B%22a%22%3A1%7D"},
+			[3]string{"POST", conv, fmt.Sprint("UniqueName=room-", i)},
+			[3]string{"POST", conv, "Timers.Closed=PT1H"},
+		) {
+			if r.status != 200 {
+				t.Fatalf("round %d: %d %s", i, r.status, r.raw)
+			}
+		}
+		got := c.must("GET", conv, "", 200)
+		if got["friendly_name"] != "Named" || got["attributes"] != `{"a":1}` || got["unique_name"] != fmt.Sprint("room-", i) ||
+			got["timers"].(map[string]any)["date_closed"] == nil {
+			t.Fatalf("round %d: a concurrent conversation change was lost: %v", i, got)
+		}
+
+		p := c.must("POST", conv+"/Participants", "Identity=p", 201)["sid"].(string)
+		c.together(
+			[3]string{"POST", conv + "/Participants/" + p, "Attributes=%7B%22b%22%3A2%7D"},
+			[3]string{"POST", conv + "/Participants/" + p, "LastReadMessageIndex=4"},
+			[3]string{"POST", conv + "/Participants/" + p, "LastReadTimestamp=t"},
+		)
+		part := c.must("GET", conv+"/Participants/"+p, "", 200)
+		if part["attributes"] != `{"b":2}` || part["last_read_message_index"] != 4.0 || part["last_read_timestamp"] != "t" {
+			t.Fatalf("round %d: a concurrent participant change was lost: %v", i, part)
+		}
+
+		// Contested: one unique name, one identity (a new user each time),
+		// one address pair.
+		for _, contest := range []struct {
+			what, path, form string
+			code             float64
+		}{
+			{"unique name", "/v1/Conversations", fmt.Sprint("UniqueName=contested-", i), 50353},
+			{"identity", conv + "/Participants", fmt.Sprint("Identity=contested-", i), 50433},
+			{"pair", conv + "/Participants", fmt.Sprintf("MessagingBinding.Address=%%2B1555000%04d&MessagingBinding.ProxyAddress=%%2B15559990000", i), 50416},
+		} {
+			var reqs [][3]string
+			for range 6 {
+				reqs = append(reqs, [3]string{"POST", contest.path, contest.form})
+			}
+			created := 0
+			for _, r := range c.together(reqs...) {
+				switch {
+				case r.status == 201:
+					created++
+				case r.status == 409 && r.body["code"] == contest.code:
+				default:
+					t.Fatalf("round %d: contested %s: %d %s", i, contest.what, r.status, r.raw)
+				}
+			}
+			if created != 1 {
+				t.Fatalf("round %d: contested %s: %d creates succeeded, want 1", i, contest.what, created)
+			}
+		}
+		// The pair is held across conversations too.
+		other := c.must("POST", "/v1/Conversations", "", 201)["sid"].(string)
+		c.must("POST", "/v1/Conversations/"+other+"/Participants",
+			fmt.Sprintf("MessagingBinding.Address=%%2B1555000%04d&MessagingBinding.ProxyAddress=%%2B15559990000", i), 409)
+	}
+}
+
+// TestParticipantWritesRacingConversationDelete: adds, updates and
+// removals of participants racing their conversation's delete or close
+// succeed or get Twilio's 404 or 50377, never a 500, and leave no
+// participant behind in a deleted conversation.
+func TestParticipantWritesRacingConversationDelete(t *testing.T) {
+	t.Parallel()
+	c := rawClient{t: t, srv: parleytest.New(t)}
+	for i := range rounds {
+		ch := c.must("POST", "/v1/Conversations", "", 201)["sid"].(string)
+		conv := "/v1/Conversations/" + ch
+		c.must("POST", conv+"/Participants", "Identity=old", 201)
+		closing := c.must("POST", "/v1/Conversations", "", 201)["sid"].(string)
+		closingPath := "/v1/Conversations/" + closing
+		c.must("POST", closingPath+"/Participants", "Identity=old", 201)
+		replies := c.together(
+			[3]string{"POST", conv + "/Participants", fmt.Sprint("Identity=late-", i)},
+			[3]string{"POST", conv + "/Participants", fmt.Sprintf("MessagingBinding.Address=%%2B1555100%04d", i)},
+			[3]string{"POST", conv + "/Participants/old", "Attributes=%7B%7D"},
+			[3]string{"DELETE", conv + "/Participants/old", ""},
+			[3]string{"POST", closingPath + "/Participants", fmt.Sprint("Identity=late-", i)},
+			[3]string{"POST", closingPath + "/Participants/old", "Attributes=%7B%7D"},
+			[3]string{"DELETE", conv, ""},
+			[3]string{"POST", closingPath, "State=closed"},
+		)
+		for j, r := range replies[:4] {
+			wantOneOf(t, fmt.Sprintf("round %d: write %d in a conversation being deleted", i, j), r, []int{200, 201, 204, 404}, 20404)
+		}
+		for j, r := range replies[4:6] {
+			wantOneOf(t, fmt.Sprintf("round %d: write %d in a conversation being closed", i, j), r, []int{200, 201, 400}, 50377)
+		}
+		wantOneOf(t, "delete", replies[6], []int{204})
+		wantOneOf(t, "close", replies[7], []int{200})
+		c.must("GET", conv+"/Participants", "", 404)
+	}
+}
