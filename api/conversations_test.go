@@ -184,7 +184,8 @@ func TestConversationUpdateDelete(t *testing.T) {
 }
 
 // walk follows a list's next_page_url from path?query to the end and
-// returns the sid of every item under key.
+// returns the sid (or, for memberships, participant_sid) of every item
+// under key.
 func walk(t *testing.T, e *env, path, query, key string) []string {
 	t.Helper()
 	var sids []string
@@ -193,7 +194,12 @@ func walk(t *testing.T, e *env, path, query, key string) []string {
 		var page map[string]any
 		decode(t, res.body, &page)
 		for _, it := range page[key].([]any) {
-			sids = append(sids, it.(map[string]any)["sid"].(string))
+			item := it.(map[string]any)
+			sid, ok := item["sid"].(string)
+			if !ok { // memberships have no sid of their own
+				sid = item["participant_sid"].(string)
+			}
+			sids = append(sids, sid)
 		}
 		next, _ := page["meta"].(map[string]any)["next_page_url"].(string)
 		if next == "" {

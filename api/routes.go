@@ -32,6 +32,13 @@ func (s *Server) routes() {
 	remove(s, s.deleteParticipant, both("DeleteConversationParticipant")...)
 	list(s, participantFields, s.listParticipants, both("ListConversationParticipant")...)
 
+	item(s, conversationFields, s.createConversationWithParticipants, both("CreateConversationWithParticipants")...)
+	item(s, membershipFields, s.fetchUserConversation, both("FetchUserConversation")...)
+	item(s, membershipFields, s.updateUserConversation, both("UpdateUserConversation")...)
+	remove(s, s.deleteUserConversation, both("DeleteUserConversation")...)
+	list(s, membershipFields, s.listUserConversations, both("ListUserConversation")...)
+	list(s, membershipFields, s.listParticipantConversations, both("ListParticipantConversation")...)
+
 	item(s, roleFields, s.createRole, both("CreateRole")...)
 	item(s, roleFields, byKey(a.FetchRole), both("FetchRole")...)
 	item(s, roleFields, s.updateRole, both("UpdateRole")...)
