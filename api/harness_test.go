@@ -61,12 +61,16 @@ type env struct {
 	http *http.Client
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvLimits(t, core.Limits{}) }
+
+// newEnvLimits is newEnv with participant limits of its own, small enough
+// to reach in a test.
+func newEnvLimits(t *testing.T, limits core.Limits) *env {
 	t.Helper()
 	sids := &countingSIDs{n: map[string]int{}}
 	srv := parleytest.NewWith(t, parleytest.Options{
 		Store:     newStore(t),
-		Core:      core.Options{SIDs: sids, Now: func() time.Time { return clock }},
+		Core:      core.Options{SIDs: sids, Now: func() time.Time { return clock }, Limits: limits},
 		Bootstrap: core.BootstrapOptions{AuthToken: token},
 	})
 	if srv.AccountSid != AC || srv.DefaultServiceSid != IS {

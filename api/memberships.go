@@ -44,16 +44,9 @@ var membershipFields = fields[parley.Membership]{
 	"conversation_timers":           rawJSON(func(m *parley.Membership) string { return timersJSON(&m.Conversation) }),
 }
 
-// unreadMessages is null while the read horizon is unset (the SDK's rule).
-// Messages arrive with the next issue; until then a conversation has none,
-// so a set horizon has nothing unread.
-func unreadMessages(m *parley.Membership) *int64 {
-	if m.Participant.LastReadMessageIndex == nil {
-		return nil
-	}
-	var n int64
-	return &n
-}
+// unreadMessages is null: counting unread messages needs messages, which
+// arrive with the next issue (the issue says null until then).
+func unreadMessages(*parley.Membership) *int64 { return nil }
 
 func deref(p *string) string {
 	if p == nil {

@@ -64,6 +64,11 @@ func participantInput(q *req) core.ParticipantInput {
 		DateCreated:      q.str("DateCreated"),
 		DateUpdated:      q.str("DateUpdated"),
 	}
+	// Not in the spec, but Twilio answers them with 50420 for every
+	// binding but email.
+	_, name := q.form["MessagingBinding.Name"]
+	_, level := q.form["MessagingBinding.Level"]
+	in.BindingNameOrLevel = name || level
 	if q.op.Param("MessagingBinding.Address") != nil {
 		in.Address = q.str("MessagingBinding.Address")
 	}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/parleyhq/parley/core"
 )
 
 // partBody is the expected JSON of participant $MB<n> of conversation
@@ -86,6 +88,10 @@ func TestParticipantCreate(t *testing.T) {
 				errBody(400, 50441, "Failed to add a proxy address to a participant: a chat participant has no messaging binding address")),
 			want(post("/v1/Conversations/$CH1/Participants", "MessagingBinding.Address=%2B15551230001&MessagingBinding.ProjectedAddress=%2B15551230002"), 400,
 				errBody(400, 50443, "Failed to add a projected address: only chat participants have one")),
+			want(post("/v1/Conversations/$CH1/Participants", "MessagingBinding.Address=%2B15551230001&MessagingBinding.Name=Al"), 400,
+				errBody(400, 50420, "Binding type does not support given MessagingBinding params: Name and Level are for email bindings")),
+			want(post("/v1/Conversations/$CH1/Participants", "MessagingBinding.Address=%2B15551230001&MessagingBinding.Level=to"), 400,
+				errBody(400, 50420, "Binding type does not support given MessagingBinding params: Name and Level are for email bindings")),
 			want(post("/v1/Conversations/$CH1/Participants", "Identity=a&MessagingBinding.ProjectedAddress=whatsapp:%2B15551230002"), 400,
 				errBody(400, 50408, `Invalid projected address "whatsapp:+15551230002": it must be a phone number in E.164`)),
 		}},
@@ -257,4 +263,32 @@ func TestParticipantPaging(t *testing.T) {
 	if got := walk(t, e, "/v1/Conversations/big/Participants", "PageSize=3", "participants"); strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("paged %v, want %v", got, want)
 	}
+}
+
+// TestParticipantLimits: past each limit, 403 with Twilio's code, and
+// nothing written. The limits are lowered here (core.Limits); the default
+// ones are Twilio's.
+func TestParticipantLimits(t *testing.T) {
+	t.Parallel()
+	e := newEnvLimits(t, core.Limits{ChatParticipants: 2, NonChatParticipants: 1, OpenConversations: 2})
+	e.run(
+		ok(post("/v1/Conversations", ""), 201),
+		ok(post("/v1/Conversations/$CH1/Participants", "Identity=a"), 201),
+		ok(post("/v1/Conversations/$CH1/Participants", "Identity=b"), 201),
+		want(post("/v1/Conversations/$CH1/Participants", "Identity=c"), 403,
+			errBody(403, 50417, "Conversation has reached its limit of 2 chat participants")),
+		want(get("/v1/Users/c"), 404, notFoundBody("/Users/c")),
+		ok(post("/v1/Conversations/$CH1/Participants", "MessagingBinding.Address=%2B15551230001"), 201),
+		want(post("/v1/Conversations/$CH1/Participants", "MessagingBinding.Address=%2B15551230002"), 403,
+			errBody(403, 50418, "Conversation has reached its limit of 1 non-chat participants")),
+		// a is in $CH1; one more open conversation, then the limit. A
+		// closed one does not count.
+		ok(post("/v1/Conversations", ""), 201),
+		ok(post("/v1/Conversations/$CH2/Participants", "Identity=a"), 201),
+		ok(post("/v1/Conversations", ""), 201),
+		want(post("/v1/Conversations/$CH3/Participants", "Identity=a"), 403,
+			errBody(403, 50214, "User conversation limit exceeded: a is in 2 open conversations")),
+		ok(post("/v1/Conversations/$CH2", "State=closed"), 200),
+		ok(post("/v1/Conversations/$CH3/Participants", "Identity=a"), 201),
+	)
 }

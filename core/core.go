@@ -46,6 +46,31 @@ type Options struct {
 	// committed, to wake the dispatcher; may be nil.
 	Enqueued func()
 	Logger   *slog.Logger
+	// Limits are the participant limits; zero fields take Twilio's.
+	Limits Limits
+}
+
+// Limits are Twilio's participant limits (semantics-conversations.md
+// §3.3). They are options so that tests can reach them cheaply and
+// self-hosters can raise them.
+type Limits struct {
+	ChatParticipants    int // per conversation; 1,000
+	NonChatParticipants int // per conversation; 50
+	OpenConversations   int // active and inactive ones per identity; 1,000
+}
+
+// orDefault returns l with Twilio's value in every zero field.
+func (l Limits) orDefault() Limits {
+	if l.ChatParticipants <= 0 {
+		l.ChatParticipants = MaxChatParticipants
+	}
+	if l.NonChatParticipants <= 0 {
+		l.NonChatParticipants = MaxNonChatParticipants
+	}
+	if l.OpenConversations <= 0 {
+		l.OpenConversations = MaxOpenConversations
+	}
+	return l
 }
 
 // App applies parley's rules on top of a Store.
@@ -58,6 +83,7 @@ type App struct {
 	restPreEvents bool
 	enqueued      func()
 	log           *slog.Logger
+	limits        Limits
 	subs          subscribers
 }
 
@@ -72,6 +98,7 @@ func New(o Options) *App {
 		restPreEvents: o.RESTPreEvents,
 		enqueued:      o.Enqueued,
 		log:           o.Logger,
+		limits:        o.Limits.orDefault(),
 	}
 	if a.sids == nil {
 		a.sids = parley.RandomSIDs{}

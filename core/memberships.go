@@ -66,6 +66,8 @@ func ParseParticipantJSON(s string) (ParticipantInput, error) {
 					in.ProxyAddress, ok = text(k, v)
 				case "projected_address":
 					in.ProjectedAddress, ok = text(k, v)
+				case "name", "level":
+					in.BindingNameOrLevel, ok = true, true
 				default:
 					return invalid("unknown key messaging_binding." + k)
 				}

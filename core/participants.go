@@ -37,6 +37,9 @@ type ParticipantInput struct {
 	DateUpdated          *string
 	LastReadMessageIndex *string // update only; "" clears it
 	LastReadTimestamp    *string // update only; "" clears it
+	// BindingNameOrLevel: MessagingBinding.Name or .Level was sent, which
+	// only email bindings take (parley has none): 50420.
+	BindingNameOrLevel bool
 }
 
 // participantChange is a checked ParticipantInput.
@@ -83,6 +86,9 @@ func (in ParticipantInput) check(create bool) (participantChange, error) {
 	}
 	if in.RoleSid != nil && !parley.IsSID(parley.PrefixRole, *in.RoleSid) {
 		return ch, parley.InvalidParam("Invalid RoleSid")
+	}
+	if in.BindingNameOrLevel {
+		return ch, parley.Errorf(parley.KindInvalid, 50420, "Binding type does not support given MessagingBinding params: Name and Level are for email bindings")
 	}
 	if create {
 		if err := in.checkBinding(); err != nil {
@@ -429,7 +435,7 @@ func (a *App) addParticipant(ctx context.Context, tx parley.Tx, ev *events, svc,
 		if err != nil {
 			return p, err
 		}
-		if open >= MaxOpenConversations {
+		if open >= a.limits.OpenConversations {
 			return p, parley.Errorf(parley.KindForbidden, 50214, "User conversation limit exceeded: %s is in %d open conversations", user.Identity, open)
 		}
 	}
@@ -440,11 +446,11 @@ func (a *App) addParticipant(ctx context.Context, tx parley.Tx, ev *events, svc,
 	if err != nil {
 		return p, err
 	}
-	if p.IsChat() && counts.Chat >= MaxChatParticipants {
-		return p, parley.Errorf(parley.KindInvalid, 50417, "Conversation has reached its limit of %d chat participants", MaxChatParticipants)
+	if p.IsChat() && counts.Chat >= a.limits.ChatParticipants {
+		return p, parley.Errorf(parley.KindForbidden, 50417, "Conversation has reached its limit of %d chat participants", a.limits.ChatParticipants)
 	}
-	if !p.IsChat() && counts.NonChat >= MaxNonChatParticipants {
-		return p, parley.Errorf(parley.KindInvalid, 50418, "Conversation has reached its limit of %d non-chat participants", MaxNonChatParticipants)
+	if !p.IsChat() && counts.NonChat >= a.limits.NonChatParticipants {
+		return p, parley.Errorf(parley.KindForbidden, 50418, "Conversation has reached its limit of %d non-chat participants", a.limits.NonChatParticipants)
 	}
 	if err := tx.CreateParticipant(ctx, p); err != nil {
 		if errors.Is(err, parley.ErrConflict) {
