@@ -1,7 +1,12 @@
 package webhook_test
 
 import (
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -106,4 +111,112 @@ func TestConversationTimersFire(t *testing.T) {
 		t.Fatalf("state %v", c["state"])
 	}
 	e.must("POST", "/v1/Conversations/"+other, "FriendlyName=x", false, 400)
+}
+
+func TestParticipantEvents(t *testing.T) {
+	t.Parallel()
+	recv := newReceiver(t, nil)
+	e := newEnv(t, parleytest.Options{})
+	is, ac := e.srv.DefaultServiceSid, e.srv.AccountSid
+	e.must("POST", "/v1/Configuration/Webhooks", "PostWebhookUrl="+url.QueryEscape(recv.srv.URL+"/post")+
+		"&Filters=onParticipantAdded&Filters=onParticipantUpdated&Filters=onParticipantRemoved&Filters=onConversationStateUpdated", false, 200)
+	ch := e.must("POST", "/v1/Conversations", "State=inactive", false, 201)["sid"].(string)
+	role := e.must("GET", "/v1/Services/"+is+"/Configuration", "", false, 200)["default_conversation_role_sid"].(string)
+
+	// Adding wakes the conversation: the participant, then the move.
+	p := e.must("POST", "/v1/Conversations/"+ch+"/Participants", "Identity=alice&Attributes=%7B%7D", true, 201)
+	mb := p["sid"].(string)
+	hits := recv.wait(2)
+	byType := map[string]hit{}
+	for _, h := range hits {
+		byType[h.params.Get("EventType")] = h
+	}
+	wantParams(t, byType["onParticipantAdded"], map[string]string{"AccountSid": ac, "EventType": "onParticipantAdded",
+		"Source": "API", "RetryCount": "0", "ChatServiceSid": is, "ConversationSid": ch, "ParticipantSid": mb,
+		"Identity": "alice", "RoleSid": role, "Attributes": "{}", "MessagingBinding.Type": "CHAT",
+		"DateCreated": "2026-03-04T05:06:07.000Z"})
+	wantParams(t, byType["onConversationStateUpdated"], map[string]string{"AccountSid": ac, "EventType": "onConversationStateUpdated",
+		"Source": "API", "RetryCount": "0", "ChatServiceSid": is, "ConversationSid": ch, "StateFrom": "inactive",
+		"StateTo": "active", "Reason": "EVENT", "StateUpdated": "2026-03-04T05:06:07.000Z"})
+
+	sms := e.must("POST", "/v1/Conversations/"+ch+"/Participants",
+		"MessagingBinding.Address=%2B15551230001&MessagingBinding.ProxyAddress=%2B15559870001", true, 201)["sid"].(string)
+	wantParams(t, recv.wait(3)[2], map[string]string{"AccountSid": ac, "EventType": "onParticipantAdded",
+		"Source": "API", "RetryCount": "0", "ChatServiceSid": is, "ConversationSid": ch, "ParticipantSid": sms,
+		"Attributes": "{}", "MessagingBinding.Type": "SMS", "MessagingBinding.Address": "+15551230001",
+		"MessagingBinding.ProxyAddress": "+15559870001", "DateCreated": "2026-03-04T05:06:07.000Z"})
+
+	e.must("POST", "/v1/Conversations/"+ch+"/Participants/alice", "LastReadMessageIndex=2", true, 200)
+	wantParams(t, recv.wait(4)[3], map[string]string{"AccountSid": ac, "EventType": "onParticipantUpdated",
+		"Source": "API", "RetryCount": "0", "ChatServiceSid": is, "ConversationSid": ch, "ParticipantSid": mb,
+		"Identity": "alice", "RoleSid": role, "Attributes": "{}", "MessagingBinding.Type": "CHAT",
+		"LastReadMessageIndex": "2", "DateCreated": "2026-03-04T05:06:07.000Z", "DateUpdated": "2026-03-04T05:06:07.000Z"})
+
+	e.must("DELETE", "/v1/Conversations/"+ch+"/Participants/"+sms, "", true, 204)
+	removed := recv.wait(5)[4]
+	wantParams(t, removed, map[string]string{"AccountSid": ac, "EventType": "onParticipantRemoved",
+		"Source": "API", "RetryCount": "0", "ChatServiceSid": is, "ConversationSid": ch, "ParticipantSid": sms,
+		"Attributes": "{}", "MessagingBinding.Type": "SMS", "MessagingBinding.Address": "+15551230001",
+		"MessagingBinding.ProxyAddress": "+15559870001", "DateCreated": "2026-03-04T05:06:07.000Z",
+		"DateUpdated": "2026-03-04T05:06:07.000Z", "DateRemoved": "2026-03-04T05:06:07.000Z"})
+	validSignature(t, e.srv.AuthToken, removed)
+}
+
+// TestConversationPreEvents: with the REST pre-event extension on, the app
+// vetoes conversation and participant writes (403 50056, nothing written)
+// and may rename a conversation in its answer.
+func TestConversationPreEvents(t *testing.T) {
+	t.Parallel()
+	var answer atomic.Value // func(eventType string) (int, string)
+	answer.Store(func(string) (int, string) { return 200, "" })
+	var seen []string
+	var mu sync.Mutex
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		seen = append(seen, r.PostForm.Get("EventType"))
+		mu.Unlock()
+		status, body := answer.Load().(func(string) (int, string))(r.PostForm.Get("EventType"))
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+	}))
+	t.Cleanup(app.Close)
+	e := newEnv(t, parleytest.Options{Core: core.Options{RESTPreEvents: true}})
+	e.must("POST", "/v1/Configuration/Webhooks", "PreWebhookUrl="+url.QueryEscape(app.URL+"/pre"), false, 200)
+
+	answer.Store(func(string) (int, string) { return 200, `{"friendly_name":"Renamed by the app"}` })
+	c := e.must("POST", "/v1/Conversations", "FriendlyName=Mine&UniqueName=pre", true, 201)
+	if c["friendly_name"] != "Renamed by the app" {
+		t.Fatalf("the pre-event answer was not applied: %v", c)
+	}
+	answer.Store(func(string) (int, string) { return 200, `{"friendly_name":7}` })
+	st, body := e.call("POST", "/v1/Conversations/pre", "FriendlyName=x", true)
+	if st != 400 || !strings.Contains(body, `"code":50057`) {
+		t.Fatalf("invalid pre-event answer: %d %s", st, body)
+	}
+	answer.Store(func(string) (int, string) { return 403, "" })
+	for _, w := range []struct{ method, path, form string }{
+		{"POST", "/v1/Conversations", "UniqueName=vetoed"},
+		{"POST", "/v1/Conversations/pre", "FriendlyName=vetoed"},
+		{"POST", "/v1/Conversations/pre/Participants", "Identity=vetoed"},
+		{"DELETE", "/v1/Conversations/pre", ""},
+	} {
+		if st, body := e.call(w.method, w.path, w.form, true); st != 403 || !strings.Contains(body, `"code":50056`) {
+			t.Fatalf("vetoed %s %s: %d %s", w.method, w.path, st, body)
+		}
+	}
+	got := e.must("GET", "/v1/Conversations/pre", "", false, 200)
+	if got["friendly_name"] != "Renamed by the app" {
+		t.Fatalf("a vetoed write was applied: %v", got)
+	}
+	e.must("GET", "/v1/Conversations/vetoed", "", false, 404)
+	e.must("GET", "/v1/Users/vetoed", "", false, 404)
+	e.must("GET", "/v1/Conversations/pre/Participants/vetoed", "", false, 404)
+	mu.Lock()
+	defer mu.Unlock()
+	want := "onConversationAdd onConversationUpdate onConversationAdd onConversationUpdate onParticipantAdd onConversationRemove"
+	if strings.Join(seen, " ") != want {
+		t.Fatalf("pre-events %v, want %s", seen, want)
+	}
 }
