@@ -22,7 +22,8 @@ import (
 // The seeds are every operation of the spec, with {IS} and {RL} standing
 // for the default service and one of its roles (replaced at run time, so
 // mutations that keep them reach real resources) and the other path
-// segments naming users and identities that exist.
+// segments naming users, identities, a conversation (by unique name) and
+// a participant that exist.
 func FuzzRequests(f *testing.F) {
 	srv := parleytest.New(f)
 	client := &http.Client{}
@@ -47,6 +48,17 @@ func FuzzRequests(f *testing.F) {
 	const form = "application/x-www-form-urlencoded"
 	if res, b, err := call("POST", "/v1/Users", form, "Identity=alice&FriendlyName=Alice"); err != nil || res.StatusCode != 201 {
 		f.Fatalf("setup: %v %s", err, b)
+	}
+	// A conversation named alice with alice in it, so that every
+	// conversation, participant and membership path below reaches a row.
+	for _, setup := range [][2]string{
+		{"/v1/Conversations", "UniqueName=alice&Timers.Inactive=PT1M"},
+		{"/v1/Conversations/alice/Participants", "Identity=alice"},
+		{"/v1/Conversations/alice/Participants", "MessagingBinding.Address=%2B15551230001&MessagingBinding.ProxyAddress=%2B15559870001"},
+	} {
+		if res, b, err := call("POST", setup[0], form, setup[1]); err != nil || res.StatusCode != 201 {
+			f.Fatalf("setup %s: %v %s", setup[0], err, b)
+		}
 	}
 	_, b, err := call("POST", "/v1/Roles", form, "FriendlyName=r&Type=service&Permission=joinConversation")
 	if err != nil {
