@@ -284,10 +284,10 @@ func (in ConversationInput) checkCreate() (conversationChange, error) {
 	return ch, err
 }
 
-// createConversation writes a new conversation in tx: the defaults of
-// the service and account, the request's fields, the pre-event's answer.
-func (a *App) createConversation(ctx context.Context, tx parley.Tx, ev *events, svc string, ch conversationChange,
-	answer PreAnswer, opts WriteOptions) (parley.Conversation, error) {
+// draftConversation is the conversation a create in svc would write at
+// now, with sid: the defaults of the service and account, then the
+// request's fields.
+func (a *App) draftConversation(ctx context.Context, tx parley.Tx, svc, sid string, ch conversationChange) (parley.Conversation, error) {
 	ref, err := serviceRef(svc)
 	if err != nil {
 		return parley.Conversation{}, err
@@ -301,8 +301,19 @@ func (a *App) createConversation(ctx context.Context, tx parley.Tx, ev *events, 
 		return parley.Conversation{}, err
 	}
 	now := a.clock()
-	c := newConversation(a.sids.New(parley.PrefixConversation), cfg, acfg, now)
+	c := newConversation(sid, cfg, acfg, now)
 	ch.apply(&c, now)
+	return c, nil
+}
+
+// createConversation writes a new conversation in tx: the draft with the
+// pre-event's answer applied.
+func (a *App) createConversation(ctx context.Context, tx parley.Tx, ev *events, svc string, ch conversationChange,
+	answer PreAnswer, opts WriteOptions) (parley.Conversation, error) {
+	c, err := a.draftConversation(ctx, tx, svc, a.sids.New(parley.PrefixConversation), ch)
+	if err != nil {
+		return c, err
+	}
 	answer.applyTo(&c)
 	if err := tx.CreateConversation(ctx, c); err != nil {
 		if errors.Is(err, parley.ErrConflict) {
@@ -310,7 +321,7 @@ func (a *App) createConversation(ctx context.Context, tx parley.Tx, ev *events, 
 		}
 		return parley.Conversation{}, err
 	}
-	ev.add(conversationEvent(parley.EventConversationAdded, c, now, opts))
+	ev.add(conversationEvent(parley.EventConversationAdded, c, c.DateCreated, opts))
 	return c, nil
 }
 
@@ -322,23 +333,15 @@ func (a *App) CreateConversation(ctx context.Context, svc string, in Conversatio
 	if err != nil {
 		return parley.Conversation{}, err
 	}
+	return a.createWith(ctx, svc, ch, nil, opts)
+}
+
+// createWith creates a conversation and, in the same transaction, adds
+// the participants (ConversationWithParticipants), after the
+// conversation's pre-event.
+func (a *App) createWith(ctx context.Context, svc string, ch conversationChange, participants []participantChange, opts WriteOptions) (parley.Conversation, error) {
 	answer, err := a.conversationPreEvent(ctx, parley.EventConversationAdd, svc, opts, func(tx parley.Tx) (parley.Conversation, error) {
-		ref, err := serviceRef(svc)
-		if err != nil {
-			return parley.Conversation{}, err
-		}
-		cfg, err := tx.ServiceConfig(ctx, ref)
-		if err != nil {
-			return parley.Conversation{}, notFound(err)
-		}
-		acfg, err := tx.AccountConfig(ctx)
-		if err != nil {
-			return parley.Conversation{}, err
-		}
-		now := a.clock()
-		c := newConversation("", cfg, acfg, now)
-		ch.apply(&c, now)
-		return c, nil
+		return a.draftConversation(ctx, tx, svc, "", ch)
 	})
 	if err != nil {
 		return parley.Conversation{}, err
@@ -346,26 +349,32 @@ func (a *App) CreateConversation(ctx context.Context, svc string, in Conversatio
 	var c parley.Conversation
 	err = a.update(ctx, func(tx parley.Tx, ev *events) error {
 		var err error
-		c, err = a.createConversation(ctx, tx, ev, svc, ch, answer, opts)
+		if c, err = a.createConversation(ctx, tx, ev, svc, ch, answer, opts); err != nil || len(participants) == 0 {
+			return err
+		}
+		for _, pc := range participants {
+			if _, err := a.addParticipant(ctx, tx, ev, c.ServiceSid, c.Sid, pc, opts); err != nil {
+				var pe *parley.Error
+				if errors.As(err, &pe) && pe.Code == 50416 {
+					// Twilio's code for a pair bound elsewhere, here.
+					return parley.Errorf(parley.KindConflict, 50425, "%s", pe.Message)
+				}
+				return err
+			}
+		}
+		// Read back: adding participants restarted the timers.
+		c, err = tx.ConversationBySid(ctx, c.ServiceSid, c.Sid)
 		return err
 	})
 	return c, err
 }
 
-// conversationPreEvent runs a conversation pre-event when the REST
-// extension asks for it: propose reads the conversation as the write
-// would leave it, after the rules have passed it. It returns the app's
-// answer (a new friendly name, perhaps) or its refusal.
+// conversationPreEvent runs a conversation pre-event (see askFirst).
 func (a *App) conversationPreEvent(ctx context.Context, t parley.EventType, svc string, opts WriteOptions,
 	propose func(tx parley.Tx) (parley.Conversation, error)) (PreAnswer, error) {
-	if !a.preEvents(opts) {
-		return PreAnswer{}, nil
-	}
-	proposed, err := read(ctx, a, propose)
-	if err != nil {
-		return PreAnswer{}, err
-	}
-	return a.preEvent(ctx, conversationEvent(t, proposed, a.clock(), opts))
+	return askFirst(ctx, a, opts, propose, func(c parley.Conversation) parley.Event {
+		return conversationEvent(t, c, a.clock(), opts)
+	})
 }
 
 // FetchConversation returns the conversation with SID or unique name key.

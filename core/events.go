@@ -150,6 +150,22 @@ func (a *App) preEvents(opts WriteOptions) bool {
 	return opts.Webhooks && a.restPreEvents && a.preHook != nil
 }
 
+// askFirst runs a pre-event before a write when the REST extension asks
+// for it: propose reads, in a View, what the write would leave, after the
+// rules have passed it (so the app is never asked about a write the rules
+// refuse), and event makes the pre-event of it. It returns the app's
+// answer or its refusal.
+func askFirst[T any](ctx context.Context, a *App, opts WriteOptions, propose func(tx parley.Tx) (T, error), event func(T) parley.Event) (PreAnswer, error) {
+	if !a.preEvents(opts) {
+		return PreAnswer{}, nil
+	}
+	v, err := read(ctx, a, propose)
+	if err != nil {
+		return PreAnswer{}, err
+	}
+	return a.preEvent(ctx, event(v))
+}
+
 // preEvent runs a pre-event webhook before a write (callers check
 // preEvents first). A rejection comes back as the error to return to the
 // caller; an answer asking for changes, as the PreAnswer to apply.

@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 	"time"
 
@@ -121,47 +120,7 @@ func (a *App) CreateConversationWithParticipants(ctx context.Context, svc string
 			pairs[k] = true
 		}
 	}
-	answer, err := a.conversationPreEvent(ctx, parley.EventConversationAdd, svc, opts, func(tx parley.Tx) (parley.Conversation, error) {
-		ref, err := serviceRef(svc)
-		if err != nil {
-			return parley.Conversation{}, err
-		}
-		cfg, err := tx.ServiceConfig(ctx, ref)
-		if err != nil {
-			return parley.Conversation{}, notFound(err)
-		}
-		acfg, err := tx.AccountConfig(ctx)
-		if err != nil {
-			return parley.Conversation{}, err
-		}
-		now := a.clock()
-		c := newConversation("", cfg, acfg, now)
-		ch.apply(&c, now)
-		return c, nil
-	})
-	if err != nil {
-		return parley.Conversation{}, err
-	}
-	var c parley.Conversation
-	err = a.update(ctx, func(tx parley.Tx, ev *events) error {
-		var err error
-		if c, err = a.createConversation(ctx, tx, ev, svc, ch, answer, opts); err != nil {
-			return err
-		}
-		for _, pc := range changes {
-			if _, err := a.addParticipant(ctx, tx, ev, c.ServiceSid, c.Sid, pc, opts); err != nil {
-				var pe *parley.Error
-				if errors.As(err, &pe) && pe.Code == 50416 {
-					return parley.Errorf(parley.KindConflict, 50425, "%s", pe.Message)
-				}
-				return err
-			}
-		}
-		// Read back: adding participants restarted the timers.
-		c, err = tx.ConversationBySid(ctx, c.ServiceSid, c.Sid)
-		return err
-	})
-	return c, err
+	return a.createWith(ctx, svc, ch, changes, opts)
 }
 
 // findMembership finds user key's participant in conversation convKey,

@@ -242,6 +242,12 @@ func findParticipant(ctx context.Context, tx parley.Tx, conversation, key string
 	return p, notFound(err)
 }
 
+// participantPreEvent makes a participant pre-event of type t (see
+// askFirst).
+func (a *App) participantPreEvent(t parley.EventType, opts WriteOptions) func(parley.Participant) parley.Event {
+	return func(p parley.Participant) parley.Event { return participantEvent(t, p, a.clock(), opts) }
+}
+
 func participantEvent(t parley.EventType, p parley.Participant, at time.Time, opts WriteOptions) parley.Event {
 	return parley.Event{Type: t, ServiceSid: p.ServiceSid, Source: parley.SourceAPI, At: at, Webhooks: opts.Webhooks, Participant: &p}
 }
@@ -353,16 +359,10 @@ func (a *App) CreateParticipant(ctx context.Context, svc, convKey string, in Par
 	if err != nil {
 		return parley.Participant{}, err
 	}
-	if a.preEvents(opts) {
-		proposed, err := read(ctx, a, func(tx parley.Tx) (parley.Participant, error) {
-			return a.proposedParticipant(ctx, tx, svc, convKey, ch)
-		})
-		if err != nil {
-			return parley.Participant{}, err
-		}
-		if _, err := a.preEvent(ctx, participantEvent(parley.EventParticipantAdd, proposed, a.clock(), opts)); err != nil {
-			return parley.Participant{}, err
-		}
+	if _, err := askFirst(ctx, a, opts, func(tx parley.Tx) (parley.Participant, error) {
+		return a.proposedParticipant(ctx, tx, svc, convKey, ch)
+	}, a.participantPreEvent(parley.EventParticipantAdd, opts)); err != nil {
+		return parley.Participant{}, err
 	}
 	var p parley.Participant
 	err = a.update(ctx, func(tx parley.Tx, ev *events) error {
@@ -606,14 +606,9 @@ func (a *App) UpdateParticipant(ctx context.Context, svc, convKey, key string, i
 		ev.add(participantEvent(parley.EventParticipantUpdated, p, p.DateUpdated, opts))
 		return p, nil
 	}
-	if a.preEvents(opts) {
-		proposed, err := read(ctx, a, func(tx parley.Tx) (parley.Participant, error) { return change(ctx, tx, nil, false) })
-		if err != nil {
-			return parley.Participant{}, err
-		}
-		if _, err := a.preEvent(ctx, participantEvent(parley.EventParticipantUpdate, proposed, a.clock(), opts)); err != nil {
-			return parley.Participant{}, err
-		}
+	if _, err := askFirst(ctx, a, opts, func(tx parley.Tx) (parley.Participant, error) { return change(ctx, tx, nil, false) },
+		a.participantPreEvent(parley.EventParticipantUpdate, opts)); err != nil {
+		return parley.Participant{}, err
 	}
 	var p parley.Participant
 	err = a.update(ctx, func(tx parley.Tx, ev *events) error {
@@ -643,14 +638,9 @@ func (a *App) DeleteParticipant(ctx context.Context, svc, convKey, key string, o
 		}
 		return p, writable(c)
 	}
-	if a.preEvents(opts) {
-		p, err := read(ctx, a, func(tx parley.Tx) (parley.Participant, error) { return find(tx, false) })
-		if err != nil {
-			return err
-		}
-		if _, err := a.preEvent(ctx, participantEvent(parley.EventParticipantRemove, p, a.clock(), opts)); err != nil {
-			return err
-		}
+	if _, err := askFirst(ctx, a, opts, func(tx parley.Tx) (parley.Participant, error) { return find(tx, false) },
+		a.participantPreEvent(parley.EventParticipantRemove, opts)); err != nil {
+		return err
 	}
 	return a.update(ctx, func(tx parley.Tx, ev *events) error {
 		p, err := find(tx, true)

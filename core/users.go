@@ -173,27 +173,21 @@ func (a *App) UpdateUser(ctx context.Context, svc, key string, in UserUpdate, op
 	if err := in.check(); err != nil {
 		return parley.User{}, err
 	}
-	if a.preEvents(opts) {
-		var proposed parley.User
-		// The app is asked only about a change the rules allow, so its
-		// answer never decides an error the rules would give anyway.
-		err := a.store.View(ctx, func(tx parley.Tx) error {
-			cur, err := findUser(ctx, tx, svc, key)
-			if err != nil {
-				return err
-			}
-			if err := in.checkRole(ctx, tx, cur); err != nil {
-				return err
-			}
-			proposed = in.apply(cur, a.clock())
-			return nil
-		})
+	// The app is asked only about a change the rules allow, so its answer
+	// never decides an error the rules would give anyway.
+	if _, err := askFirst(ctx, a, opts, func(tx parley.Tx) (parley.User, error) {
+		cur, err := findUser(ctx, tx, svc, key)
 		if err != nil {
-			return parley.User{}, err
+			return cur, err
 		}
-		if _, err := a.preEvent(ctx, userEvent(parley.EventUserUpdate, proposed, proposed.DateUpdated, opts)); err != nil {
-			return parley.User{}, err
+		if err := in.checkRole(ctx, tx, cur); err != nil {
+			return cur, err
 		}
+		return in.apply(cur, a.clock()), nil
+	}, func(u parley.User) parley.Event {
+		return userEvent(parley.EventUserUpdate, u, u.DateUpdated, opts)
+	}); err != nil {
+		return parley.User{}, err
 	}
 	var u parley.User
 	err := a.update(ctx, func(tx parley.Tx, ev *events) error {
