@@ -230,6 +230,17 @@ func createUntilKilled(t *testing.T, nodes []*process, kill func()) []string {
 			}
 		})
 	}
+	// Kill only once the writers are well under way: on a loaded machine
+	// (a parallel -race run) nodes are slow to warm up, and a kill timed
+	// from the start alone would find too few acknowledged creates.
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		mu.Lock()
+		n := len(acked)
+		mu.Unlock()
+		if n >= 50 {
+			break
+		}
+	}
 	kill()
 	close(stop)
 	wg.Wait()
