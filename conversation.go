@@ -37,6 +37,9 @@ type Conversation struct {
 	// EmailAddress and EmailName are the email binding (Bindings.Email.*).
 	EmailAddress *string
 	EmailName    *string
+	// LastMessageIndex is the index of the newest message ever sent (nil
+	// before the first); stores raise it, never lower it.
+	LastMessageIndex *int64
 	// CreatedBy is the identity of the SDK user who created it, or "system"
 	// for REST.
 	CreatedBy   string

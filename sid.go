@@ -16,6 +16,7 @@ const (
 	PrefixCredential   = "CR"
 	PrefixConversation = "CH"
 	PrefixParticipant  = "MB"
+	PrefixMessage      = "IM"
 	PrefixRequest      = "RQ"
 	PrefixDelivery     = "WD" // parley's own: webhook deliveries have no Twilio SID
 )

@@ -67,6 +67,7 @@ type Tx interface {
 	CredentialTx
 	ConversationTx
 	ParticipantTx
+	MessageTx
 	DeliveryTx
 }
 
@@ -145,6 +146,24 @@ type CredentialTx interface {
 
 // ConversationTx reads and writes conversations. Reads take "" for the
 // default service, like users'.
+// MessageTx reads and writes the messages of conversations.
+type MessageTx interface {
+	MessageBySid(ctx context.Context, conversationSid, sid string) (Message, error)
+	// ListMessages lists a conversation's messages by index (ascending,
+	// or with PageQuery.Desc descending).
+	ListMessages(ctx context.Context, conversationSid string, q PageQuery) (Page[Message], error)
+	// NextMessageIndex raises the conversation's last message index and
+	// returns it (0 for the first message). It locks the conversation's
+	// row until commit, so concurrent senders get increasing, unique
+	// indexes; ErrNotFound when the conversation is gone.
+	NextMessageIndex(ctx context.Context, conversationSid string) (int64, error)
+	CreateMessage(ctx context.Context, m Message) error
+	// UpdateMessage writes every field of m.Sid's row but its
+	// conversation, service and index.
+	UpdateMessage(ctx context.Context, m Message) error
+	DeleteMessage(ctx context.Context, conversationSid, sid string) error
+}
+
 type ConversationTx interface {
 	ConversationBySid(ctx context.Context, serviceSid, sid string) (Conversation, error)
 	ConversationByUniqueName(ctx context.Context, serviceSid, uniqueName string) (Conversation, error)

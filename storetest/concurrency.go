@@ -141,7 +141,42 @@ func partialUpdates() []partialUpdate {
 			return tx.UpdateParticipant(ctx, p)
 		}
 	}
+	messageWriter := func(change func(*parley.Message)) func(context.Context, parley.Tx, any) error {
+		return func(ctx context.Context, tx parley.Tx, row any) error {
+			m := row.(parley.Message)
+			m, err := tx.ForUpdate().MessageBySid(ctx, m.ConversationSid, m.Sid)
+			time.Sleep(pause)
+			if err != nil {
+				return err
+			}
+			change(&m)
+			return tx.UpdateMessage(ctx, m)
+		}
+	}
 	return []partialUpdate{
+		{
+			name:    "Message",
+			methods: []string{"UpdateMessage"},
+			setup: func(t *testing.T, s parley.Store) any {
+				c := newConversation(newService(t, s, "svc"))
+				createConversations(t, s, &c)
+				return createMessages(t, s, c, 1)[0]
+			},
+			writers: []func(context.Context, parley.Tx, any) error{
+				messageWriter(func(m *parley.Message) { m.Body = ptr("edited") }),
+				messageWriter(func(m *parley.Message) { m.Attributes = `{"changed":1}` }),
+				messageWriter(func(m *parley.Message) { m.Author = "someone" }),
+				messageWriter(func(m *parley.Message) { m.Subject = ptr("subject") }),
+			},
+			check: func(t *testing.T, s parley.Store, row any) {
+				want := row.(parley.Message)
+				got := mustView(t, s, func(tx parley.Tx) (parley.Message, error) {
+					return tx.MessageBySid(context.Background(), want.ConversationSid, want.Sid)
+				})
+				want.Body, want.Attributes, want.Author, want.Subject = ptr("edited"), `{"changed":1}`, "someone", ptr("subject")
+				diff(t, "message after concurrent partial updates", got, want)
+			},
+		},
 		{
 			name:    "Conversation",
 			methods: []string{"UpdateConversation"},
@@ -429,6 +464,10 @@ func parentRaces() []parentRace {
 		p, err := tx.ListParticipants(ctx, x.(raceFixture).conv.Sid, parley.PageQuery{Size: 50})
 		return len(p.Items), err
 	}
+	messagesIn := func(ctx context.Context, tx parley.Tx, x any) (int, error) {
+		m, err := tx.ListMessages(ctx, x.(raceFixture).conv.Sid, parley.PageQuery{Size: 50})
+		return len(m.Items), err
+	}
 	userMemberships := func(ctx context.Context, tx parley.Tx, x any) (int, error) {
 		return tx.CountOpenConversations(ctx, x.(raceFixture).user.Sid)
 	}
@@ -488,6 +527,46 @@ func parentRaces() []parentRace {
 				return tx.UpdateConversation(ctx, c)
 			},
 			remove: deleteService, orphans: conversationsIn,
+		},
+		{
+			// What core does to send: the conversation's next index (which
+			// locks its row), then the insert.
+			name: "CreateMessageInDeletedConversation", methods: []string{"CreateMessage", "NextMessageIndex"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				i, err := tx.NextMessageIndex(ctx, r.conv.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				return tx.CreateMessage(ctx, newMessage(r.conv, i))
+			},
+			remove: deleteConversation, orphans: messagesIn,
+		},
+		{
+			name: "UpdateMessageInDeletedConversation", methods: []string{"UpdateMessage"},
+			setup: func(t *testing.T, s parley.Store) any {
+				r := newRaceFixture(t, s, false)
+				createMessages(t, s, r.conv, 1)
+				return r
+			},
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				if _, err := tx.ForShare().ConversationBySid(ctx, r.f.svc.Sid, r.conv.Sid); err != nil {
+					return err
+				}
+				ms, err := tx.ForUpdate().ListMessages(ctx, r.conv.Sid, parley.PageQuery{Size: 1})
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				if len(ms.Items) == 0 {
+					return parley.ErrNotFound
+				}
+				m := ms.Items[0]
+				m.Body = ptr("late edit")
+				return tx.UpdateMessage(ctx, m)
+			},
+			remove: deleteConversation, orphans: messagesIn,
 		},
 		{
 			name: "CreateParticipantInDeletedConversation", methods: []string{"CreateParticipant"},
@@ -745,7 +824,8 @@ var (
 		"ListDeliveries", "PendingHosts", "Credential", "ListCredentials", "ConversationBySid",
 		"ConversationByUniqueName", "ListConversations", "NextConversationTimer", "ParticipantBySid",
 		"ParticipantByIdentity", "ParticipantByPair", "ListParticipants", "CountParticipants",
-		"CountOpenConversations", "ListUserConversations", "ListParticipantConversations",
+		"CountOpenConversations", "ListUserConversations", "ListParticipantConversations", "MessageBySid",
+		"ListMessages",
 		// DueConversations locks the rows it returns, skipping rows others
 		// hold (testConcurrentTimerClaims races it).
 		"DueConversations"}
@@ -758,7 +838,7 @@ var (
 	// writes back a row its caller holds the lease on.
 	singleStatementWrites = []string{"CreateAccount", "SetAuthToken", "CreateAPIKey", "RevokeAPIKey",
 		"CreateService", "DeleteService", "DeleteRole", "DeleteUser", "EnqueueDelivery", "ClaimDeliveries",
-		"FinishDelivery", "CreateCredential", "DeleteCredential", "DeleteConversation", "DeleteParticipant"}
+		"FinishDelivery", "CreateCredential", "DeleteCredential", "DeleteConversation", "DeleteParticipant", "DeleteMessage"}
 )
 
 // testEveryWriteIsCovered fails for a Tx method that no part of the suite

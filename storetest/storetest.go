@@ -53,6 +53,8 @@ func Run(t *testing.T, open Opener) {
 		{"Participants", testParticipants},
 		{"Memberships", testMemberships},
 		{"ConversationCascades", testConversationCascades},
+		{"Messages", testMessages},
+		{"ConcurrentSenders", testConcurrentSenders},
 	}
 	t.Run("EveryWriteIsCovered", testEveryWriteIsCovered)
 	t.Run("ConcurrentPartialUpdates", func(t *testing.T) {

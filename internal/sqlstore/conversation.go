@@ -12,7 +12,7 @@ import (
 
 const conversationCols = `seq, sid, service_sid, unique_name, friendly_name, attributes, messaging_service_sid,
 	state, timer_inactive, timer_closed, date_inactive, date_closed, email_address, email_name, created_by,
-	date_created, date_updated`
+	date_created, date_updated, last_message_index`
 
 // conversationColsOf is conversationCols qualified with a table alias, for
 // joins.
@@ -28,7 +28,7 @@ func conversationDest(c *parley.Conversation) []any {
 	return []any{&c.Seq, &c.Sid, &c.ServiceSid, nullString{&c.UniqueName}, nullString{&c.FriendlyName}, &c.Attributes,
 		nullString{&c.MessagingServiceSid}, &c.State, nullString{&c.TimerInactive}, nullString{&c.TimerClosed},
 		nullSeconds{&c.DateInactive}, nullSeconds{&c.DateClosed}, nullString{&c.EmailAddress}, nullString{&c.EmailName},
-		&c.CreatedBy, seconds{&c.DateCreated}, seconds{&c.DateUpdated}}
+		&c.CreatedBy, seconds{&c.DateCreated}, seconds{&c.DateUpdated}, &c.LastMessageIndex}
 }
 
 func (t *Tx) ConversationBySid(ctx context.Context, serviceSid, sid string) (parley.Conversation, error) {

@@ -1,0 +1,61 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/parleyhq/parley"
+)
+
+// ---- Messages
+
+const messageCols = `seq, sid, service_sid, conversation_sid, idx, author, body, attributes, participant_sid,
+	content_sid, subject, date_created, date_updated`
+
+func scanMessage(s scanner) (parley.Message, error) {
+	var m parley.Message
+	err := s.Scan(&m.Seq, &m.Sid, &m.ServiceSid, &m.ConversationSid, &m.Index, &m.Author, nullString{&m.Body},
+		&m.Attributes, nullString{&m.ParticipantSid}, nullString{&m.ContentSid}, nullString{&m.Subject},
+		seconds{&m.DateCreated}, seconds{&m.DateUpdated})
+	return m, err
+}
+
+func (t *Tx) MessageBySid(ctx context.Context, conversationSid, sid string) (parley.Message, error) {
+	return get(t, ctx, scanMessage, "SELECT "+messageCols+" FROM messages WHERE sid = ? AND conversation_sid = ?",
+		sid, conversationSid)
+}
+
+// ListMessages pages by seq, which follows the index within a
+// conversation (see migration 0006).
+func (t *Tx) ListMessages(ctx context.Context, conversationSid string, q parley.PageQuery) (parley.Page[parley.Message], error) {
+	return page(t, ctx, messageCols, "FROM messages WHERE conversation_sid = ?", []any{conversationSid}, q, scanMessage,
+		bySeq(func(m parley.Message) int64 { return m.Seq }))
+}
+
+func (t *Tx) NextMessageIndex(ctx context.Context, conversationSid string) (int64, error) {
+	var next int64
+	err := t.c.QueryRow(ctx, t.d.rebind(`UPDATE conversations SET last_message_index = COALESCE(last_message_index, -1) + 1
+		WHERE sid = ? RETURNING last_message_index`), conversationSid).Scan(&next)
+	if err != nil {
+		return 0, t.d.mapError(err, false)
+	}
+	return next, nil
+}
+
+func (t *Tx) CreateMessage(ctx context.Context, m parley.Message) error {
+	_, err := t.exec(ctx, false, `INSERT INTO messages (sid, service_sid, conversation_sid, idx, author, body, attributes,
+		participant_sid, content_sid, subject, date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.Sid, m.ServiceSid, m.ConversationSid, m.Index, m.Author, m.Body, m.Attributes, m.ParticipantSid, m.ContentSid,
+		m.Subject, t.d.Seconds(m.DateCreated), t.d.Seconds(m.DateUpdated))
+	return err
+}
+
+func (t *Tx) UpdateMessage(ctx context.Context, m parley.Message) error {
+	return t.execOne(ctx, false, `UPDATE messages SET author = ?, body = ?, attributes = ?, participant_sid = ?,
+		content_sid = ?, subject = ?, date_created = ?, date_updated = ? WHERE sid = ?`,
+		m.Author, m.Body, m.Attributes, m.ParticipantSid, m.ContentSid, m.Subject,
+		t.d.Seconds(m.DateCreated), t.d.Seconds(m.DateUpdated), m.Sid)
+}
+
+func (t *Tx) DeleteMessage(ctx context.Context, conversationSid, sid string) error {
+	return t.execOne(ctx, true, "DELETE FROM messages WHERE sid = ? AND conversation_sid = ?", sid, conversationSid)
+}

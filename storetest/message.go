@@ -1,0 +1,143 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/parleyhq/parley"
+)
+
+// newMessage is message index i of c with every field set.
+func newMessage(c parley.Conversation, i int64) parley.Message {
+	return parley.Message{Sid: sid(parley.PrefixMessage), ServiceSid: c.ServiceSid, ConversationSid: c.Sid, Index: i,
+		Author: "alice", Body: ptr(fmt.Sprint("message ", i)), Attributes: `{"i":1}`, ParticipantSid: ptr(sid(parley.PrefixParticipant)),
+		ContentSid: ptr("HX0123456789abcdef0123456789abcdef"), Subject: ptr("s"), DateCreated: t0, DateUpdated: t0.Add(1)}
+}
+
+// createMessages sends n messages to c as core does (next index, then
+// insert), one transaction each, and returns them as stored.
+func createMessages(t testing.TB, s parley.Store, c parley.Conversation, n int) []parley.Message {
+	t.Helper()
+	var out []parley.Message
+	for range n {
+		update(t, s, func(tx parley.Tx) error {
+			i, err := tx.NextMessageIndex(context.Background(), c.Sid)
+			if err != nil {
+				return err
+			}
+			m := newMessage(c, i)
+			m.DateUpdated = t0
+			out = append(out, m)
+			return tx.CreateMessage(context.Background(), m)
+		})
+	}
+	for i := range out {
+		out[i] = mustView(t, s, func(tx parley.Tx) (parley.Message, error) {
+			return tx.MessageBySid(context.Background(), c.Sid, out[i].Sid)
+		})
+	}
+	return out
+}
+
+func testMessages(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	f := newService(t, s, "messages")
+	c := newConversation(f)
+	other := newConversation(f)
+	createConversations(t, s, &c, &other)
+	if c.LastMessageIndex != nil {
+		t.Fatalf("a new conversation has last message index %d", *c.LastMessageIndex)
+	}
+	ms := createMessages(t, s, c, 5)
+	for i, m := range ms {
+		want := newMessage(c, int64(i))
+		want.Seq, want.Sid, want.ParticipantSid, want.DateUpdated = m.Seq, m.Sid, m.ParticipantSid, t0
+		diff(t, "stored message", m, want)
+	}
+	if got := getConversation(t, s, f.svc.Sid, c.Sid); got.LastMessageIndex == nil || *got.LastMessageIndex != 4 {
+		t.Fatalf("last message index %v, want 4", got.LastMessageIndex)
+	}
+	// Another conversation counts from 0.
+	if o := createMessages(t, s, other, 1)[0]; o.Index != 0 {
+		t.Fatalf("first index of another conversation: %d", o.Index)
+	}
+	_, err := view(t, s, func(tx parley.Tx) (parley.Message, error) { return tx.MessageBySid(ctx, other.Sid, ms[0].Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+
+	// Update writes every field but the index; a deleted index is not reused.
+	m := ms[2]
+	m.Body, m.Attributes, m.Author, m.ParticipantSid, m.ContentSid, m.Subject = nil, "{}", "system", nil, nil, nil
+	m.DateUpdated = t0.Add(60e9)
+	update(t, s, func(tx parley.Tx) error { return tx.UpdateMessage(ctx, m) })
+	diff(t, "updated message", mustView(t, s, func(tx parley.Tx) (parley.Message, error) { return tx.MessageBySid(ctx, c.Sid, m.Sid) }), m)
+	update(t, s, func(tx parley.Tx) error { return tx.DeleteMessage(ctx, c.Sid, ms[4].Sid) })
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.DeleteMessage(ctx, c.Sid, ms[4].Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+	if next := createMessages(t, s, c, 1)[0]; next.Index != 5 {
+		t.Fatalf("index after a delete: %d, want 5", next.Index)
+	}
+	all := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.Message], error) {
+		return tx.ListMessages(ctx, c.Sid, parley.PageQuery{Size: 50})
+	}).Items
+	var idx []int64
+	for _, m := range all {
+		idx = append(idx, m.Index)
+	}
+	if fmt.Sprint(idx) != "[0 1 2 3 5]" {
+		t.Fatalf("indexes %v", idx)
+	}
+	checkPaging(t, all, func(q parley.PageQuery) (parley.Page[parley.Message], error) {
+		return view(t, s, func(tx parley.Tx) (parley.Page[parley.Message], error) { return tx.ListMessages(ctx, c.Sid, q) })
+	}, func(m parley.Message) int64 { return m.Seq })
+
+	// Gone with the conversation; a conversation that is gone has no index.
+	update(t, s, func(tx parley.Tx) error { return tx.DeleteConversation(ctx, f.svc.Sid, c.Sid) })
+	_, err = view(t, s, func(tx parley.Tx) (parley.Message, error) { return tx.MessageBySid(ctx, c.Sid, ms[0].Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+	err = s.Update(ctx, func(tx parley.Tx) error { _, err := tx.NextMessageIndex(ctx, c.Sid); return err })
+	wantErr(t, err, parley.ErrNotFound)
+}
+
+// testConcurrentSenders: many senders into one conversation get every
+// index once, with no gaps, and seq follows the index.
+func testConcurrentSenders(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	c := newConversation(newService(t, s, "senders"))
+	createConversations(t, s, &c)
+	const senders, each = 16, 8
+	var wg sync.WaitGroup
+	errs := make(chan error, senders*each)
+	for range senders {
+		wg.Go(func() {
+			for range each {
+				errs <- s.Update(ctx, func(tx parley.Tx) error {
+					i, err := tx.NextMessageIndex(ctx, c.Sid)
+					if err != nil {
+						return err
+					}
+					return tx.CreateMessage(ctx, newMessage(c, i))
+				})
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.Message], error) {
+		return tx.ListMessages(ctx, c.Sid, parley.PageQuery{Size: senders*each + 1})
+	}).Items
+	if len(all) != senders*each {
+		t.Fatalf("%d messages, want %d", len(all), senders*each)
+	}
+	for i, m := range all {
+		if m.Index != int64(i) {
+			t.Fatalf("message %d in seq order has index %d: seq and index disagree or an index repeats", i, m.Index)
+		}
+	}
+}
