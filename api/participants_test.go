@@ -113,11 +113,13 @@ func TestParticipantCreate(t *testing.T) {
 				"DateCreated", "2020-01-01T00:00:00Z")), 201, "*"),
 		}},
 		{"conversation states", []step{
-			ok(post("/v1/Conversations", "State=inactive&Timers.Closed=PT10M&DateUpdated=2025-01-01T00:00:00Z"), 201),
+			// Due at 03:10:00, after the scenario clock (03:04:05): the timer
+			// loop, which runs here too, leaves it alone.
+			ok(post("/v1/Conversations", "State=inactive&Timers.Closed=PT10M&DateUpdated=2026-01-02T03:00:00Z"), 201),
 			// Adding wakes an inactive conversation and restarts its timers.
 			ok(post("/v1/Conversations/$CH1/Participants", "Identity=a"), 201),
 			want(get("/v1/Conversations/$CH1"), 200, with(convBody("/v1", 1, "null", "null", "{}", "active", `{"date_closed":"2026-01-02T03:14:05Z"}`),
-				"date_updated", `"`+stamp+`"`, `"2025-01-01T00:00:00Z"`)),
+				"date_updated", `"`+stamp+`"`, `"2026-01-02T03:00:00Z"`)),
 			ok(post("/v1/Conversations/$CH1", "State=closed"), 200),
 			want(post("/v1/Conversations/$CH1/Participants", "Identity=b"), 400, errBody(400, 50377, "Can't update conversation as it's in final closed state")),
 			want(post("/v1/Conversations/$CH1/Participants/a", "Attributes=%7B%7D"), 400, errBody(400, 50377, "Can't update conversation as it's in final closed state")),
