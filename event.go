@@ -29,6 +29,13 @@ const (
 	EventParticipantUpdated EventType = "onParticipantUpdated"
 	EventParticipantRemove  EventType = "onParticipantRemove" // pre-event
 	EventParticipantRemoved EventType = "onParticipantRemoved"
+
+	EventMessageAdd     EventType = "onMessageAdd" // pre-event
+	EventMessageAdded   EventType = "onMessageAdded"
+	EventMessageUpdate  EventType = "onMessageUpdate" // pre-event
+	EventMessageUpdated EventType = "onMessageUpdated"
+	EventMessageRemove  EventType = "onMessageRemove" // pre-event
+	EventMessageRemoved EventType = "onMessageRemoved"
 )
 
 // StateReason is what moved a conversation to another state, as
@@ -73,6 +80,7 @@ type Event struct {
 	// conversation after the event (before, for its removal).
 	Conversation *Conversation
 	Participant  *Participant // participant events, likewise
+	Message      *Message     // message events, likewise
 	// State changes (onConversationStateUpdated): from, to, and why.
 	StateFrom, StateTo ConversationState
 	Reason             StateReason

@@ -196,6 +196,9 @@ type ConversationTx interface {
 type ParticipantTx interface {
 	ParticipantBySid(ctx context.Context, conversationSid, sid string) (Participant, error)
 	ParticipantByIdentity(ctx context.Context, conversationSid, identity string) (Participant, error)
+	// ParticipantByAddress returns a non-chat participant of the
+	// conversation by its messaging binding address.
+	ParticipantByAddress(ctx context.Context, conversationSid, address string) (Participant, error)
 	// ParticipantByPair returns the participant holding the (address,
 	// proxy address) pair in an open conversation of the account.
 	ParticipantByPair(ctx context.Context, address, proxyAddress string) (Participant, error)

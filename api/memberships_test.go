@@ -113,7 +113,7 @@ func TestUserConversations(t *testing.T) {
 		want(get("/v1/Users/$US1/Conversations/two"), 200, two),
 		want(get("/v1/Services/$IS/Users/alice/Conversations/$CH1"), 200, userConvBody("/v1/Services/$IS", 1, 1, 2, "active", "null", "null", "default")),
 		want(post("/v1/Users/alice/Conversations/$CH1", "NotificationLevel=Muted&LastReadMessageIndex=3"), 200,
-			userConvBody("/v1", 1, 1, 2, "active", "3", "null", "muted")),
+			userConvBody("/v1", 1, 1, 2, "active", "3", "0", "muted")),
 		want(get("/v1/Conversations/$CH1/Participants/alice"), 200,
 			with(partBody("/v1", 2, 1, `"alice"`, `"`+RL4+`"`, "null", "{}"), "last_read_message_index", "null", "3")),
 		want(post("/v1/Users/alice/Conversations/$CH1", "NotificationLevel=loud"), 400,

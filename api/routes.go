@@ -32,6 +32,12 @@ func (s *Server) routes() {
 	remove(s, s.deleteParticipant, both("DeleteConversationParticipant")...)
 	list(s, participantFields, s.listParticipants, both("ListConversationParticipant")...)
 
+	item(s, messageFields, s.createMessage, both("CreateConversationMessage")...)
+	item(s, messageFields, s.fetchMessage, both("FetchConversationMessage")...)
+	item(s, messageFields, s.updateMessage, both("UpdateConversationMessage")...)
+	remove(s, s.deleteMessage, both("DeleteConversationMessage")...)
+	list(s, messageFields, s.listMessages, both("ListConversationMessage")...)
+
 	item(s, conversationFields, s.createConversationWithParticipants, both("CreateConversationWithParticipants")...)
 	item(s, membershipFields, s.fetchUserConversation, both("FetchUserConversation")...)
 	item(s, membershipFields, s.updateUserConversation, both("UpdateUserConversation")...)

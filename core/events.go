@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"slices"
 	"strconv"
@@ -195,29 +196,49 @@ func (a *App) preEvent(ctx context.Context, e parley.Event) (PreAnswer, error) {
 // the caller.
 type PreAnswer struct {
 	FriendlyName *string
+	// Body, Author and Attributes: what an answer to onMessageAdd or
+	// onMessageUpdate may change.
+	Body, Author, Attributes *string
 }
 
 // parsePreAnswer reads the JSON object of a pre-event's answer. An empty
 // or non-JSON body (a plain "OK") changes nothing, as an empty object.
 func parsePreAnswer(t parley.EventType, body []byte) (PreAnswer, error) {
 	var ans PreAnswer
-	if t != parley.EventConversationAdd && t != parley.EventConversationUpdate {
+	var keys map[string]**string
+	switch t {
+	case parley.EventConversationAdd, parley.EventConversationUpdate:
+		keys = map[string]**string{"friendly_name": &ans.FriendlyName}
+	case parley.EventMessageAdd, parley.EventMessageUpdate:
+		keys = map[string]**string{"body": &ans.Body, "author": &ans.Author, "attributes": &ans.Attributes}
+	default:
 		return ans, nil
 	}
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(body, &fields) != nil {
 		return ans, nil
 	}
-	raw, ok := fields["friendly_name"]
-	if !ok {
-		return ans, nil
+	for key, dst := range keys {
+		raw, ok := fields[key]
+		if !ok {
+			continue
+		}
+		var v string
+		err := json.Unmarshal(raw, &v)
+		switch {
+		case err == nil && key == "friendly_name" && utf8.RuneCountInString(v) > MaxFriendlyName:
+			err = errors.New("too long")
+		case err == nil && key == "attributes" && v != "":
+			err = checkAttributes(v, MaxMessageAttributes)
+		case err == nil && key == "body" && len(v) > MaxBody:
+			err = errors.New("too long")
+		}
+		if err != nil {
+			return ans, parley.Errorf(parley.KindInvalid, 50057,
+				"The %s webhook answered with an invalid %s", t, key)
+		}
+		*dst = &v
 	}
-	var name string
-	if err := json.Unmarshal(raw, &name); err != nil || utf8.RuneCountInString(name) > MaxFriendlyName {
-		return ans, parley.Errorf(parley.KindInvalid, 50057,
-			"The %s webhook answered with an invalid friendly_name: a string of up to %d characters is expected", t, MaxFriendlyName)
-	}
-	ans.FriendlyName = &name
 	return ans, nil
 }
 
@@ -314,6 +335,19 @@ var formatters = map[parley.EventType]func(url.Values, parley.Event){
 		v.Set("Reason", string(e.Reason))
 		setOpt(v, "MessagingServiceSid", c.MessagingServiceSid)
 	},
+	parley.EventMessageAdd: messageParams,
+	parley.EventMessageAdded: func(v url.Values, e parley.Event) {
+		messageParams(v, e)
+		messageIdentity(v, e.Message)
+		setOpt(v, "MessagingServiceSid", e.Conversation.MessagingServiceSid)
+	},
+	parley.EventMessageUpdate:  messageEdited,
+	parley.EventMessageUpdated: messageEdited,
+	parley.EventMessageRemove:  messageEdited,
+	parley.EventMessageRemoved: func(v url.Values, e parley.Event) {
+		messageEdited(v, e)
+		v.Set("DateRemoved", formatMillis(e.At))
+	},
 	parley.EventParticipantAdd: func(v url.Values, e parley.Event) {
 		participantParams(v, e.Participant)
 	},
@@ -342,6 +376,32 @@ var formatters = map[parley.EventType]func(url.Values, parley.Event){
 		participantDates(v, e.Participant)
 		v.Set("DateRemoved", formatMillis(e.At))
 	},
+}
+
+// messageParams are the fields every message event carries; media come
+// with the media issue. Empty optional values are left out (decision 3).
+func messageParams(v url.Values, e parley.Event) {
+	m := e.Message
+	v.Set("ChatServiceSid", m.ServiceSid)
+	v.Set("ConversationSid", m.ConversationSid)
+	setOpt(v, "Body", m.Body)
+	v.Set("Author", m.Author)
+	setOpt(v, "ParticipantSid", m.ParticipantSid)
+	v.Set("Attributes", m.Attributes)
+}
+
+// messageIdentity is what a message event adds once the message exists.
+func messageIdentity(v url.Values, m *parley.Message) {
+	v.Set("MessageSid", m.Sid)
+	v.Set("Index", strconv.FormatInt(m.Index, 10))
+	v.Set("DateCreated", formatMillis(m.DateCreated))
+}
+
+// messageEdited is what the update and remove events add.
+func messageEdited(v url.Values, e parley.Event) {
+	messageParams(v, e)
+	messageIdentity(v, e.Message)
+	v.Set("DateUpdated", formatMillis(e.Message.DateUpdated))
 }
 
 // conversationParams are the fields every conversation event carries.

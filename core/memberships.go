@@ -13,6 +13,10 @@ import (
 // ConversationWithParticipants request may add (Twilio: 10, else 50426).
 const MaxCreateParticipants = 10
 
+// MaxUnreadMessages caps unread_messages_count, as Twilio does
+// ("UnreadMessageCount returns a maximum value of 1000").
+const MaxUnreadMessages = 1000
+
 // ParseParticipantJSON reads one Participant value of a
 // ConversationWithParticipants request: a JSON object with the keys of the
 // Participant resource in snake case (identity, attributes, role_sid,

@@ -89,7 +89,7 @@ func TestSDKConversationsAccountScope(t *testing.T) {
 	// The user's view.
 	ucs := must[[]conversations.ConversationsV1UserConversation](t)(c.ListUserConversation("alice", nil))
 	if len(ucs) != 1 || *ucs[0].ConversationSid != *conv.Sid || *ucs[0].ParticipantSid != *alice.Sid ||
-		*ucs[0].NotificationLevel != "default" || *ucs[0].LastReadMessageIndex != 3 || ucs[0].UnreadMessagesCount != nil {
+		*ucs[0].NotificationLevel != "default" || *ucs[0].LastReadMessageIndex != 3 || ucs[0].UnreadMessagesCount == nil || *ucs[0].UnreadMessagesCount != 0 {
 		t.Fatalf("user conversations %+v", ucs)
 	}
 	uc := must[*conversations.ConversationsV1UserConversation](t)(c.UpdateUserConversation("alice", "support-1",

@@ -823,7 +823,7 @@ var (
 		"ListServices", "ServiceConfig", "Role", "ListRoles", "UserBySid", "UserByIdentity", "ListUsers",
 		"ListDeliveries", "PendingHosts", "Credential", "ListCredentials", "ConversationBySid",
 		"ConversationByUniqueName", "ListConversations", "NextConversationTimer", "ParticipantBySid",
-		"ParticipantByIdentity", "ParticipantByPair", "ListParticipants", "CountParticipants",
+		"ParticipantByIdentity", "ParticipantByPair", "ParticipantByAddress", "ListParticipants", "CountParticipants",
 		"CountOpenConversations", "ListUserConversations", "ListParticipantConversations", "MessageBySid",
 		"ListMessages",
 		// DueConversations locks the rows it returns, skipping rows others

@@ -344,6 +344,14 @@ func testParticipants(t *testing.T, s parley.Store) {
 		return tx.ParticipantByPair(ctx, "+15551230000", "+15559990000")
 	})
 	diff(t, "participant by pair", got, sms)
+	got = mustView(t, s, func(tx parley.Tx) (parley.Participant, error) {
+		return tx.ParticipantByAddress(ctx, c.Sid, "+15551230000")
+	})
+	diff(t, "participant by address", got, sms)
+	_, err0 := view(t, s, func(tx parley.Tx) (parley.Participant, error) {
+		return tx.ParticipantByAddress(ctx, c2.Sid, "+15551230000")
+	})
+	wantErr(t, err0, parley.ErrNotFound)
 	_, err := view(t, s, func(tx parley.Tx) (parley.Participant, error) { return tx.ParticipantBySid(ctx, c2.Sid, chat.Sid) })
 	wantErr(t, err, parley.ErrNotFound)
 	_, err = view(t, s, func(tx parley.Tx) (parley.Participant, error) {

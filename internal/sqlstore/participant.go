@@ -36,6 +36,14 @@ func (t *Tx) ParticipantByIdentity(ctx context.Context, conversationSid, identit
 		conversationSid, identity)
 }
 
+// ParticipantByAddress picks the earliest participant with the address:
+// a consumer number may be in a conversation through one proxy at a time,
+// but nothing stops two rows, and a message's author names one.
+func (t *Tx) ParticipantByAddress(ctx context.Context, conversationSid, address string) (parley.Participant, error) {
+	return get(t, ctx, scanParticipant, "SELECT "+participantCols+
+		" FROM participants WHERE conversation_sid = ? AND address = ? ORDER BY seq LIMIT 1", conversationSid, address)
+}
+
 func (t *Tx) ParticipantByPair(ctx context.Context, address, proxyAddress string) (parley.Participant, error) {
 	key := parley.Participant{Binding: parley.MessagingBinding{Address: &address, ProxyAddress: &proxyAddress}}.PairKey()
 	return get(t, ctx, scanParticipant, "SELECT "+participantCols+" FROM participants WHERE pair_key = ?", *key)

@@ -116,7 +116,7 @@ async function suite(s) {
     assert.deepEqual(
       [ucs[0].conversationSid, ucs[0].participantSid, ucs[0].notificationLevel, ucs[0].lastReadMessageIndex,
         ucs[0].unreadMessagesCount, ucs[0].uniqueName, ucs[0].conversationState],
-      [conv.sid, alice.sid, "default", 2, null, "support", "active"],
+      [conv.sid, alice.sid, "default", 2, 0, "support", "active"],
     );
     const uc = await s.api.users("alice").userConversations("support").update({ notificationLevel: "muted" });
     assert.equal(uc.notificationLevel, "muted");
