@@ -1,0 +1,91 @@
+package parleytest_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/parleyhq/parley/parleytest"
+	conversations "github.com/twilio/twilio-go/rest/conversations/v1"
+)
+
+// TestSDKMessages drives every message operation through twilio-go, in
+// both scopes: send, fetch, edit, list both ways with paging, delete, and
+// the unread count a user sees.
+func TestSDKMessages(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.New(t)
+	c := srv.Client().ConversationsV1
+	is := srv.DefaultServiceSid
+	mustMsg := must[*conversations.ConversationsV1ConversationMessage](t)
+	conv := must[*conversations.ConversationsV1Conversation](t)(c.CreateConversation((&conversations.CreateConversationParams{}).SetUniqueName("chat")))
+	alice := must[*conversations.ConversationsV1ConversationParticipant](t)(c.CreateConversationParticipant("chat",
+		(&conversations.CreateConversationParticipantParams{}).SetIdentity("alice")))
+
+	first := mustMsg(c.CreateConversationMessage("chat", (&conversations.CreateConversationMessageParams{}).
+		SetAuthor("alice").SetBody("hello").SetAttributes(`{"a":1}`).SetXTwilioWebhookEnabled("true")))
+	if first.Index != 0 || *first.Author != "alice" || *first.ParticipantSid != *alice.Sid || *first.Body != "hello" ||
+		first.Media != nil || first.Delivery != nil || *first.Url != srv.URL+"/v1/Conversations/"+*conv.Sid+"/Messages/"+*first.Sid {
+		t.Fatalf("sent %+v", first)
+	}
+	var sids []string
+	sids = append(sids, *first.Sid)
+	for i := 1; i < 7; i++ {
+		m, err := c.CreateServiceConversationMessage(is, *conv.Sid, (&conversations.CreateServiceConversationMessageParams{}).SetBody(fmt.Sprint("m", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Index != i || *m.Author != "system" || m.ParticipantSid != nil || *m.ChatServiceSid != is {
+			t.Fatalf("message %d: %+v", i, m)
+		}
+		sids = append(sids, *m.Sid)
+	}
+	got := mustMsg(c.FetchConversationMessage("chat", *first.Sid))
+	if *got.Body != "hello" {
+		t.Fatalf("fetched %+v", got)
+	}
+	edited := mustMsg(c.UpdateConversationMessage(*conv.Sid, *first.Sid, (&conversations.UpdateConversationMessageParams{}).SetBody("hello, edited")))
+	if *edited.Body != "hello, edited" || edited.Index != 0 {
+		t.Fatalf("edited %+v", edited)
+	}
+	must[*conversations.ConversationsV1ServiceConversationMessage](t)(c.UpdateServiceConversationMessage(is, "chat", sids[1],
+		(&conversations.UpdateServiceConversationMessageParams{}).SetAttributes(`{"pinned":true}`)))
+	if m := must[*conversations.ConversationsV1ServiceConversationMessage](t)(c.FetchServiceConversationMessage(is, "chat", sids[1])); *m.Attributes != `{"pinned":true}` {
+		t.Fatalf("service-scoped edit: %+v", m)
+	}
+
+	// The SDK follows next_page_url both ways.
+	asc := must[[]conversations.ConversationsV1ConversationMessage](t)(c.ListConversationMessage("chat", (&conversations.ListConversationMessageParams{}).SetPageSize(3)))
+	desc := must[[]conversations.ConversationsV1ServiceConversationMessage](t)(c.ListServiceConversationMessage(is, "chat",
+		(&conversations.ListServiceConversationMessageParams{}).SetOrder("desc").SetPageSize(2)))
+	if len(asc) != 7 || len(desc) != 7 {
+		t.Fatalf("listed %d ascending, %d descending", len(asc), len(desc))
+	}
+	for i := range asc {
+		if *asc[i].Sid != sids[i] || *desc[i].Sid != sids[6-i] {
+			t.Fatalf("order at %d: %s / %s", i, *asc[i].Sid, *desc[i].Sid)
+		}
+	}
+	_, err := c.CreateConversationMessage("chat", &conversations.CreateConversationMessageParams{})
+	restError(t, err, 400, 50503)
+
+	// Unread: alice read up to index 2 of 0..6.
+	must[*conversations.ConversationsV1UserConversation](t)(c.UpdateUserConversation("alice", "chat",
+		(&conversations.UpdateUserConversationParams{}).SetLastReadMessageIndex(2)))
+	uc := must[*conversations.ConversationsV1UserConversation](t)(c.FetchUserConversation("alice", "chat"))
+	if uc.UnreadMessagesCount == nil || *uc.UnreadMessagesCount != 4 {
+		t.Fatalf("unread %v", uc.UnreadMessagesCount)
+	}
+
+	if err := c.DeleteConversationMessage("chat", sids[6], nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteServiceConversationMessage(is, *conv.Sid, sids[5], nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.FetchConversationMessage("chat", sids[6])
+	restError(t, err, 404, 20404)
+	next := mustMsg(c.CreateConversationMessage("chat", (&conversations.CreateConversationMessageParams{}).SetBody("after deletes")))
+	if next.Index != 7 {
+		t.Fatalf("index after deletes: %d, want 7 (never reused)", next.Index)
+	}
+}

@@ -1,0 +1,83 @@
+package webhook_test
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/parleyhq/parley/core"
+	"github.com/parleyhq/parley/parleytest"
+)
+
+func TestMessageEvents(t *testing.T) {
+	t.Parallel()
+	recv := newReceiver(t, nil)
+	e := newEnv(t, parleytest.Options{})
+	is, ac := e.srv.DefaultServiceSid, e.srv.AccountSid
+	e.must("POST", "/v1/Configuration/Webhooks", "PostWebhookUrl="+url.QueryEscape(recv.srv.URL+"/post")+
+		"&Filters=onMessageAdded&Filters=onMessageUpdated&Filters=onMessageRemoved", false, 200)
+	ch := e.must("POST", "/v1/Conversations", "MessagingServiceSid=MG0123456789abcdef0123456789abcdef", false, 201)["sid"].(string)
+	mb := e.must("POST", "/v1/Conversations/"+ch+"/Participants", "Identity=alice", false, 201)["sid"].(string)
+
+	m := e.must("POST", "/v1/Conversations/"+ch+"/Messages", "Author=alice&Body=hello&Attributes=%7B%22a%22%3A1%7D", true, 201)
+	im := m["sid"].(string)
+	added := recv.wait(1)[0]
+	wantParams(t, added, map[string]string{"AccountSid": ac, "EventType": "onMessageAdded", "Source": "API", "RetryCount": "0",
+		"ChatServiceSid": is, "ConversationSid": ch, "MessageSid": im, "MessagingServiceSid": "MG0123456789abcdef0123456789abcdef",
+		"Index": "0", "DateCreated": "2026-03-04T05:06:07.000Z", "Body": "hello", "Author": "alice", "ParticipantSid": mb,
+		"Attributes": `{"a":1}`})
+	validSignature(t, e.srv.AuthToken, added)
+
+	e.must("POST", "/v1/Conversations/"+ch+"/Messages/"+im, "Body=edited", true, 200)
+	wantParams(t, recv.wait(2)[1], map[string]string{"AccountSid": ac, "EventType": "onMessageUpdated", "Source": "API", "RetryCount": "0",
+		"ChatServiceSid": is, "ConversationSid": ch, "MessageSid": im, "Index": "0", "DateCreated": "2026-03-04T05:06:07.000Z",
+		"DateUpdated": "2026-03-04T05:06:07.000Z", "Body": "edited", "Author": "alice", "ParticipantSid": mb, "Attributes": `{"a":1}`})
+
+	// A system message has no participant; its parameter is left out.
+	e.must("DELETE", "/v1/Conversations/"+ch+"/Messages/"+im, "", true, 204)
+	sys := e.must("POST", "/v1/Conversations/"+ch+"/Messages", "Body=bye", false, 201)
+	if sys["index"] != 1.0 {
+		t.Fatalf("index after a delete: %v", sys["index"])
+	}
+	wantParams(t, recv.wait(3)[2], map[string]string{"AccountSid": ac, "EventType": "onMessageRemoved", "Source": "API", "RetryCount": "0",
+		"ChatServiceSid": is, "ConversationSid": ch, "MessageSid": im, "Index": "0", "DateCreated": "2026-03-04T05:06:07.000Z",
+		"DateUpdated": "2026-03-04T05:06:07.000Z", "DateRemoved": "2026-03-04T05:06:07.000Z", "Body": "edited", "Author": "alice",
+		"ParticipantSid": mb, "Attributes": `{"a":1}`})
+}
+
+// TestMessagePreEvents: with --rest-pre-webhooks, the app may change a
+// message's body, author and attributes in its answer, or veto it.
+func TestMessagePreEvents(t *testing.T) {
+	t.Parallel()
+	var answer atomic.Value
+	answer.Store([2]any{200, `{"body":"[censored]","author":"moderator","attributes":"{\"checked\":true}"}`})
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := answer.Load().([2]any)
+		w.WriteHeader(a[0].(int))
+		io.WriteString(w, a[1].(string))
+	}))
+	t.Cleanup(app.Close)
+	e := newEnv(t, parleytest.Options{Core: core.Options{RESTPreEvents: true}})
+	e.must("POST", "/v1/Configuration/Webhooks", "PreWebhookUrl="+url.QueryEscape(app.URL)+"&Filters=onMessageAdd&Filters=onMessageUpdate", false, 200)
+	ch := e.must("POST", "/v1/Conversations", "", false, 201)["sid"].(string)
+	m := e.must("POST", "/v1/Conversations/"+ch+"/Messages", "Author=alice&Body=rude", true, 201)
+	if m["body"] != "[censored]" || m["author"] != "moderator" || m["attributes"] != `{"checked":true}` {
+		t.Fatalf("the answer was not applied: %v", m)
+	}
+	answer.Store([2]any{200, `{"attributes":"{nope"}`})
+	if st, body := e.call("POST", "/v1/Conversations/"+ch+"/Messages/"+m["sid"].(string), "Body=x", true); st != 400 || !strings.Contains(body, `"code":50057`) {
+		t.Fatalf("invalid answer: %d %s", st, body)
+	}
+	answer.Store([2]any{403, ""})
+	if st, body := e.call("POST", "/v1/Conversations/"+ch+"/Messages", "Body=vetoed", true); st != 403 || !strings.Contains(body, `"code":50056`) {
+		t.Fatalf("vetoed: %d %s", st, body)
+	}
+	list := e.must("GET", "/v1/Conversations/"+ch+"/Messages", "", false, 200)["messages"].([]any)
+	if len(list) != 1 || list[0].(map[string]any)["body"] != "[censored]" {
+		t.Fatalf("messages after the veto: %v", list)
+	}
+}
