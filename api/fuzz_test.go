@@ -55,6 +55,7 @@ func FuzzRequests(f *testing.F) {
 		{"/v1/Conversations", "UniqueName=alice&Timers.Inactive=PT1M"},
 		{"/v1/Conversations/alice/Participants", "Identity=alice"},
 		{"/v1/Conversations/alice/Participants", "MessagingBinding.Address=%2B15551230001&MessagingBinding.ProxyAddress=%2B15559870001"},
+		{"/v1/Conversations/alice/Messages", "Author=alice&Body=hello"},
 	} {
 		if res, b, err := call("POST", setup[0], form, setup[1]); err != nil || res.StatusCode != 201 {
 			f.Fatalf("setup %s: %v %s", setup[0], err, b)
