@@ -17,6 +17,7 @@ const (
 	PrefixConversation = "CH"
 	PrefixParticipant  = "MB"
 	PrefixMessage      = "IM"
+	PrefixWebhook      = "WH"
 	PrefixRequest      = "RQ"
 	PrefixDelivery     = "WD" // parley's own: webhook deliveries have no Twilio SID
 )

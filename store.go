@@ -68,6 +68,7 @@ type Tx interface {
 	ConversationTx
 	ParticipantTx
 	MessageTx
+	ConversationWebhookTx
 	DeliveryTx
 }
 
@@ -146,6 +147,20 @@ type CredentialTx interface {
 
 // ConversationTx reads and writes conversations. Reads take "" for the
 // default service, like users'.
+// ConversationWebhookTx reads and writes conversation-scoped webhooks.
+type ConversationWebhookTx interface {
+	ConversationWebhookBySid(ctx context.Context, conversationSid, sid string) (ConversationWebhook, error)
+	// ConversationWebhooks returns every webhook of a conversation (there
+	// are at most five), in creation order.
+	ConversationWebhooks(ctx context.Context, conversationSid string) ([]ConversationWebhook, error)
+	ListConversationWebhooks(ctx context.Context, conversationSid string, q PageQuery) (Page[ConversationWebhook], error)
+	CreateConversationWebhook(ctx context.Context, w ConversationWebhook) error
+	// UpdateConversationWebhook writes every field of w.Sid's row but its
+	// conversation, service and target.
+	UpdateConversationWebhook(ctx context.Context, w ConversationWebhook) error
+	DeleteConversationWebhook(ctx context.Context, conversationSid, sid string) error
+}
+
 // MessageTx reads and writes the messages of conversations.
 type MessageTx interface {
 	MessageBySid(ctx context.Context, conversationSid, sid string) (Message, error)

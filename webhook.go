@@ -101,3 +101,23 @@ type PendingHost struct {
 	Host          string
 	NextAttemptAt time.Time
 }
+
+// ConversationWebhook is a webhook of one conversation (Twilio's
+// conversation-scoped webhook): a URL that gets the conversation's events
+// (Target webhook), or a URL called when a message body holds one of its
+// keywords (trigger), or a Studio flow (studio: stored; parley runs no
+// flows).
+type ConversationWebhook struct {
+	Seq             int64
+	Sid             string
+	ServiceSid      string
+	ConversationSid string
+	Target          string // "webhook", "trigger" or "studio"
+	URL             *string
+	Method          *string  // "get" or "post", lower case as Twilio shows it
+	Filters         []string // post-event names (webhook)
+	Triggers        []string // keywords (trigger)
+	FlowSid         *string  // studio
+	DateCreated     time.Time
+	DateUpdated     time.Time
+}

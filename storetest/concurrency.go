@@ -153,6 +153,18 @@ func partialUpdates() []partialUpdate {
 			return tx.UpdateMessage(ctx, m)
 		}
 	}
+	webhookWriter := func(change func(*parley.ConversationWebhook)) func(context.Context, parley.Tx, any) error {
+		return func(ctx context.Context, tx parley.Tx, row any) error {
+			w := row.(parley.ConversationWebhook)
+			w, err := tx.ForUpdate().ConversationWebhookBySid(ctx, w.ConversationSid, w.Sid)
+			time.Sleep(pause)
+			if err != nil {
+				return err
+			}
+			change(&w)
+			return tx.UpdateConversationWebhook(ctx, w)
+		}
+	}
 	return []partialUpdate{
 		{
 			name:    "Message",
@@ -175,6 +187,31 @@ func partialUpdates() []partialUpdate {
 				})
 				want.Body, want.Attributes, want.Author, want.Subject = ptr("edited"), `{"changed":1}`, "someone", ptr("subject")
 				diff(t, "message after concurrent partial updates", got, want)
+			},
+		},
+		{
+			name:    "ConversationWebhook",
+			methods: []string{"UpdateConversationWebhook"},
+			setup: func(t *testing.T, s parley.Store) any {
+				c := newConversation(newService(t, s, "svc"))
+				createConversations(t, s, &c)
+				w := newConversationWebhook(c)
+				createConversationWebhooks(t, s, &w)
+				return w
+			},
+			writers: []func(context.Context, parley.Tx, any) error{
+				webhookWriter(func(w *parley.ConversationWebhook) { w.URL = ptr("https://changed.test/") }),
+				webhookWriter(func(w *parley.ConversationWebhook) { w.Method = ptr("get") }),
+				webhookWriter(func(w *parley.ConversationWebhook) { w.Filters = []string{"onMessageRemoved"} }),
+				webhookWriter(func(w *parley.ConversationWebhook) { w.Triggers = []string{"stop"} }),
+			},
+			check: func(t *testing.T, s parley.Store, row any) {
+				want := row.(parley.ConversationWebhook)
+				got := mustView(t, s, func(tx parley.Tx) (parley.ConversationWebhook, error) {
+					return tx.ConversationWebhookBySid(context.Background(), want.ConversationSid, want.Sid)
+				})
+				want.URL, want.Method, want.Filters, want.Triggers = ptr("https://changed.test/"), ptr("get"), []string{"onMessageRemoved"}, []string{"stop"}
+				diff(t, "conversation webhook after concurrent partial updates", got, want)
 			},
 		},
 		{
@@ -464,6 +501,10 @@ func parentRaces() []parentRace {
 		p, err := tx.ListParticipants(ctx, x.(raceFixture).conv.Sid, parley.PageQuery{Size: 50})
 		return len(p.Items), err
 	}
+	webhooksIn := func(ctx context.Context, tx parley.Tx, x any) (int, error) {
+		ws, err := tx.ConversationWebhooks(ctx, x.(raceFixture).conv.Sid)
+		return len(ws), err
+	}
 	messagesIn := func(ctx context.Context, tx parley.Tx, x any) (int, error) {
 		m, err := tx.ListMessages(ctx, x.(raceFixture).conv.Sid, parley.PageQuery{Size: 50})
 		return len(m.Items), err
@@ -567,6 +608,44 @@ func parentRaces() []parentRace {
 				return tx.UpdateMessage(ctx, m)
 			},
 			remove: deleteConversation, orphans: messagesIn,
+		},
+		{
+			name: "CreateConversationWebhookInDeletedConversation", methods: []string{"CreateConversationWebhook"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				_, err := tx.ForUpdate().ConversationBySid(ctx, r.f.svc.Sid, r.conv.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				return tx.CreateConversationWebhook(ctx, newConversationWebhook(r.conv))
+			},
+			remove: deleteConversation, orphans: webhooksIn,
+		},
+		{
+			name: "UpdateConversationWebhookInDeletedConversation", methods: []string{"UpdateConversationWebhook"},
+			setup: func(t *testing.T, s parley.Store) any {
+				r := newRaceFixture(t, s, false)
+				w := newConversationWebhook(r.conv)
+				createConversationWebhooks(t, s, &w)
+				return r
+			},
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				if _, err := tx.ForShare().ConversationBySid(ctx, r.f.svc.Sid, r.conv.Sid); err != nil {
+					return err
+				}
+				ws, err := tx.ConversationWebhooks(ctx, r.conv.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				if len(ws) == 0 {
+					return parley.ErrNotFound
+				}
+				ws[0].URL = ptr("https://late.test/")
+				return tx.UpdateConversationWebhook(ctx, ws[0])
+			},
+			remove: deleteConversation, orphans: webhooksIn,
 		},
 		{
 			name: "CreateParticipantInDeletedConversation", methods: []string{"CreateParticipant"},
@@ -825,7 +904,7 @@ var (
 		"ConversationByUniqueName", "ListConversations", "NextConversationTimer", "ParticipantBySid",
 		"ParticipantByIdentity", "ParticipantByPair", "ParticipantByAddress", "ListParticipants", "CountParticipants",
 		"CountOpenConversations", "ListUserConversations", "ListParticipantConversations", "MessageBySid",
-		"ListMessages",
+		"ListMessages", "ConversationWebhookBySid", "ConversationWebhooks", "ListConversationWebhooks",
 		// DueConversations locks the rows it returns, skipping rows others
 		// hold (testConcurrentTimerClaims races it).
 		"DueConversations"}
@@ -838,7 +917,7 @@ var (
 	// writes back a row its caller holds the lease on.
 	singleStatementWrites = []string{"CreateAccount", "SetAuthToken", "CreateAPIKey", "RevokeAPIKey",
 		"CreateService", "DeleteService", "DeleteRole", "DeleteUser", "EnqueueDelivery", "ClaimDeliveries",
-		"FinishDelivery", "CreateCredential", "DeleteCredential", "DeleteConversation", "DeleteParticipant", "DeleteMessage"}
+		"FinishDelivery", "CreateCredential", "DeleteCredential", "DeleteConversation", "DeleteParticipant", "DeleteMessage", "DeleteConversationWebhook"}
 )
 
 // testEveryWriteIsCovered fails for a Tx method that no part of the suite

@@ -55,6 +55,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConversationCascades", testConversationCascades},
 		{"Messages", testMessages},
 		{"ConcurrentSenders", testConcurrentSenders},
+		{"ConversationWebhooks", testConversationWebhooks},
 	}
 	t.Run("EveryWriteIsCovered", testEveryWriteIsCovered)
 	t.Run("ConcurrentPartialUpdates", func(t *testing.T) {
