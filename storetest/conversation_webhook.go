@@ -44,11 +44,15 @@ func testConversationWebhooks(t *testing.T, s parley.Store) {
 	diff(t, "stored webhooks", []parley.ConversationWebhook{a, b}, want)
 	all := mustView(t, s, func(tx parley.Tx) ([]parley.ConversationWebhook, error) { return tx.ConversationWebhooks(ctx, c.Sid) })
 	diff(t, "a conversation's webhooks", all, want)
-	none := mustView(t, s, func(tx parley.Tx) ([]parley.ConversationWebhook, error) { return tx.ConversationWebhooks(ctx, other.Sid) })
+	none := mustView(t, s, func(tx parley.Tx) ([]parley.ConversationWebhook, error) {
+		return tx.ConversationWebhooks(ctx, other.Sid)
+	})
 	if len(none) != 0 {
 		t.Fatalf("another conversation has %d webhooks", len(none))
 	}
-	_, err := view(t, s, func(tx parley.Tx) (parley.ConversationWebhook, error) { return tx.ConversationWebhookBySid(ctx, other.Sid, a.Sid) })
+	_, err := view(t, s, func(tx parley.Tx) (parley.ConversationWebhook, error) {
+		return tx.ConversationWebhookBySid(ctx, other.Sid, a.Sid)
+	})
 	wantErr(t, err, parley.ErrNotFound)
 	checkPaging(t, all, func(q parley.PageQuery) (parley.Page[parley.ConversationWebhook], error) {
 		return view(t, s, func(tx parley.Tx) (parley.Page[parley.ConversationWebhook], error) {
