@@ -38,6 +38,12 @@ func (s *Server) routes() {
 	remove(s, s.deleteMessage, both("DeleteConversationMessage")...)
 	list(s, messageFields, s.listMessages, both("ListConversationMessage")...)
 
+	item(s, conversationWebhookFields, s.createConversationWebhook, both("CreateConversationScopedWebhook")...)
+	item(s, conversationWebhookFields, s.fetchConversationWebhook, both("FetchConversationScopedWebhook")...)
+	item(s, conversationWebhookFields, s.updateConversationWebhook, both("UpdateConversationScopedWebhook")...)
+	remove(s, s.deleteConversationWebhook, both("DeleteConversationScopedWebhook")...)
+	list(s, conversationWebhookFields, s.listConversationWebhooks, both("ListConversationScopedWebhook")...)
+
 	item(s, conversationFields, s.createConversationWithParticipants, both("CreateConversationWithParticipants")...)
 	item(s, membershipFields, s.fetchUserConversation, both("FetchUserConversation")...)
 	item(s, membershipFields, s.updateUserConversation, both("UpdateUserConversation")...)

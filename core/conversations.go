@@ -446,6 +446,12 @@ func (a *App) DeleteConversation(ctx context.Context, svc, key string, opts Writ
 		if err != nil {
 			return err
 		}
+		// Its own webhooks go with it, but still get onConversationRemoved.
+		hooks, err := tx.ConversationWebhooks(ctx, c.Sid)
+		if err != nil {
+			return err
+		}
+		ev.keepScoped(c.Sid, hooks)
 		if err := tx.DeleteConversation(ctx, c.ServiceSid, c.Sid); err != nil {
 			return notFound(err)
 		}

@@ -19,14 +19,18 @@ import (
 type events struct {
 	list   []parley.Event
 	queued int // webhook deliveries written for them
+	// scoped holds conversations' own webhooks, read once per write;
+	// a conversation delete puts them here before the cascade takes them.
+	scoped map[string][]parley.ConversationWebhook
 }
 
 func (ev *events) add(e parley.Event) { ev.list = append(ev.list, e) }
 
 // record writes, inside the write's own transaction, what its events owe
-// the outside world: an outbox row per post-event webhook due. So a change
-// that commits has its deliveries committed with it, and a change that
-// does not commit has none.
+// the outside world: an outbox row per post-event webhook due, to the
+// service's (or account's) target and to the conversation's own webhooks.
+// So a change that commits has its deliveries committed with it, and a
+// change that does not commit has none.
 func (a *App) record(ctx context.Context, tx parley.Tx, ev *events) error {
 	targets := map[string]parley.WebhookConfig{} // per service, read once per write
 	for _, e := range ev.list {
@@ -41,28 +45,102 @@ func (a *App) record(ctx context.Context, tx parley.Tx, ev *events) error {
 			}
 			targets[e.ServiceSid] = cfg
 		}
-		if cfg.PostWebhookURL == nil || !wants(cfg, e.Type) {
+		if cfg.PostWebhookURL != nil && wants(cfg, e.Type) {
+			if err := a.enqueue(ctx, tx, ev, e, *cfg.PostWebhookURL, method(cfg), ""); err != nil {
+				return err
+			}
+		}
+		conv := eventConversation(e)
+		if conv == "" {
 			continue
 		}
-		now := a.now().UTC()
-		d := parley.Delivery{
-			Sid:           a.sids.New(parley.PrefixDelivery),
-			EventType:     string(e.Type),
-			ServiceSid:    e.ServiceSid,
-			URL:           *cfg.PostWebhookURL,
-			Method:        method(cfg),
-			Params:        a.postParams(e).Encode(),
-			Status:        parley.DeliveryPending,
-			NextAttemptAt: now,
-			DateCreated:   now,
-			DateUpdated:   now,
+		hooks, ok := ev.scoped[conv]
+		if !ok {
+			var err error
+			if hooks, err = tx.ConversationWebhooks(ctx, conv); err != nil {
+				return err
+			}
+			ev.keepScoped(conv, hooks)
 		}
-		if err := tx.EnqueueDelivery(ctx, d); err != nil {
-			return err
+		for _, h := range hooks {
+			if h.URL != nil && scopedWants(h, e) {
+				if err := a.enqueue(ctx, tx, ev, e, *h.URL, strings.ToUpper(deref(h.Method)), h.Sid); err != nil {
+					return err
+				}
+			}
 		}
-		ev.queued++
 	}
 	return nil
+}
+
+// keepScoped remembers a conversation's webhooks for the rest of the
+// write.
+func (ev *events) keepScoped(conv string, hooks []parley.ConversationWebhook) {
+	if ev.scoped == nil {
+		ev.scoped = map[string][]parley.ConversationWebhook{}
+	}
+	ev.scoped[conv] = hooks
+}
+
+// enqueue writes one outbox row for e to target; webhookSid, when set,
+// is the conversation webhook it goes to, which its payload names.
+func (a *App) enqueue(ctx context.Context, tx parley.Tx, ev *events, e parley.Event, target, method, webhookSid string) error {
+	params := a.postParams(e)
+	if webhookSid != "" {
+		params.Set("WebhookSid", webhookSid)
+	}
+	if method == "" {
+		method = "POST"
+	}
+	now := a.now().UTC()
+	d := parley.Delivery{
+		Sid:           a.sids.New(parley.PrefixDelivery),
+		EventType:     string(e.Type),
+		ServiceSid:    e.ServiceSid,
+		URL:           target,
+		Method:        method,
+		Params:        params.Encode(),
+		Status:        parley.DeliveryPending,
+		NextAttemptAt: now,
+		DateCreated:   now,
+		DateUpdated:   now,
+	}
+	if err := tx.EnqueueDelivery(ctx, d); err != nil {
+		return err
+	}
+	ev.queued++
+	return nil
+}
+
+// eventConversation is the conversation an event belongs to, or "".
+func eventConversation(e parley.Event) string {
+	switch {
+	case e.Message != nil:
+		return e.Message.ConversationSid
+	case e.Participant != nil:
+		return e.Participant.ConversationSid
+	case e.Conversation != nil:
+		return e.Conversation.Sid
+	}
+	return ""
+}
+
+// scopedWants reports whether a conversation webhook gets e: a webhook
+// target the events its filters name; a trigger target the messages whose
+// body holds one of its keywords (any case); a studio target nothing
+// (parley runs no flows).
+func scopedWants(h parley.ConversationWebhook, e parley.Event) bool {
+	switch h.Target {
+	case "webhook":
+		return slices.Contains(h.Filters, string(e.Type))
+	case "trigger":
+		if e.Type != parley.EventMessageAdded || e.Message.Body == nil {
+			return false
+		}
+		body := strings.ToLower(*e.Message.Body)
+		return slices.ContainsFunc(h.Triggers, func(k string) bool { return strings.Contains(body, strings.ToLower(k)) })
+	}
+	return false
 }
 
 // subscribers are told the events of each write after it commits.

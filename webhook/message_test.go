@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley/core"
 	"github.com/parleyhq/parley/parleytest"
@@ -79,5 +81,67 @@ func TestMessagePreEvents(t *testing.T) {
 	list := e.must("GET", "/v1/Conversations/"+ch+"/Messages", "", false, 200)["messages"].([]any)
 	if len(list) != 1 || list[0].(map[string]any)["body"] != "[censored]" {
 		t.Fatalf("messages after the veto: %v", list)
+	}
+}
+
+// TestConversationScopedWebhooks: a conversation's own webhooks get the
+// events their filters name (with WebhookSid), a trigger the messages
+// holding its keywords, a new webhook with ReplayAfter the messages from
+// that index, and all of them the conversation's removal; the service's
+// target gets its events too.
+func TestConversationScopedWebhooks(t *testing.T) {
+	t.Parallel()
+	bot, trig, svc := newReceiver(t, nil), newReceiver(t, nil), newReceiver(t, nil)
+	e := newEnv(t, parleytest.Options{})
+	e.must("POST", "/v1/Configuration/Webhooks", "PostWebhookUrl="+url.QueryEscape(svc.srv.URL+"/svc")+"&Filters=onMessageAdded", false, 200)
+	ch := e.must("POST", "/v1/Conversations", "", false, 201)["sid"].(string)
+	wh := e.must("POST", "/v1/Conversations/"+ch+"/Webhooks", "Target=webhook&Configuration.Url="+url.QueryEscape(bot.srv.URL+"/bot")+
+		"&Configuration.Filters=onMessageAdded&Configuration.Filters=onConversationRemoved", false, 201)["sid"].(string)
+	tr := e.must("POST", "/v1/Conversations/"+ch+"/Webhooks", "Target=trigger&Configuration.Url="+url.QueryEscape(trig.srv.URL+"/t")+
+		"&Configuration.Triggers=HELP", false, 201)["sid"].(string)
+
+	e.must("POST", "/v1/Conversations/"+ch+"/Messages", "Body=hello", true, 201)
+	e.must("POST", "/v1/Conversations/"+ch+"/Messages", "Body=I+need+help+please", true, 201)
+	e.must("POST", "/v1/Conversations/"+ch+"/Messages", "Body=quiet", false, 201) // no header: nothing
+	hits := bot.wait(2)
+	for i, h := range hits {
+		if h.params.Get("WebhookSid") != wh || h.params.Get("EventType") != "onMessageAdded" || h.params.Get("Index") != fmt.Sprint(i) {
+			t.Fatalf("bot hit %d: %v", i, h.params)
+		}
+		validSignature(t, e.srv.AuthToken, h)
+	}
+	th := trig.wait(1)[0]
+	if th.params.Get("WebhookSid") != tr || th.params.Get("Body") != "I need help please" {
+		t.Fatalf("trigger hit %v", th.params)
+	}
+	if s := svc.wait(2); s[0].params.Has("WebhookSid") {
+		t.Fatalf("the service's target got a WebhookSid: %v", s[0].params)
+	}
+
+	// A webhook added with ReplayAfter=1 hears of messages 1 and 2 at once.
+	late := newReceiver(t, nil)
+	lw := e.must("POST", "/v1/Conversations/"+ch+"/Webhooks", "Target=webhook&Configuration.Url="+url.QueryEscape(late.srv.URL+"/late")+
+		"&Configuration.Filters=onMessageAdded&Configuration.ReplayAfter=1", false, 201)["sid"].(string)
+	replayed := late.wait(2)
+	got := map[string]bool{}
+	for _, h := range replayed {
+		if h.params.Get("WebhookSid") != lw {
+			t.Fatalf("replayed %v", h.params)
+		}
+		got[h.params.Get("Body")] = true
+	}
+	if !got["I need help please"] || !got["quiet"] || len(got) != 2 {
+		t.Fatalf("replayed bodies %v", got)
+	}
+
+	// The conversation's removal reaches its webhooks, though they go
+	// with it.
+	e.must("DELETE", "/v1/Conversations/"+ch, "", true, 204)
+	if h := bot.wait(3)[2]; h.params.Get("EventType") != "onConversationRemoved" || h.params.Get("WebhookSid") != wh {
+		t.Fatalf("removal %v", h.params)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := len(trig.got()); n != 1 {
+		t.Fatalf("trigger got %d calls, want 1", n)
 	}
 }
