@@ -70,12 +70,16 @@ func conversationWebhookInput(q *req) core.ConversationWebhookInput {
 
 func (s *Server) createConversationWebhook(q *req) call[parley.ConversationWebhook] {
 	svc, conv, in := q.service(), q.path("ConversationSid"), conversationWebhookInput(q)
-	return func() (parley.ConversationWebhook, error) { return s.app.CreateConversationWebhook(q.ctx, svc, conv, in) }
+	return func() (parley.ConversationWebhook, error) {
+		return s.app.CreateConversationWebhook(q.ctx, svc, conv, in)
+	}
 }
 
 func (s *Server) fetchConversationWebhook(q *req) call[parley.ConversationWebhook] {
 	svc, conv, sid := q.service(), q.path("ConversationSid"), q.path("Sid")
-	return func() (parley.ConversationWebhook, error) { return s.app.FetchConversationWebhook(q.ctx, svc, conv, sid) }
+	return func() (parley.ConversationWebhook, error) {
+		return s.app.FetchConversationWebhook(q.ctx, svc, conv, sid)
+	}
 }
 
 func (s *Server) updateConversationWebhook(q *req) call[parley.ConversationWebhook] {
