@@ -89,3 +89,47 @@ func TestSDKMessages(t *testing.T) {
 		t.Fatalf("index after deletes: %d, want 7 (never reused)", next.Index)
 	}
 }
+
+// TestSDKConversationWebhooks drives every conversation-scoped webhook
+// operation through twilio-go, in both scopes.
+func TestSDKConversationWebhooks(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.New(t)
+	c := srv.Client().ConversationsV1
+	is := srv.DefaultServiceSid
+	must[*conversations.ConversationsV1Conversation](t)(c.CreateConversation((&conversations.CreateConversationParams{}).SetUniqueName("bots")))
+	w := must[*conversations.ConversationsV1ConversationScopedWebhook](t)(c.CreateConversationScopedWebhook("bots",
+		(&conversations.CreateConversationScopedWebhookParams{}).SetTarget("webhook").SetConfigurationUrl("https://bot.test/hook").
+			SetConfigurationMethod("get").SetConfigurationFilters([]string{"onMessageAdded", "onParticipantAdded"})))
+	cfg := (*w.Configuration).(map[string]any)
+	if *w.Target != "webhook" || cfg["url"] != "https://bot.test/hook" || cfg["method"] != "get" || len(cfg["filters"].([]any)) != 2 {
+		t.Fatalf("created %+v %v", w, cfg)
+	}
+	tr := must[*conversations.ConversationsV1ServiceConversationScopedWebhook](t)(c.CreateServiceConversationScopedWebhook(is, "bots",
+		(&conversations.CreateServiceConversationScopedWebhookParams{}).SetTarget("trigger").SetConfigurationUrl("https://bot.test/t").
+			SetConfigurationTriggers([]string{"help"})))
+	if *tr.Target != "trigger" || *tr.ChatServiceSid != is {
+		t.Fatalf("trigger %+v", tr)
+	}
+	_, err := c.CreateConversationScopedWebhook("bots", (&conversations.CreateConversationScopedWebhookParams{}).SetTarget("studio"))
+	restError(t, err, 400, 50367)
+	upd := must[*conversations.ConversationsV1ConversationScopedWebhook](t)(c.UpdateConversationScopedWebhook("bots", *w.Sid,
+		(&conversations.UpdateConversationScopedWebhookParams{}).SetConfigurationFilters([]string{"onMessageRemoved"})))
+	if f := (*upd.Configuration).(map[string]any)["filters"].([]any); len(f) != 1 || f[0] != "onMessageRemoved" {
+		t.Fatalf("updated %v", *upd.Configuration)
+	}
+	must[*conversations.ConversationsV1ServiceConversationScopedWebhook](t)(c.FetchServiceConversationScopedWebhook(is, "bots", *tr.Sid))
+	all := must[[]conversations.ConversationsV1ConversationScopedWebhook](t)(c.ListConversationScopedWebhook("bots", nil))
+	svcAll := must[[]conversations.ConversationsV1ServiceConversationScopedWebhook](t)(c.ListServiceConversationScopedWebhook(is, "bots", nil))
+	if len(all) != 2 || len(svcAll) != 2 || *all[0].Sid != *w.Sid {
+		t.Fatalf("listed %d and %d", len(all), len(svcAll))
+	}
+	if err := c.DeleteConversationScopedWebhook("bots", *w.Sid); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteServiceConversationScopedWebhook(is, "bots", *tr.Sid); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.FetchConversationScopedWebhook("bots", *w.Sid)
+	restError(t, err, 404, 20404)
+}
