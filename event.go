@@ -36,6 +36,8 @@ const (
 	EventMessageUpdated EventType = "onMessageUpdated"
 	EventMessageRemove  EventType = "onMessageRemove" // pre-event
 	EventMessageRemoved EventType = "onMessageRemoved"
+
+	EventDeliveryUpdated EventType = "onDeliveryUpdated"
 )
 
 // StateReason is what moved a conversation to another state, as
@@ -81,6 +83,7 @@ type Event struct {
 	Conversation *Conversation
 	Participant  *Participant // participant events, likewise
 	Message      *Message     // message events, likewise
+	Receipt      *Receipt     // onDeliveryUpdated
 	// State changes (onConversationStateUpdated): from, to, and why.
 	StateFrom, StateTo ConversationState
 	Reason             StateReason

@@ -19,6 +19,26 @@ type Message struct {
 	ParticipantSid *string
 	ContentSid     *string // a content template (HX…)
 	Subject        *string // email conversations
-	DateCreated    time.Time
+	// Delivery is the aggregate of the message's receipts, as JSON text
+	// ({"total":…,"sent":"all",…}); nil while it has none (decision 8).
+	Delivery    *string
+	DateCreated time.Time
 	DateUpdated    time.Time
+}
+
+// Receipt is the latest delivery status of a message for one non-chat
+// participant. parley has no carriers: receipts exist when a test injects
+// them (decision 14).
+type Receipt struct {
+	Seq               int64
+	Sid               string
+	ServiceSid        string
+	ConversationSid   string
+	MessageSid        string
+	ParticipantSid    string
+	ChannelMessageSid string // SM… (or WA…), as the carrier's message
+	Status            string // sent, delivered, read, failed, undelivered
+	ErrorCode         *int64 // for failed and undelivered
+	DateCreated       time.Time
+	DateUpdated       time.Time
 }

@@ -18,6 +18,7 @@ const (
 	PrefixParticipant  = "MB"
 	PrefixMessage      = "IM"
 	PrefixWebhook      = "WH"
+	PrefixReceipt      = "DY"
 	PrefixRequest      = "RQ"
 	PrefixDelivery     = "WD" // parley's own: webhook deliveries have no Twilio SID
 )

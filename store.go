@@ -173,6 +173,15 @@ type MessageTx interface {
 	// indexes; ErrNotFound when the conversation is gone.
 	NextMessageIndex(ctx context.Context, conversationSid string) (int64, error)
 	CreateMessage(ctx context.Context, m Message) error
+	// PutReceipt records r as the latest receipt of its (message,
+	// participant): a new row, or the existing one rewritten with r's
+	// status, error code and date_updated (its SID and date_created stay).
+	PutReceipt(ctx context.Context, r Receipt) error
+	ReceiptBySid(ctx context.Context, messageSid, sid string) (Receipt, error)
+	// Receipts returns every receipt of a message (one per non-chat
+	// participant), for its aggregate.
+	Receipts(ctx context.Context, messageSid string) ([]Receipt, error)
+	ListReceipts(ctx context.Context, messageSid string, q PageQuery) (Page[Receipt], error)
 	// UpdateMessage writes every field of m.Sid's row but its
 	// conversation, service and index.
 	UpdateMessage(ctx context.Context, m Message) error

@@ -38,6 +38,8 @@ var deliverySchema = spec.Schema{Name: "parley.v1.webhook_delivery", Properties:
 
 // extensions are parley's own operations.
 var extensions = map[string]*spec.Operation{
+	receiptInjections[0].ID: receiptInjections[0],
+	receiptInjections[1].ID: receiptInjections[1],
 	"ListWebhookDelivery": {
 		ID: "ListWebhookDelivery", Method: "GET", Path: "/parley/v1/WebhookDeliveries", PathType: "list", Status: 200,
 		Schema: deliverySchema.Name, ListKey: "webhook_deliveries",

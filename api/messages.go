@@ -15,11 +15,10 @@ var messageFields = fields[parley.Message]{
 	"index":            integer(func(m *parley.Message) int64 { return m.Index }),
 	"author":           str(func(m *parley.Message) string { return m.Author }),
 	"body":             optStr(func(m *parley.Message) *string { return m.Body }),
-	// Media and delivery receipts come with their own steps of the
-	// messages issue; until then no message has either (decision 8:
-	// delivery is null without non-chat recipients' receipts).
+	// Media come with their own step of the messages issue; until then no
+	// message has any. delivery is null until a receipt exists (decision 8).
 	"media":           rawJSON(func(*parley.Message) string { return "" }),
-	"delivery":        rawJSON(func(*parley.Message) string { return "" }),
+	"delivery":        rawJSON(func(m *parley.Message) string { return deref(m.Delivery) }),
 	"attributes":      str(func(m *parley.Message) string { return m.Attributes }),
 	"participant_sid": optStr(func(m *parley.Message) *string { return m.ParticipantSid }),
 	"date_created":    date(func(m *parley.Message) time.Time { return m.DateCreated }),

@@ -38,6 +38,9 @@ func (s *Server) routes() {
 	remove(s, s.deleteMessage, both("DeleteConversationMessage")...)
 	list(s, messageFields, s.listMessages, both("ListConversationMessage")...)
 
+	item(s, receiptFields, s.fetchReceipt, both("FetchConversationMessageReceipt")...)
+	list(s, receiptFields, s.listReceipts, both("ListConversationMessageReceipt")...)
+
 	item(s, conversationWebhookFields, s.createConversationWebhook, both("CreateConversationScopedWebhook")...)
 	item(s, conversationWebhookFields, s.fetchConversationWebhook, both("FetchConversationScopedWebhook")...)
 	item(s, conversationWebhookFields, s.updateConversationWebhook, both("UpdateConversationScopedWebhook")...)
@@ -77,6 +80,7 @@ func (s *Server) routes() {
 
 	// parley's own extensions live under /parley, out of Twilio's way.
 	list(s, deliveryFields, s.listDeliveries, "ListWebhookDelivery")
+	item(s, receiptFields, s.injectReceipt, "CreateReceipt", "CreateServiceReceipt")
 
 	s.methodsNotAllowed()
 	// Everything else is Twilio's 404, with the JSON body.

@@ -22,7 +22,7 @@ var scopedEvents = []parley.EventType{
 	parley.EventMessageAdded, parley.EventMessageUpdated, parley.EventMessageRemoved,
 	parley.EventConversationUpdated, parley.EventConversationStateUpdated, parley.EventConversationRemoved,
 	parley.EventParticipantAdded, parley.EventParticipantUpdated, parley.EventParticipantRemoved,
-	"onDeliveryUpdated",
+	parley.EventDeliveryUpdated,
 }
 
 // ConversationWebhookInput is a create or update of a conversation

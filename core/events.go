@@ -426,6 +426,21 @@ var formatters = map[parley.EventType]func(url.Values, parley.Event){
 		messageEdited(v, e)
 		v.Set("DateRemoved", formatMillis(e.At))
 	},
+	parley.EventDeliveryUpdated: func(v url.Values, e parley.Event) {
+		r := e.Receipt
+		v.Set("ChatServiceSid", r.ServiceSid)
+		v.Set("ConversationSid", r.ConversationSid)
+		v.Set("MessageSid", r.MessageSid)
+		v.Set("DeliveryReceiptSid", r.Sid)
+		v.Set("ChannelMessageSid", r.ChannelMessageSid)
+		v.Set("ParticipantSid", r.ParticipantSid)
+		v.Set("Status", r.Status)
+		if r.ErrorCode != nil {
+			v.Set("ErrorCode", strconv.FormatInt(*r.ErrorCode, 10))
+		}
+		v.Set("DateCreated", formatMillis(r.DateCreated))
+		v.Set("DateUpdated", formatMillis(r.DateUpdated))
+	},
 	parley.EventParticipantAdd: func(v url.Values, e parley.Event) {
 		participantParams(v, e.Participant)
 	},

@@ -501,6 +501,14 @@ func parentRaces() []parentRace {
 		p, err := tx.ListParticipants(ctx, x.(raceFixture).conv.Sid, parley.PageQuery{Size: 50})
 		return len(p.Items), err
 	}
+	receiptsIn := func(ctx context.Context, tx parley.Tx, x any) (int, error) {
+		ms, err := tx.ListMessages(ctx, x.(raceFixture).conv.Sid, parley.PageQuery{Size: 1})
+		if err != nil || len(ms.Items) == 0 {
+			return 0, err
+		}
+		rs, err := tx.Receipts(ctx, ms.Items[0].Sid)
+		return len(rs), err
+	}
 	webhooksIn := func(ctx context.Context, tx parley.Tx, x any) (int, error) {
 		ws, err := tx.ConversationWebhooks(ctx, x.(raceFixture).conv.Sid)
 		return len(ws), err
@@ -608,6 +616,27 @@ func parentRaces() []parentRace {
 				return tx.UpdateMessage(ctx, m)
 			},
 			remove: deleteConversation, orphans: messagesIn,
+		},
+		{
+			name: "PutReceiptForDeletedMessage", methods: []string{"PutReceipt"},
+			setup: func(t *testing.T, s parley.Store) any {
+				r := newRaceFixture(t, s, false)
+				createMessages(t, s, r.conv, 1)
+				return r
+			},
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				ms, err := tx.ListMessages(ctx, r.conv.Sid, parley.PageQuery{Size: 1})
+				if err != nil || len(ms.Items) == 0 {
+					return errors.Join(err, parley.ErrNotFound)
+				}
+				m, err := tx.ForUpdate().MessageBySid(ctx, r.conv.Sid, ms.Items[0].Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				return tx.PutReceipt(ctx, newReceipt(m, r.member.Sid, "delivered"))
+			},
+			remove: deleteConversation, orphans: receiptsIn,
 		},
 		{
 			name: "CreateConversationWebhookInDeletedConversation", methods: []string{"CreateConversationWebhook"},
@@ -904,7 +933,7 @@ var (
 		"ConversationByUniqueName", "ListConversations", "NextConversationTimer", "ParticipantBySid",
 		"ParticipantByIdentity", "ParticipantByPair", "ParticipantByAddress", "ListParticipants", "CountParticipants",
 		"CountOpenConversations", "ListUserConversations", "ListParticipantConversations", "MessageBySid",
-		"ListMessages", "ConversationWebhookBySid", "ConversationWebhooks", "ListConversationWebhooks",
+		"ListMessages", "ConversationWebhookBySid", "ConversationWebhooks", "ListConversationWebhooks", "ReceiptBySid", "Receipts", "ListReceipts",
 		// DueConversations locks the rows it returns, skipping rows others
 		// hold (testConcurrentTimerClaims races it).
 		"DueConversations"}
@@ -917,7 +946,11 @@ var (
 	// writes back a row its caller holds the lease on.
 	singleStatementWrites = []string{"CreateAccount", "SetAuthToken", "CreateAPIKey", "RevokeAPIKey",
 		"CreateService", "DeleteService", "DeleteRole", "DeleteUser", "EnqueueDelivery", "ClaimDeliveries",
-		"FinishDelivery", "CreateCredential", "DeleteCredential", "DeleteConversation", "DeleteParticipant", "DeleteMessage", "DeleteConversationWebhook"}
+		"FinishDelivery", "CreateCredential", "DeleteCredential", "DeleteConversation", "DeleteParticipant", "DeleteMessage", "DeleteConversationWebhook",
+		// PutReceipt is one upsert keyed by (message, participant); core
+		// runs it under the message's row lock (PutReceiptForDeletedMessage
+		// races it against the message's delete).
+		"PutReceipt"}
 )
 
 // testEveryWriteIsCovered fails for a Tx method that no part of the suite

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -140,4 +141,55 @@ func testConcurrentSenders(t *testing.T, s parley.Store) {
 			t.Fatalf("message %d in seq order has index %d: seq and index disagree or an index repeats", i, m.Index)
 		}
 	}
+}
+
+func newReceipt(m parley.Message, participant, status string) parley.Receipt {
+	return parley.Receipt{Sid: sid(parley.PrefixReceipt), ServiceSid: m.ServiceSid, ConversationSid: m.ConversationSid,
+		MessageSid: m.Sid, ParticipantSid: participant, ChannelMessageSid: "SM0123456789abcdef0123456789abcdef",
+		Status: status, DateCreated: t0, DateUpdated: t0}
+}
+
+func testReceipts(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	c := newConversation(newService(t, s, "receipts"))
+	createConversations(t, s, &c)
+	ms := createMessages(t, s, c, 2)
+	a, b := sid(parley.PrefixParticipant), sid(parley.PrefixParticipant)
+	ra, rb := newReceipt(ms[0], a, "sent"), newReceipt(ms[0], b, "failed")
+	rb.ErrorCode = ptr(int64(30003))
+	update(t, s, func(tx parley.Tx) error { return errors.Join(tx.PutReceipt(ctx, ra), tx.PutReceipt(ctx, rb)) })
+	got := mustView(t, s, func(tx parley.Tx) ([]parley.Receipt, error) { return tx.Receipts(ctx, ms[0].Sid) })
+	ra.Seq, rb.Seq = got[0].Seq, got[1].Seq
+	diff(t, "receipts", got, []parley.Receipt{ra, rb})
+	// A later status rewrites the pair's row; its SID and date_created stay.
+	later := newReceipt(ms[0], a, "read")
+	later.DateUpdated = t0.Add(60e9)
+	update(t, s, func(tx parley.Tx) error { return tx.PutReceipt(ctx, later) })
+	one := mustView(t, s, func(tx parley.Tx) (parley.Receipt, error) { return tx.ReceiptBySid(ctx, ms[0].Sid, ra.Sid) })
+	ra.Status, ra.DateUpdated = "read", later.DateUpdated
+	diff(t, "receipt after a later status", one, ra)
+	_, err := view(t, s, func(tx parley.Tx) (parley.Receipt, error) { return tx.ReceiptBySid(ctx, ms[0].Sid, later.Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+	_, err = view(t, s, func(tx parley.Tx) (parley.Receipt, error) { return tx.ReceiptBySid(ctx, ms[1].Sid, ra.Sid) })
+	wantErr(t, err, parley.ErrNotFound)
+	all := mustView(t, s, func(tx parley.Tx) ([]parley.Receipt, error) { return tx.Receipts(ctx, ms[0].Sid) })
+	checkPaging(t, all, func(q parley.PageQuery) (parley.Page[parley.Receipt], error) {
+		return view(t, s, func(tx parley.Tx) (parley.Page[parley.Receipt], error) { return tx.ListReceipts(ctx, ms[0].Sid, q) })
+	}, func(r parley.Receipt) int64 { return r.Seq })
+
+	// The aggregate is kept on the message.
+	m := ms[0]
+	m.Delivery = ptr(`{"total":2}`)
+	update(t, s, func(tx parley.Tx) error { return tx.UpdateMessage(ctx, m) })
+	if got := mustView(t, s, func(tx parley.Tx) (parley.Message, error) { return tx.MessageBySid(ctx, c.Sid, m.Sid) }); got.Delivery == nil || *got.Delivery != `{"total":2}` {
+		t.Fatalf("delivery %v", got.Delivery)
+	}
+	// Receipts go with their message; a receipt of a deleted message is
+	// dangling.
+	update(t, s, func(tx parley.Tx) error { return tx.DeleteMessage(ctx, c.Sid, m.Sid) })
+	if n := mustView(t, s, func(tx parley.Tx) ([]parley.Receipt, error) { return tx.Receipts(ctx, m.Sid) }); len(n) != 0 {
+		t.Fatalf("%d receipts outlive their message", len(n))
+	}
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.PutReceipt(ctx, newReceipt(m, a, "sent")) })
+	wantErr(t, err, parley.ErrDangling)
 }

@@ -56,6 +56,7 @@ func Run(t *testing.T, open Opener) {
 		{"Messages", testMessages},
 		{"ConcurrentSenders", testConcurrentSenders},
 		{"ConversationWebhooks", testConversationWebhooks},
+		{"Receipts", testReceipts},
 	}
 	t.Run("EveryWriteIsCovered", testEveryWriteIsCovered)
 	t.Run("ConcurrentPartialUpdates", func(t *testing.T) {

@@ -145,3 +145,21 @@ func TestConversationScopedWebhooks(t *testing.T) {
 		t.Fatalf("trigger got %d calls, want 1", n)
 	}
 }
+
+// TestDeliveryUpdatedEvents: an injected receipt sends onDeliveryUpdated
+// to the service's target, whatever header the control was called with.
+func TestDeliveryUpdatedEvents(t *testing.T) {
+	t.Parallel()
+	recv := newReceiver(t, nil)
+	e := newEnv(t, parleytest.Options{})
+	is, ac := e.srv.DefaultServiceSid, e.srv.AccountSid
+	e.must("POST", "/v1/Configuration/Webhooks", "PostWebhookUrl="+url.QueryEscape(recv.srv.URL+"/post")+"&Filters=onDeliveryUpdated", false, 200)
+	ch := e.must("POST", "/v1/Conversations", "", false, 201)["sid"].(string)
+	mb := e.must("POST", "/v1/Conversations/"+ch+"/Participants", "MessagingBinding.Address=%2B15551230001", false, 201)["sid"].(string)
+	im := e.must("POST", "/v1/Conversations/"+ch+"/Messages", "Body=hi", false, 201)["sid"].(string)
+	r := e.must("POST", "/parley/v1/Conversations/"+ch+"/Messages/"+im+"/Receipts", "ParticipantSid="+mb+"&Status=failed&ErrorCode=30008", false, 201)
+	wantParams(t, recv.wait(1)[0], map[string]string{"AccountSid": ac, "EventType": "onDeliveryUpdated", "Source": "API", "RetryCount": "0",
+		"ChatServiceSid": is, "ConversationSid": ch, "MessageSid": im, "DeliveryReceiptSid": r["sid"].(string),
+		"ChannelMessageSid": r["channel_message_sid"].(string), "ParticipantSid": mb, "Status": "failed", "ErrorCode": "30008",
+		"DateCreated": "2026-03-04T05:06:07.000Z", "DateUpdated": "2026-03-04T05:06:07.000Z"})
+}

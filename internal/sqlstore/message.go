@@ -9,13 +9,13 @@ import (
 // ---- Messages
 
 const messageCols = `seq, sid, service_sid, conversation_sid, idx, author, body, attributes, participant_sid,
-	content_sid, subject, date_created, date_updated`
+	content_sid, subject, date_created, date_updated, delivery`
 
 func scanMessage(s scanner) (parley.Message, error) {
 	var m parley.Message
 	err := s.Scan(&m.Seq, &m.Sid, &m.ServiceSid, &m.ConversationSid, &m.Index, &m.Author, nullString{&m.Body},
 		&m.Attributes, nullString{&m.ParticipantSid}, nullString{&m.ContentSid}, nullString{&m.Subject},
-		seconds{&m.DateCreated}, seconds{&m.DateUpdated})
+		seconds{&m.DateCreated}, seconds{&m.DateUpdated}, nullString{&m.Delivery})
 	return m, err
 }
 
@@ -43,19 +43,54 @@ func (t *Tx) NextMessageIndex(ctx context.Context, conversationSid string) (int6
 
 func (t *Tx) CreateMessage(ctx context.Context, m parley.Message) error {
 	_, err := t.exec(ctx, false, `INSERT INTO messages (sid, service_sid, conversation_sid, idx, author, body, attributes,
-		participant_sid, content_sid, subject, date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		participant_sid, content_sid, subject, date_created, date_updated, delivery) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.Sid, m.ServiceSid, m.ConversationSid, m.Index, m.Author, m.Body, m.Attributes, m.ParticipantSid, m.ContentSid,
-		m.Subject, t.d.Seconds(m.DateCreated), t.d.Seconds(m.DateUpdated))
+		m.Subject, t.d.Seconds(m.DateCreated), t.d.Seconds(m.DateUpdated), m.Delivery)
 	return err
 }
 
 func (t *Tx) UpdateMessage(ctx context.Context, m parley.Message) error {
 	return t.execOne(ctx, false, `UPDATE messages SET author = ?, body = ?, attributes = ?, participant_sid = ?,
-		content_sid = ?, subject = ?, date_created = ?, date_updated = ? WHERE sid = ?`,
+		content_sid = ?, subject = ?, date_created = ?, date_updated = ?, delivery = ? WHERE sid = ?`,
 		m.Author, m.Body, m.Attributes, m.ParticipantSid, m.ContentSid, m.Subject,
-		t.d.Seconds(m.DateCreated), t.d.Seconds(m.DateUpdated), m.Sid)
+		t.d.Seconds(m.DateCreated), t.d.Seconds(m.DateUpdated), m.Delivery, m.Sid)
 }
 
 func (t *Tx) DeleteMessage(ctx context.Context, conversationSid, sid string) error {
 	return t.execOne(ctx, true, "DELETE FROM messages WHERE sid = ? AND conversation_sid = ?", sid, conversationSid)
+}
+
+// ---- Receipts
+
+const receiptCols = `seq, sid, service_sid, conversation_sid, message_sid, participant_sid, channel_message_sid,
+	status, error_code, date_created, date_updated`
+
+func scanReceipt(s scanner) (parley.Receipt, error) {
+	var r parley.Receipt
+	err := s.Scan(&r.Seq, &r.Sid, &r.ServiceSid, &r.ConversationSid, &r.MessageSid, &r.ParticipantSid,
+		&r.ChannelMessageSid, &r.Status, &r.ErrorCode, seconds{&r.DateCreated}, seconds{&r.DateUpdated})
+	return r, err
+}
+
+func (t *Tx) PutReceipt(ctx context.Context, r parley.Receipt) error {
+	_, err := t.exec(ctx, false, `INSERT INTO receipts (sid, service_sid, conversation_sid, message_sid, participant_sid,
+		channel_message_sid, status, error_code, date_created, date_updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (message_sid, participant_sid) DO UPDATE SET status = excluded.status,
+		error_code = excluded.error_code, date_updated = excluded.date_updated`,
+		r.Sid, r.ServiceSid, r.ConversationSid, r.MessageSid, r.ParticipantSid, r.ChannelMessageSid, r.Status, r.ErrorCode,
+		t.d.Seconds(r.DateCreated), t.d.Seconds(r.DateUpdated))
+	return err
+}
+
+func (t *Tx) ReceiptBySid(ctx context.Context, messageSid, sid string) (parley.Receipt, error) {
+	return get(t, ctx, scanReceipt, "SELECT "+receiptCols+" FROM receipts WHERE sid = ? AND message_sid = ?", sid, messageSid)
+}
+
+func (t *Tx) Receipts(ctx context.Context, messageSid string) ([]parley.Receipt, error) {
+	return list(t, ctx, scanReceipt, "SELECT "+receiptCols+" FROM receipts WHERE message_sid = ? ORDER BY seq", messageSid)
+}
+
+func (t *Tx) ListReceipts(ctx context.Context, messageSid string, q parley.PageQuery) (parley.Page[parley.Receipt], error) {
+	return page(t, ctx, receiptCols, "FROM receipts WHERE message_sid = ?", []any{messageSid}, q, scanReceipt,
+		bySeq(func(r parley.Receipt) int64 { return r.Seq }))
 }
