@@ -23,7 +23,7 @@ type Message struct {
 	// ({"total":…,"sent":"all",…}); nil while it has none (decision 8).
 	Delivery    *string
 	DateCreated time.Time
-	DateUpdated    time.Time
+	DateUpdated time.Time
 }
 
 // Receipt is the latest delivery status of a message for one non-chat
