@@ -2,6 +2,9 @@ package parleytest_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/parleyhq/parley/parleytest"
@@ -132,4 +135,60 @@ func TestSDKConversationWebhooks(t *testing.T) {
 	}
 	_, err = c.FetchConversationScopedWebhook("bots", *w.Sid)
 	restError(t, err, 404, 20404)
+}
+
+// TestSDKReceipts reads injected delivery receipts through twilio-go, in
+// both scopes, and sees the message's delivery aggregate.
+func TestSDKReceipts(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.New(t)
+	c := srv.Client().ConversationsV1
+	is := srv.DefaultServiceSid
+	conv := must[*conversations.ConversationsV1Conversation](t)(c.CreateConversation(nil))
+	p := must[*conversations.ConversationsV1ConversationParticipant](t)(c.CreateConversationParticipant(*conv.Sid,
+		(&conversations.CreateConversationParticipantParams{}).SetMessagingBindingAddress("+15551230001").SetMessagingBindingProxyAddress("+15559870001")))
+	m := must[*conversations.ConversationsV1ConversationMessage](t)(c.CreateConversationMessage(*conv.Sid,
+		(&conversations.CreateConversationMessageParams{}).SetBody("hi")))
+	// The control, as a test would call it: plain HTTP.
+	status, body := postForm(t, srv, "/parley/v1/Conversations/"+*conv.Sid+"/Messages/"+*m.Sid+"/Receipts", "ParticipantSid="+*p.Sid+"&Status=delivered")
+	if status != 201 {
+		t.Fatalf("inject: %d %s", status, body)
+	}
+	rs := must[[]conversations.ConversationsV1ConversationMessageReceipt](t)(c.ListConversationMessageReceipt(*conv.Sid, *m.Sid, nil))
+	if len(rs) != 1 || *rs[0].Status != "delivered" || *rs[0].ParticipantSid != *p.Sid {
+		t.Fatalf("receipts %+v", rs)
+	}
+	r := must[*conversations.ConversationsV1ServiceConversationMessageReceipt](t)(c.FetchServiceConversationMessageReceipt(is, *conv.Sid, *m.Sid, *rs[0].Sid))
+	if *r.Status != "delivered" || *r.ChatServiceSid != is {
+		t.Fatalf("receipt %+v", r)
+	}
+	got := must[*conversations.ConversationsV1ConversationMessage](t)(c.FetchConversationMessage(*conv.Sid, *m.Sid))
+	d := (*got.Delivery).(map[string]any)
+	if d["total"] != 1.0 || d["delivered"] != "all" || d["read"] != "none" {
+		t.Fatalf("delivery %v", d)
+	}
+	srs := must[[]conversations.ConversationsV1ServiceConversationMessageReceipt](t)(c.ListServiceConversationMessageReceipt(is, *conv.Sid, *m.Sid, nil))
+	if len(srs) != 1 {
+		t.Fatalf("service-scoped receipts %d", len(srs))
+	}
+	_, err := c.FetchConversationMessageReceipt(*conv.Sid, *m.Sid, "DY0123456789abcdef0123456789abcdef")
+	restError(t, err, 404, 20404)
+}
+
+// postForm posts a form to the server with the account's credentials.
+func postForm(t *testing.T, srv *parleytest.Server, path, form string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", srv.URL+path, strings.NewReader(form))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
 }

@@ -52,6 +52,27 @@ async function suite(s) {
     assert.equal(last.instances[0].sid, sids[4]);
   });
 
+  await step(`${s.label}: delivery receipts`, async () => {
+    const sms = await s.api.conversations("chat").participants.create({ "messagingBinding.address": "+15551230001" });
+    // The injection control is parley's own: plain HTTP, as a test calls it.
+    const res = await fetch(`${env.url}/parley/v1${s.prefix.replace(/^\/v1/, "")}/Conversations/${conv.sid}/Messages/${sids[1]}/Receipts`, {
+      method: "POST",
+      headers: {
+        Authorization: "Basic " + Buffer.from(`${env.accountSid}:${env.authToken}`).toString("base64"),
+        "Content-Type": "application/x-www-form-urlencoded",
+      },
+      body: new URLSearchParams({ ParticipantSid: sms.sid, Status: "read" }),
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    const receipts = await s.api.conversations("chat").messages(sids[1]).deliveryReceipts.list();
+    assert.deepEqual(receipts.map((r) => [r.participantSid, r.status, r.errorCode]), [[sms.sid, "read", null]]);
+    const one = await s.api.conversations("chat").messages(sids[1]).deliveryReceipts(receipts[0].sid).fetch();
+    assert.equal(one.messageSid, sids[1]);
+    const m = await s.api.conversations("chat").messages(sids[1]).fetch();
+    assert.deepEqual(m.delivery, { total: 1, sent: "all", delivered: "all", read: "all", failed: "none", undelivered: "none" });
+    await s.api.conversations("chat").participants(sms.sid).remove();
+  });
+
   await step(`${s.label}: unread count and delete`, async () => {
     await s.api.users("alice").userConversations("chat").update({ lastReadMessageIndex: 1 });
     assert.equal((await s.api.users("alice").userConversations("chat").fetch()).unreadMessagesCount, 3);
