@@ -202,8 +202,14 @@ func (a *App) CreateMessage(ctx context.Context, svc, convKey string, in Message
 	if in.MediaSid != nil && *in.MediaSid != "" {
 		return parley.Message{}, parley.Errorf(parley.KindInvalid, 50507, "Media %s not found", *in.MediaSid)
 	}
-	draft := func(ctx context.Context, tx parley.Tx, answer PreAnswer) (messageDraft, error) {
-		c, err := findConversation(ctx, tx, svc, convKey)
+	// draft reads the conversation (locked, for the write) and makes the
+	// message the request describes.
+	draft := func(ctx context.Context, tx parley.Tx, lock bool, answer PreAnswer) (messageDraft, error) {
+		ct := tx
+		if lock {
+			ct = tx.ForUpdate()
+		}
+		c, err := findConversation(ctx, ct, svc, convKey)
 		if err != nil {
 			return messageDraft{}, err
 		}
@@ -221,26 +227,19 @@ func (a *App) CreateMessage(ctx context.Context, svc, convKey string, in Message
 		}
 		return messageDraft{m: m, c: c}, nil
 	}
-	answer, err := askFirst(ctx, a, opts, func(tx parley.Tx) (messageDraft, error) { return draft(ctx, tx, PreAnswer{}) },
+	answer, err := askFirst(ctx, a, opts, func(tx parley.Tx) (messageDraft, error) { return draft(ctx, tx, false, PreAnswer{}) },
 		a.messagePreEvent(parley.EventMessageAdd, opts))
 	if err != nil {
 		return parley.Message{}, err
 	}
 	var m parley.Message
 	err = a.update(ctx, func(tx parley.Tx, ev *events) error {
-		ref, err := serviceRef(svc)
-		if err != nil {
-			return err
-		}
-		c, err := findConversation(ctx, tx.ForUpdate(), ref, convKey)
-		if err != nil {
-			return err
-		}
-		d, err := draft(ctx, tx, answer)
+		d, err := draft(ctx, tx, true, answer)
 		if err != nil {
 			return err
 		}
 		m = d.m
+		c := d.c
 		m.Sid = a.sids.New(parley.PrefixMessage)
 		if m.Index, err = tx.NextMessageIndex(ctx, c.Sid); err != nil {
 			return notFound(err)
@@ -249,11 +248,15 @@ func (a *App) CreateMessage(ctx context.Context, svc, convKey string, in Message
 			return notFound(err)
 		}
 		ev.add(messageEvent(parley.EventMessageAdded, m, c, m.DateCreated, opts))
+		// A message is activity: an inactive conversation wakes up, and
+		// timers start again from now (a conversation with neither has
+		// nothing to write).
 		now := a.clock()
 		from := c.State
-		reactivate(&c, now)
-		if err := tx.UpdateConversation(ctx, c); err != nil {
-			return notFound(err)
+		if reactivate(&c, now) || c.TimerInactive != nil || c.TimerClosed != nil {
+			if err := tx.UpdateConversation(ctx, c); err != nil {
+				return notFound(err)
+			}
 		}
 		if c.State != from {
 			ev.add(stateEvent(c, from, parley.ReasonEvent, now, opts.Webhooks))
