@@ -386,9 +386,14 @@ func (a *App) addParticipant(ctx context.Context, tx parley.Tx, ev *events, svc,
 	if err != nil {
 		return parley.Participant{}, notFound(err)
 	}
-	// The conversation first without a lock: a missing one is the first
-	// error, before any user is created.
-	if _, err := findConversation(ctx, tx, cfg.ServiceSid, convKey); err != nil {
+	// The conversation first without a lock: a missing or closed one is
+	// the first error, before any user is created. It is read again, locked,
+	// once the rows it will refer to are.
+	c, err := findConversation(ctx, tx, cfg.ServiceSid, convKey)
+	if err != nil {
+		return parley.Participant{}, err
+	}
+	if err := writable(c); err != nil {
 		return parley.Participant{}, err
 	}
 	if ch.in.RoleSid != nil {
@@ -399,20 +404,13 @@ func (a *App) addParticipant(ctx context.Context, tx parley.Tx, ev *events, svc,
 	sid := a.sids.New(parley.PrefixParticipant)
 	var user *parley.User
 	if ch.in.Identity != nil && *ch.in.Identity != "" {
-		c, err := findConversation(ctx, tx, cfg.ServiceSid, convKey)
-		if err != nil {
-			return parley.Participant{}, err
-		}
-		if err := writable(c); err != nil {
-			return parley.Participant{}, err
-		}
 		u, err := a.participantUser(ctx, tx, ev, cfg, *ch.in.Identity, opts)
 		if err != nil {
 			return parley.Participant{}, err
 		}
 		user = &u
 	}
-	c, err := findConversation(ctx, tx.ForUpdate(), cfg.ServiceSid, convKey)
+	c, err = findConversation(ctx, tx.ForUpdate(), cfg.ServiceSid, convKey)
 	if err != nil {
 		return parley.Participant{}, err
 	}
