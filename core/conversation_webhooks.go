@@ -199,12 +199,8 @@ func (a *App) FetchConversationWebhook(ctx context.Context, svc, convKey, sid st
 
 // ListConversationWebhooks returns one page of a conversation's webhooks.
 func (a *App) ListConversationWebhooks(ctx context.Context, svc, convKey string, q parley.PageQuery) (parley.Page[parley.ConversationWebhook], error) {
-	return read(ctx, a, func(tx parley.Tx) (parley.Page[parley.ConversationWebhook], error) {
-		c, err := findConversation(ctx, tx, svc, convKey)
-		if err != nil {
-			return parley.Page[parley.ConversationWebhook]{}, err
-		}
-		return tx.ListConversationWebhooks(ctx, c.Sid, q)
+	return inConversation(ctx, a, svc, convKey, func(tx parley.Tx, conv string) (parley.Page[parley.ConversationWebhook], error) {
+		return tx.ListConversationWebhooks(ctx, conv, q)
 	})
 }
 

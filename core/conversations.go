@@ -234,6 +234,20 @@ func findConversation(ctx context.Context, tx parley.Tx, svc, key string) (parle
 	return c, notFound(err)
 }
 
+// inConversation reads something of the conversation with SID or unique
+// name convKey (its participants, messages, webhooks): a 404 when there
+// is no such conversation, else what fn reads of it.
+func inConversation[T any](ctx context.Context, a *App, svc, convKey string, fn func(tx parley.Tx, conversationSid string) (T, error)) (T, error) {
+	return read(ctx, a, func(tx parley.Tx) (T, error) {
+		c, err := findConversation(ctx, tx, svc, convKey)
+		if err != nil {
+			var zero T
+			return zero, err
+		}
+		return fn(tx, c.Sid)
+	})
+}
+
 // conversationEvent is the event of a REST write to a conversation, with
 // a copy of c.
 func conversationEvent(t parley.EventType, c parley.Conversation, at time.Time, opts WriteOptions) parley.Event {

@@ -300,12 +300,8 @@ func (a *App) FetchMessage(ctx context.Context, svc, convKey, sid string) (parle
 
 // ListMessages returns one page of a conversation's messages by index.
 func (a *App) ListMessages(ctx context.Context, svc, convKey string, q parley.PageQuery) (parley.Page[parley.Message], error) {
-	return read(ctx, a, func(tx parley.Tx) (parley.Page[parley.Message], error) {
-		c, err := findConversation(ctx, tx, svc, convKey)
-		if err != nil {
-			return parley.Page[parley.Message]{}, err
-		}
-		return tx.ListMessages(ctx, c.Sid, q)
+	return inConversation(ctx, a, svc, convKey, func(tx parley.Tx, conv string) (parley.Page[parley.Message], error) {
+		return tx.ListMessages(ctx, conv, q)
 	})
 }
 

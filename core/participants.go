@@ -474,24 +474,16 @@ func (a *App) addParticipant(ctx context.Context, tx parley.Tx, ev *events, svc,
 // FetchParticipant returns the participant with SID or identity key of the
 // conversation with SID or unique name convKey.
 func (a *App) FetchParticipant(ctx context.Context, svc, convKey, key string) (parley.Participant, error) {
-	return read(ctx, a, func(tx parley.Tx) (parley.Participant, error) {
-		c, err := findConversation(ctx, tx, svc, convKey)
-		if err != nil {
-			return parley.Participant{}, err
-		}
-		return findParticipant(ctx, tx, c.Sid, key)
+	return inConversation(ctx, a, svc, convKey, func(tx parley.Tx, conv string) (parley.Participant, error) {
+		return findParticipant(ctx, tx, conv, key)
 	})
 }
 
 // ListParticipants returns one page of a conversation's participants in
 // the order they joined.
 func (a *App) ListParticipants(ctx context.Context, svc, convKey string, q parley.PageQuery) (parley.Page[parley.Participant], error) {
-	return read(ctx, a, func(tx parley.Tx) (parley.Page[parley.Participant], error) {
-		c, err := findConversation(ctx, tx, svc, convKey)
-		if err != nil {
-			return parley.Page[parley.Participant]{}, err
-		}
-		return tx.ListParticipants(ctx, c.Sid, q)
+	return inConversation(ctx, a, svc, convKey, func(tx parley.Tx, conv string) (parley.Page[parley.Participant], error) {
+		return tx.ListParticipants(ctx, conv, q)
 	})
 }
 
