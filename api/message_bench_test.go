@@ -3,9 +3,7 @@ package api_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,17 +21,7 @@ import (
 // sets the long conversation's length (default 100,000).
 func BenchmarkMessages(b *testing.B) {
 	srv := parleytest.New(b)
-	h := srv.HTTP.Config.Handler
-	do := func(method, path, body string) *httptest.ResponseRecorder {
-		r := httptest.NewRequest(method, path, strings.NewReader(body))
-		if body != "" {
-			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		}
-		r.SetBasicAuth(srv.AccountSid, srv.AuthToken)
-		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
-		return w
-	}
+	do := inProcess(srv)
 	must := func(method, path, body string, status int) string {
 		w := do(method, path, body)
 		if w.Code != status {
