@@ -22,8 +22,8 @@ import (
 // The seeds are every operation of the spec, with {IS} and {RL} standing
 // for the default service and one of its roles (replaced at run time, so
 // mutations that keep them reach real resources) and the other path
-// segments naming users, identities, a conversation (by unique name) and
-// a participant that exist.
+// segments naming users, identities, a conversation (by unique name), its
+// participants, a message and a webhook that exist.
 func FuzzRequests(f *testing.F) {
 	srv := parleytest.New(f)
 	client := &http.Client{}
@@ -49,17 +49,26 @@ func FuzzRequests(f *testing.F) {
 	if res, b, err := call("POST", "/v1/Users", form, "Identity=alice&FriendlyName=Alice"); err != nil || res.StatusCode != 201 {
 		f.Fatalf("setup: %v %s", err, b)
 	}
-	// A conversation named alice with alice in it, so that every
-	// conversation, participant and membership path below reaches a row.
-	for _, setup := range [][2]string{
-		{"/v1/Conversations", "UniqueName=alice&Timers.Inactive=PT1M"},
-		{"/v1/Conversations/alice/Participants", "Identity=alice"},
-		{"/v1/Conversations/alice/Participants", "MessagingBinding.Address=%2B15551230001&MessagingBinding.ProxyAddress=%2B15559870001"},
-		{"/v1/Conversations/alice/Messages", "Author=alice&Body=hello"},
+	// A conversation named alice with alice in it, an SMS participant, a
+	// message and a webhook, so that every conversation, participant,
+	// message, webhook and membership path below reaches a row: {MB},
+	// {IM} and {WH} stand for the SMS participant, the message and the
+	// webhook.
+	sids := map[string]string{}
+	for _, setup := range []struct{ path, form, placeholder string }{
+		{"/v1/Conversations", "UniqueName=alice&Timers.Inactive=PT1M", ""},
+		{"/v1/Conversations/alice/Participants", "Identity=alice", ""},
+		{"/v1/Conversations/alice/Participants", "MessagingBinding.Address=%2B15551230001&MessagingBinding.ProxyAddress=%2B15559870001", "{MB}"},
+		{"/v1/Conversations/alice/Messages", "Author=alice&Body=hello", "{IM}"},
+		{"/v1/Conversations/alice/Webhooks", "Target=webhook&Configuration.Url=https%3A%2F%2Fbot.test%2F&Configuration.Filters=onMessageAdded", "{WH}"},
 	} {
-		if res, b, err := call("POST", setup[0], form, setup[1]); err != nil || res.StatusCode != 201 {
-			f.Fatalf("setup %s: %v %s", setup[0], err, b)
+		res, b, err := call("POST", setup.path, form, setup.form)
+		if err != nil || res.StatusCode != 201 {
+			f.Fatalf("setup %s: %v %s", setup.path, err, b)
 		}
+		var made struct{ Sid string }
+		json.Unmarshal(b, &made)
+		sids[setup.placeholder] = made.Sid
 	}
 	_, b, err := call("POST", "/v1/Roles", form, "FriendlyName=r&Type=service&Permission=joinConversation")
 	if err != nil {
@@ -76,6 +85,14 @@ func FuzzRequests(f *testing.F) {
 				return "{IS}"
 			case "{UserSid}":
 				return "alice"
+			case "{MessageSid}":
+				return "{IM}"
+			}
+			if strings.HasSuffix(op.Path, "/Messages/{Sid}") {
+				return "{IM}"
+			}
+			if strings.HasSuffix(op.Path, "/Webhooks/{Sid}") {
+				return "{WH}"
 			}
 			if strings.HasPrefix(op.Path, "/v1/Roles") || strings.Contains(op.Path, "/Roles/") {
 				return "{RL}"
@@ -118,6 +135,9 @@ func FuzzRequests(f *testing.F) {
 		{"GET", "/v1/Users/a%00b", "", ""},
 		{"DELETE", "/v1/Services/{IS}", "", ""},
 		{"GET", "/parley/v1/WebhookDeliveries?PageSize=100&Page=2147483647", "", ""},
+		// parley's receipt injection control, in both scopes.
+		{"POST", "/parley/v1/Conversations/alice/Messages/{IM}/Receipts", form, "ParticipantSid={MB}&Status=read"},
+		{"POST", "/parley/v1/Services/{IS}/Conversations/alice/Messages/{IM}/Receipts", form, "ParticipantSid={MB}&Status=failed&ErrorCode=30008"},
 	} {
 		f.Add(seed.method, seed.path, seed.ctype, seed.body)
 	}
@@ -125,7 +145,8 @@ func FuzzRequests(f *testing.F) {
 		if !strings.HasPrefix(path, "/") {
 			path = "/" + path
 		}
-		path = strings.NewReplacer("{IS}", srv.DefaultServiceSid, "{RL}", role.Sid).Replace(path)
+		fill := strings.NewReplacer("{IS}", srv.DefaultServiceSid, "{RL}", role.Sid, "{MB}", sids["{MB}"], "{IM}", sids["{IM}"], "{WH}", sids["{WH}"])
+		path, body = fill.Replace(path), fill.Replace(body)
 		res, b, err := call(method, path, ctype, body)
 		if err != nil {
 			return // not a request a client could send, or refused by net/http before parley
