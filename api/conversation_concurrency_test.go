@@ -113,3 +113,79 @@ func TestParticipantWritesRacingConversationDelete(t *testing.T) {
 		c.must("GET", conv+"/Participants", "", 404)
 	}
 }
+
+// TestConcurrentMessageWrites: partial edits of a message and of a
+// conversation webhook keep every change, and receipts injected at once
+// for different participants all count in the message's delivery.
+func TestConcurrentMessageWrites(t *testing.T) {
+	t.Parallel()
+	c := rawClient{t: t, srv: parleytest.New(t)}
+	ch := c.must("POST", "/v1/Conversations", "", 201)["sid"].(string)
+	conv := "/v1/Conversations/" + ch
+	a := c.must("POST", conv+"/Participants", "MessagingBinding.Address=%2B15551230001", 201)["sid"].(string)
+	b := c.must("POST", conv+"/Participants", "MessagingBinding.Address=%2B15551230002", 201)["sid"].(string)
+	for i := range rounds {
+		m := c.must("POST", conv+"/Messages", "Body=first", 201)["sid"].(string)
+		for _, r := range c.together(
+			[3]string{"POST", conv + "/Messages/" + m, "Body=edited"},
+			[3]string{"POST", conv + "/Messages/" + m, "Attributes=%7B%22e%22%3A1%7D"},
+			[3]string{"POST", conv + "/Messages/" + m, "Author=someone"},
+			[3]string{"POST", "/parley/v1" + conv[3:] + "/Messages/" + m + "/Receipts", "ParticipantSid=" + a + "&Status=read"},
+			[3]string{"POST", "/parley/v1" + conv[3:] + "/Messages/" + m + "/Receipts", "ParticipantSid=" + b + "&Status=delivered"},
+		) {
+			if r.status != 200 && r.status != 201 {
+				t.Fatalf("round %d: %d %s", i, r.status, r.raw)
+			}
+		}
+		got := c.must("GET", conv+"/Messages/"+m, "", 200)
+		d, _ := got["delivery"].(map[string]any)
+		if got["body"] != "edited" || got["attributes"] != `{"e":1}` || got["author"] != "someone" ||
+			d["total"] != 2.0 || d["delivered"] != "all" || d["read"] != "some" {
+			t.Fatalf("round %d: a concurrent message change was lost: %v", i, got)
+		}
+
+		w := c.must("POST", conv+"/Webhooks", "Target=webhook&Configuration.Url=https%3A%2F%2Fa.test%2F&Configuration.Filters=onMessageAdded", 201)["sid"].(string)
+		c.together(
+			[3]string{"POST", conv + "/Webhooks/" + w, "Configuration.Url=https%3A%2F%2Fb.test%2F"},
+			[3]string{"POST", conv + "/Webhooks/" + w, "Configuration.Method=GET"},
+			[3]string{"POST", conv + "/Webhooks/" + w, "Configuration.Filters=onMessageRemoved"},
+		)
+		cfg := c.must("GET", conv+"/Webhooks/"+w, "", 200)["configuration"].(map[string]any)
+		if cfg["url"] != "https://b.test/" || cfg["method"] != "get" || fmt.Sprint(cfg["filters"]) != "[onMessageRemoved]" {
+			t.Fatalf("round %d: a concurrent webhook change was lost: %v", i, cfg)
+		}
+		c.must("DELETE", conv+"/Webhooks/"+w, "", 204)
+	}
+}
+
+// TestMessageWritesRacingConversationDelete: sends, edits, deletes,
+// receipts and webhook writes racing their conversation's delete succeed
+// or get Twilio's 404, never a 500, and leave nothing behind.
+func TestMessageWritesRacingConversationDelete(t *testing.T) {
+	t.Parallel()
+	c := rawClient{t: t, srv: parleytest.New(t)}
+	for i := range rounds {
+		ch := c.must("POST", "/v1/Conversations", "", 201)["sid"].(string)
+		conv := "/v1/Conversations/" + ch
+		p := c.must("POST", conv+"/Participants", "MessagingBinding.Address=%2B15551230001", 201)["sid"].(string)
+		m := c.must("POST", conv+"/Messages", "Body=old", 201)["sid"].(string)
+		w := c.must("POST", conv+"/Webhooks", "Target=studio&Configuration.FlowSid=FW0123456789abcdef0123456789abcdef", 201)["sid"].(string)
+		replies := c.together(
+			[3]string{"POST", conv + "/Messages", "Body=late"},
+			[3]string{"POST", conv + "/Messages/" + m, "Body=edit"},
+			[3]string{"DELETE", conv + "/Messages/" + m, ""},
+			[3]string{"POST", "/parley/v1" + conv[3:] + "/Messages/" + m + "/Receipts", "ParticipantSid=" + p + "&Status=sent"},
+			[3]string{"POST", conv + "/Webhooks", "Target=studio&Configuration.FlowSid=FW0123456789abcdef0123456789abcdef"},
+			[3]string{"POST", conv + "/Webhooks/" + w, "Configuration.FlowSid=FW00000000000000000000000000000001"},
+			[3]string{"DELETE", conv, ""},
+		)
+		for j, r := range replies[:6] {
+			// A receipt for a message deleted by the racing delete reads as
+			// an unknown message (404) too.
+			wantOneOf(t, fmt.Sprintf("round %d: write %d racing the conversation's delete", i, j), r, []int{200, 201, 204, 404}, 20404)
+		}
+		wantOneOf(t, "delete", replies[6], []int{204})
+		c.must("GET", conv+"/Messages", "", 404)
+		c.must("GET", conv+"/Webhooks", "", 404)
+	}
+}
