@@ -37,8 +37,11 @@ func TestConversationWebhooks(t *testing.T) {
 				hookBody("/v1", 2, 1, "trigger", `{"url":"https://bot.test/t","method":"get","filters":["help","agent"],"triggers":["help","agent"]}`)),
 			want(post("/v1/Conversations/room/Webhooks/$WH1", form("Configuration.Filters", "onMessageRemoved", "Configuration.Method", "get")), 200,
 				hookBody("/v1", 1, 1, "webhook", `{"url":"https://bot.test/hook","method":"get","filters":["onMessageRemoved"]}`)),
-			want(getQ("/v1/Conversations/room/Webhooks", "PageSize=2"), 200, "*"),
 			want(del("/v1/Conversations/room/Webhooks/$WH3"), 204, ""),
+			// Pages of at most 5, the spec's maximum, by default too.
+			want(get("/v1/Conversations/room/Webhooks"), 200, listBody("/v1/Conversations/room/Webhooks", "webhooks", 5,
+				hookBody("/v1", 1, 1, "webhook", `{"url":"https://bot.test/hook","method":"get","filters":["onMessageRemoved"]}`),
+				hookBody("/v1", 2, 1, "trigger", `{"url":"https://bot.test/t","method":"get","filters":["help","agent"],"triggers":["help","agent"]}`))),
 			want(del("/v1/Conversations/room/Webhooks/$WH3"), 404, notFoundBody("/Conversations/room/Webhooks/$WH3")),
 			want(get("/v1/Conversations/room/Webhooks/nope"), 404, notFoundBody("/Conversations/room/Webhooks/nope")),
 		}},
@@ -78,7 +81,7 @@ func TestConversationWebhooks(t *testing.T) {
 				errBody(400, 50361, "Too many conversation webhooks: at most 5")),
 			ok(post("/v1/Conversations/$CH1", "State=closed"), 200),
 			want(del("/v1/Conversations/$CH1/Webhooks/$WH1"), 400, errBody(400, 50377, "Can't update conversation as it's in final closed state")),
-			ok(get("/v1/Conversations/$CH1/Webhooks/$WH1"), 200),
+			want(get("/v1/Conversations/$CH1/Webhooks/$WH1"), 200, hookBody("/v1", 1, 1, "studio", `{"flow_sid":"FW0123456789abcdef0123456789abcdef"}`)),
 		}},
 	}
 	for _, tc := range tests {

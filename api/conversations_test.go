@@ -29,6 +29,12 @@ func with(body, key, old, new string) string {
 func TestConversationCreate(t *testing.T) {
 	t.Parallel()
 	mg := "MG0123456789abcdef0123456789abcdef"
+	supportBody := func(prefix string) string {
+		return with(with(convBody(prefix, 1, `"Support <1>"`, `"support-1"`, `{"topic": "billing"}`, "inactive",
+			`{"date_closed":"2026-01-02T03:14:05Z"}`),
+			"messaging_service_sid", "null", `"`+mg+`"`),
+			"bindings", "{}", `{"email":{"projected_address":"a+1@example.com","name":"A"}}`)
+	}
 	tests := []struct {
 		name  string
 		steps []step
@@ -43,13 +49,10 @@ func TestConversationCreate(t *testing.T) {
 			want(post("/v1/Conversations", form("FriendlyName", "Support <1>", "UniqueName", "support-1",
 				"Attributes", `{"topic": "billing"}`, "MessagingServiceSid", mg, "State", "InActive",
 				"Timers.Closed", "PT10M", "Bindings.Email.Address", "a+1@example.com", "Bindings.Email.Name", "A")), 201,
-				with(with(convBody("/v1", 1, `"Support <1>"`, `"support-1"`, `{"topic": "billing"}`, "inactive",
-					`{"date_closed":"2026-01-02T03:14:05Z"}`),
-					"messaging_service_sid", "null", `"`+mg+`"`),
-					"bindings", "{}", `{"email":{"projected_address":"a+1@example.com","name":"A"}}`)),
+				supportBody("/v1")),
 			// Addressed by unique name in both scopes.
-			want(get("/v1/Conversations/support-1"), 200, "*"),
-			ok(get("/v1/Services/$IS/Conversations/support-1"), 200),
+			want(get("/v1/Conversations/support-1"), 200, supportBody("/v1")),
+			want(get("/v1/Services/$IS/Conversations/support-1"), 200, supportBody("/v1/Services/$IS")),
 		}},
 		{"timers from the request and from the account's defaults", []step{
 			want(post("/v1/Conversations", "Timers.Inactive=PT1M&Timers.Closed=P1D"), 201,
@@ -97,9 +100,10 @@ func TestConversationCreate(t *testing.T) {
 			want(post("/v1/Conversations", form("UniqueName", strings.Repeat("u", 257))), 400, errBody(400, 50004, "Unique Name too long")),
 			want(post("/v1/Conversations", "UniqueName=.."), 400,
 				errBody(400, 20001, `Invalid UniqueName: ".." cannot be addressed in a URL path`)),
-			// A name that needs escaping is addressed escaped.
-			ok(post("/v1/Conversations", form("UniqueName", "a/b c")), 201),
-			want(get("/v1/Conversations/a%2Fb%20c"), 200, "*"),
+			// A name that needs escaping is addressed escaped ($CH3 went to
+			// the refused duplicate: SIDs are minted before the insert).
+			want(post("/v1/Conversations", form("UniqueName", "a/b c")), 201, convBody("/v1", 4, "null", `"a/b c"`, "{}", "active", "{}")),
+			want(get("/v1/Conversations/a%2Fb%20c"), 200, convBody("/v1", 4, "null", `"a/b c"`, "{}", "active", "{}")),
 		}},
 		{"field rules", []step{
 			want(post("/v1/Conversations", form("FriendlyName", strings.Repeat("x", 257))), 400, errBody(400, 50003, "Friendly name too long")),
@@ -253,7 +257,12 @@ func TestConversationList(t *testing.T) {
 			errBody(400, 20001, `Invalid StartDate: "last week" is neither a date (2024-01-31) nor a date-time (2024-01-31T12:00:00Z)`)),
 		want(getQ("/v1/Conversations", "State=gone"), 400,
 			errBody(400, 20001, "Invalid State: must be one of initializing, inactive, active, closed")),
-		want(getQ("/v1/Conversations", "PageSize=101"), 200, "*"),
+		// Over the maximum (100) is clamped to it.
+		want(getQ("/v1/Conversations", "PageSize=101"), 200, listBody("/v1/Conversations", "conversations", 100,
+			with(convBody("/v1", 1, "null", "null", "{}", "active", "{}"), "date_created", `"`+stamp+`"`, `"2024-06-01T10:00:00Z"`),
+			with(convBody("/v1", 2, "null", "null", "{}", "closed", "{}"), "date_created", `"`+stamp+`"`, `"2022-06-01T10:00:00Z"`),
+			with(convBody("/v1", 3, "null", "null", "{}", "inactive", "{}"), "date_created", `"`+stamp+`"`, `"2023-06-01T10:00:00Z"`),
+			convBody("/v1", 4, "null", "null", "{}", "active", "{}"))),
 		want(get("/v1/Services/$IS9/Conversations"), 404, notFoundBody("/Services/$IS9/Conversations")),
 	)
 	// A page token is bound to its filters.

@@ -53,7 +53,7 @@ func TestConversationWithParticipants(t *testing.T) {
 				partBody("/v1", 1, 1, `"alice"`, `"`+RL4+`"`, "null", "{}"),
 				partBody("/v1", 2, 1, `"bob"`, `"`+RL3+`"`, "null", `{"x":1}`),
 				partBody("/v1", 3, 1, "null", "null", sms, "{}"))),
-			ok(get("/v1/Users/alice"), 200),
+			want(get("/v1/Users/alice"), 200, userBody("/v1", 1, "alice", RL2, "null", "{}")),
 			want(post("/v1/Services/$IS/ConversationWithParticipants", "FriendlyName=Team"), 201, cwpBody("/v1/Services/$IS", 2)),
 		}},
 		{"everything is checked before anything is written", []step{

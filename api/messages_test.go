@@ -81,7 +81,7 @@ func TestMessages(t *testing.T) {
 			want(post("/v1/Conversations/$CH1/Messages", "Body=late"), 400, errBody(400, 50377, "Can't update conversation as it's in final closed state")),
 			want(post("/v1/Conversations/$CH1/Messages/$IM1", "Body=edit"), 400, errBody(400, 50377, "Can't update conversation as it's in final closed state")),
 			want(del("/v1/Conversations/$CH1/Messages/$IM1"), 400, errBody(400, 50377, "Can't update conversation as it's in final closed state")),
-			ok(get("/v1/Conversations/$CH1/Messages/$IM1"), 200),
+			want(get("/v1/Conversations/$CH1/Messages/$IM1"), 200, msgBody("/v1", 1, 1, 0, "system", `"wake"`, "{}", "null")),
 		}},
 		{"update and delete; indexes are never reused", []step{
 			ok(post("/v1/Conversations", ""), 201),

@@ -110,7 +110,9 @@ func TestParticipantCreate(t *testing.T) {
 			// Nothing was written by the refused creates: no user either.
 			want(get("/v1/Users/a"), 404, notFoundBody("/Users/a")),
 			want(post("/v1/Conversations/$CH1/Participants", form("Identity", "a", "Attributes", `"`+strings.Repeat("x", 4*1024-2)+`"`,
-				"DateCreated", "2020-01-01T00:00:00Z")), 201, "*"),
+				"DateCreated", "2020-01-01T00:00:00Z")), 201,
+				with(partBody("/v1", 1, 1, `"a"`, `"`+RL4+`"`, "null", `"`+strings.Repeat("x", 4*1024-2)+`"`),
+					"date_created", `"`+stamp+`"`, `"2020-01-01T00:00:00Z"`)),
 		}},
 		{"conversation states", []step{
 			// Due at 03:10:00, after the scenario clock (03:04:05): the timer
@@ -124,7 +126,7 @@ func TestParticipantCreate(t *testing.T) {
 			want(post("/v1/Conversations/$CH1/Participants", "Identity=b"), 400, errBody(400, 50377, "Can't update conversation as it's in final closed state")),
 			want(post("/v1/Conversations/$CH1/Participants/a", "Attributes=%7B%7D"), 400, errBody(400, 50377, "Can't update conversation as it's in final closed state")),
 			want(del("/v1/Conversations/$CH1/Participants/a"), 400, errBody(400, 50377, "Can't update conversation as it's in final closed state")),
-			want(get("/v1/Conversations/$CH1/Participants/a"), 200, "*"),
+			want(get("/v1/Conversations/$CH1/Participants/a"), 200, partBody("/v1", 1, 1, `"a"`, `"`+RL4+`"`, "null", "{}")),
 			// The refused chat create made no user.
 			want(get("/v1/Users/b"), 404, notFoundBody("/Users/b")),
 		}},
@@ -213,7 +215,7 @@ func TestParticipantUpdateDeleteList(t *testing.T) {
 			want(del("/v1/Conversations/$CH1/Participants/a"), 404, notFoundBody("/Conversations/$CH1/Participants/a")),
 			want(del("/v1/Services/$IS/Conversations/$CH1/Participants/$MB2"), 204, ""),
 			// The user stays; the pair is free again.
-			ok(get("/v1/Users/a"), 200),
+			want(get("/v1/Users/a"), 200, userBody("/v1", 1, "a", RL2, "null", "{}")),
 			ok(post("/v1/Conversations/$CH1/Participants", "MessagingBinding.Address=%2B15551230001&MessagingBinding.ProxyAddress=%2B15559870001"), 201),
 			// Deleting a user removes it from its conversations; deleting a
 			// conversation removes its participants and frees its pairs.
