@@ -178,15 +178,7 @@ func (a *App) replay(ctx context.Context, tx parley.Tx, ev *events, w parley.Con
 // findConversationWebhook looks a webhook up in the conversation with SID
 // or unique name convKey.
 func findConversationWebhook(ctx context.Context, ct, wt parley.Tx, svc, convKey, sid string) (parley.ConversationWebhook, parley.Conversation, error) {
-	c, err := findConversation(ctx, ct, svc, convKey)
-	if err != nil {
-		return parley.ConversationWebhook{}, c, err
-	}
-	if !parley.IsSID(parley.PrefixWebhook, sid) {
-		return parley.ConversationWebhook{}, c, parley.NotFound()
-	}
-	w, err := wt.ConversationWebhookBySid(ctx, c.Sid, sid)
-	return w, c, notFound(err)
+	return childOf(ctx, ct, wt, svc, convKey, parley.PrefixWebhook, sid, parley.Tx.ConversationWebhookBySid)
 }
 
 // FetchConversationWebhook returns one webhook of a conversation.

@@ -270,19 +270,31 @@ func (a *App) CreateMessage(ctx context.Context, svc, convKey string, in Message
 // name convKey: the conversation read through ct, the message through mt
 // (a write share-locks the conversation, then update-locks the message).
 func findMessage(ctx context.Context, ct, mt parley.Tx, svc, convKey, sid string) (messageDraft, error) {
-	c, err := findConversation(ctx, ct, svc, convKey)
-	if err != nil {
-		return messageDraft{}, err
-	}
-	if !parley.IsSID(parley.PrefixMessage, sid) {
-		return messageDraft{}, parley.NotFound()
-	}
-	m, err := mt.MessageBySid(ctx, c.Sid, sid)
-	return messageDraft{m: m, c: c}, notFound(err)
+	m, c, err := childOf(ctx, ct, mt, svc, convKey, parley.PrefixMessage, sid, parley.Tx.MessageBySid)
+	return messageDraft{m: m, c: c}, err
 }
 
-// lockedOrNot returns the transactions findMessage reads through: tx
-// itself for a look, share and update locks for a write.
+// childOf looks a row of a conversation (a message, a webhook) up by its
+// SID: the conversation with SID or unique name convKey read through ct,
+// the row through rt with get. A key that is not a SID of the row's
+// prefix is a 404 without a query.
+func childOf[T any](ctx context.Context, ct, rt parley.Tx, svc, convKey, prefix, sid string,
+	get func(tx parley.Tx, ctx context.Context, conversationSid, sid string) (T, error)) (T, parley.Conversation, error) {
+	var zero T
+	c, err := findConversation(ctx, ct, svc, convKey)
+	if err != nil {
+		return zero, c, err
+	}
+	if !parley.IsSID(prefix, sid) {
+		return zero, c, parley.NotFound()
+	}
+	v, err := get(rt, ctx, c.Sid, sid)
+	return v, c, notFound(err)
+}
+
+// lockedOrNot returns the transactions a conversation's row is read
+// through (the conversation, then the row): tx itself for a look, share
+// and update locks for a write.
 func lockedOrNot(tx parley.Tx, lock bool) (ct, mt parley.Tx) {
 	if lock {
 		return tx.ForShare(), tx.ForUpdate()

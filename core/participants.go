@@ -614,10 +614,7 @@ func (a *App) UpdateParticipant(ctx context.Context, svc, convKey, key string, i
 // stay with it (50377).
 func (a *App) DeleteParticipant(ctx context.Context, svc, convKey, key string, opts WriteOptions) error {
 	find := func(tx parley.Tx, lock bool) (parley.Participant, error) {
-		ct, pt := tx, tx
-		if lock {
-			ct, pt = tx.ForShare(), tx.ForUpdate()
-		}
+		ct, pt := lockedOrNot(tx, lock)
 		c, err := findConversation(ctx, ct, svc, convKey)
 		if err != nil {
 			return parley.Participant{}, err
