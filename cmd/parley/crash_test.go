@@ -201,15 +201,33 @@ func TestCrashLosesNoAcknowledgedWrite(t *testing.T) {
 }
 
 // createUntilKilled has 16 workers create users through nodes (in turn)
-// while kill runs, and returns the identities that were answered 201. A
-// worker stops when its node stops answering.
+// while kill runs, and returns the identities that were answered 201.
 func createUntilKilled(t *testing.T, nodes []*process, kill func()) []string {
 	t.Helper()
 	var mu sync.Mutex
 	var acked []string
+	writeUntilKilled(t, nodes, 16, 50, func(node *process, w, i int) bool {
+		id := fmt.Sprintf("w%d-%d", w, i)
+		st, _ := node.do(t, "POST", "/v1/Users", "Identity="+id, false)
+		if st == 201 {
+			mu.Lock()
+			acked = append(acked, id)
+			mu.Unlock()
+		}
+		return st != 0
+	}, func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }, kill)
+	return acked
+}
+
+// writeUntilKilled has workers write through nodes (in turn) until kill
+// has run: write makes worker w's i-th write and reports false once its
+// node stops answering. acked counts the writes acknowledged so far; kill
+// runs once enough are, and the test fails if fewer ever were.
+func writeUntilKilled(t *testing.T, nodes []*process, workers, enough int, write func(node *process, w, i int) bool, acked func() int, kill func()) {
+	t.Helper()
 	var wg sync.WaitGroup
 	stop := make(chan struct{})
-	for w := range 16 {
+	for w := range workers {
 		node := nodes[w%len(nodes)]
 		wg.Go(func() {
 			for i := 0; ; i++ {
@@ -218,13 +236,7 @@ func createUntilKilled(t *testing.T, nodes []*process, kill func()) []string {
 					return
 				default:
 				}
-				id := fmt.Sprintf("w%d-%d", w, i)
-				st, _ := node.do(t, "POST", "/v1/Users", "Identity="+id, false)
-				if st == 201 {
-					mu.Lock()
-					acked = append(acked, id)
-					mu.Unlock()
-				} else if st == 0 {
+				if !write(node, w, i) {
 					return // the process is gone
 				}
 			}
@@ -232,20 +244,25 @@ func createUntilKilled(t *testing.T, nodes []*process, kill func()) []string {
 	}
 	// Kill only once the writers are well under way: on a loaded machine
 	// (a parallel -race run) nodes are slow to warm up, and a kill timed
-	// from the start alone would find too few acknowledged creates.
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		mu.Lock()
-		n := len(acked)
-		mu.Unlock()
-		if n >= 50 {
-			break
-		}
-	}
+	// from the start alone would find too few acknowledged writes.
+	eventually(30*time.Second, func() bool { return acked() >= enough })
 	kill()
 	close(stop)
 	wg.Wait()
-	if len(acked) < 50 {
-		t.Fatalf("only %d creates acknowledged around the kill", len(acked))
+	if n := acked(); n < enough {
+		t.Fatalf("only %d writes acknowledged around the kill", n)
 	}
-	return acked
+}
+
+// eventually polls cond every 10 ms until it holds or timeout has passed,
+// and reports whether it held.
+func eventually(timeout time.Duration, cond func() bool) bool {
+	for deadline := time.Now().Add(timeout); ; time.Sleep(10 * time.Millisecond) {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
 }

@@ -21,51 +21,27 @@ func TestTwoNodesSendersGetUniqueIndexes(t *testing.T) {
 	}
 	var mu sync.Mutex
 	acked := map[string]int64{} // message SID → index
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
-	for w := range 64 {
-		node := []*process{a, b}[w%2]
-		wg.Go(func() {
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				st, body := node.do(t, "POST", "/v1/Conversations/hot/Messages", fmt.Sprintf("Body=w%d-%d", w, i), false)
-				if st == 0 {
-					return // the node is gone
-				}
-				if st != 201 {
-					t.Errorf("send: %d %s", st, body)
-					return
-				}
-				var m struct {
-					Sid   string
-					Index int64
-				}
-				json.Unmarshal([]byte(body), &m)
-				mu.Lock()
-				acked[m.Sid] = m.Index
-				mu.Unlock()
+	writeUntilKilled(t, []*process{a, b}, 64, 300, func(node *process, w, i int) bool {
+		st, body := node.do(t, "POST", "/v1/Conversations/hot/Messages", fmt.Sprintf("Body=w%d-%d", w, i), false)
+		if st != 201 {
+			if st != 0 {
+				t.Errorf("send: %d %s", st, body)
 			}
-		})
-	}
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
-		mu.Lock()
-		n := len(acked)
-		mu.Unlock()
-		if n >= 300 {
-			break
+			return false
 		}
-	}
-	a.kill()
-	time.Sleep(200 * time.Millisecond) // b goes on serving
-	close(stop)
-	wg.Wait()
-	if len(acked) < 300 {
-		t.Fatalf("only %d messages acknowledged", len(acked))
-	}
+		var m struct {
+			Sid   string
+			Index int64
+		}
+		json.Unmarshal([]byte(body), &m)
+		mu.Lock()
+		acked[m.Sid] = m.Index
+		mu.Unlock()
+		return true
+	}, func() int { mu.Lock(); defer mu.Unlock(); return len(acked) }, func() {
+		a.kill()
+		time.Sleep(200 * time.Millisecond) // b goes on serving
+	})
 
 	// Everything B has, in order.
 	seen := map[int64]string{}

@@ -188,18 +188,9 @@ func TestTwoNodesDeliverEachWebhookOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		mu.Lock()
-		got := len(identities)
-		mu.Unlock()
-		if got == n {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d events delivered", got, n)
-		}
-		time.Sleep(20 * time.Millisecond)
+	delivered := func() int { mu.Lock(); defer mu.Unlock(); return len(identities) }
+	if !eventually(20*time.Second, func() bool { return delivered() == n }) {
+		t.Fatalf("%d of %d events delivered", delivered(), n)
 	}
 	time.Sleep(500 * time.Millisecond) // room for a duplicate to show up
 	mu.Lock()

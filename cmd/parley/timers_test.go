@@ -28,16 +28,11 @@ func TestTimerDueWhileDownFiresAtStart(t *testing.T) {
 	time.Sleep(3 * time.Second)
 
 	second := start(t, nil, "--addr", "127.0.0.1:0", "--db", db)
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	if !eventually(5*time.Second, func() bool {
 		st, body = second.call(t, "GET", "/v1/Conversations/sleepy", "")
-		if st == 200 && strings.Contains(body, `"state":"inactive"`) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after restart: %d %s", st, body)
-		}
-		time.Sleep(50 * time.Millisecond)
+		return st == 200 && strings.Contains(body, `"state":"inactive"`)
+	}) {
+		t.Fatalf("after restart: %d %s", st, body)
 	}
 }
 
@@ -73,18 +68,9 @@ func TestTwoNodesFireEachTimerOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		mu.Lock()
-		got := len(moves)
-		mu.Unlock()
-		if got == 2*n {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d state moves reported", got, 2*n)
-		}
-		time.Sleep(20 * time.Millisecond)
+	reported := func() int { mu.Lock(); defer mu.Unlock(); return len(moves) }
+	if !eventually(20*time.Second, func() bool { return reported() == 2*n }) {
+		t.Fatalf("%d of %d state moves reported", reported(), 2*n)
 	}
 	time.Sleep(time.Second) // room for a duplicate to show up
 	mu.Lock()
