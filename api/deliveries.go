@@ -36,21 +36,29 @@ var deliverySchema = spec.Schema{Name: "parley.v1.webhook_delivery", Properties:
 	{Key: "date_updated", Kind: spec.KindString},
 }}
 
-// extensions are parley's own operations.
-var extensions = map[string]*spec.Operation{
-	receiptInjections[0].ID: receiptInjections[0],
-	receiptInjections[1].ID: receiptInjections[1],
-	"ListWebhookDelivery": {
-		ID: "ListWebhookDelivery", Method: "GET", Path: "/parley/v1/WebhookDeliveries", PathType: "list", Status: 200,
-		Schema: deliverySchema.Name, ListKey: "webhook_deliveries",
-		Params: []spec.Param{
-			{Name: "PageSize", In: spec.InQuery, Type: spec.TypeInteger, HasMin: true, Min: 1, HasMax: true, Max: 100},
-			{Name: "Page", In: spec.InQuery, Type: spec.TypeInteger, HasMin: true, Min: 0},
-			{Name: "PageToken", In: spec.InQuery, Type: spec.TypeString},
-			{Name: "Status", In: spec.InQuery, Type: spec.TypeEnum, Enum: []string{"pending", "delivered", "failed"}},
-			{Name: "EventType", In: spec.InQuery, Type: spec.TypeString},
-			{Name: "Order", In: spec.InQuery, Type: spec.TypeEnum, Enum: []string{"asc", "desc"}},
-		},
+// extensions are parley's own operations, by ID.
+var extensions = byID(append([]*spec.Operation{&listDeliveryOp}, receiptInjections...))
+
+// byID indexes operations by their IDs.
+func byID(ops []*spec.Operation) map[string]*spec.Operation {
+	m := make(map[string]*spec.Operation, len(ops))
+	for _, op := range ops {
+		m[op.ID] = op
+	}
+	return m
+}
+
+// listDeliveryOp is the outbox listing.
+var listDeliveryOp = spec.Operation{
+	ID: "ListWebhookDelivery", Method: "GET", Path: "/parley/v1/WebhookDeliveries", PathType: "list", Status: 200,
+	Schema: deliverySchema.Name, ListKey: "webhook_deliveries",
+	Params: []spec.Param{
+		{Name: "PageSize", In: spec.InQuery, Type: spec.TypeInteger, HasMin: true, Min: 1, HasMax: true, Max: 100},
+		{Name: "Page", In: spec.InQuery, Type: spec.TypeInteger, HasMin: true, Min: 0},
+		{Name: "PageToken", In: spec.InQuery, Type: spec.TypeString},
+		{Name: "Status", In: spec.InQuery, Type: spec.TypeEnum, Enum: []string{"pending", "delivered", "failed"}},
+		{Name: "EventType", In: spec.InQuery, Type: spec.TypeString},
+		{Name: "Order", In: spec.InQuery, Type: spec.TypeEnum, Enum: []string{"asc", "desc"}},
 	},
 }
 

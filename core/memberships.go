@@ -33,7 +33,7 @@ func ParseParticipantJSON(s string) (ParticipantInput, error) {
 		return invalid("not a JSON object")
 	}
 	var in ParticipantInput
-	text := func(key string, raw json.RawMessage) (*string, bool) {
+	text := func(raw json.RawMessage) (*string, bool) {
 		var v string
 		if json.Unmarshal(raw, &v) != nil {
 			return nil, false
@@ -44,15 +44,15 @@ func ParseParticipantJSON(s string) (ParticipantInput, error) {
 		var ok bool
 		switch key {
 		case "identity":
-			in.Identity, ok = text(key, raw)
+			in.Identity, ok = text(raw)
 		case "role_sid":
-			in.RoleSid, ok = text(key, raw)
+			in.RoleSid, ok = text(raw)
 		case "date_created":
-			in.DateCreated, ok = text(key, raw)
+			in.DateCreated, ok = text(raw)
 		case "date_updated":
-			in.DateUpdated, ok = text(key, raw)
+			in.DateUpdated, ok = text(raw)
 		case "attributes":
-			if in.Attributes, ok = text(key, raw); !ok {
+			if in.Attributes, ok = text(raw); !ok {
 				v := string(raw)
 				in.Attributes, ok = &v, true
 			}
@@ -64,11 +64,11 @@ func ParseParticipantJSON(s string) (ParticipantInput, error) {
 			for k, v := range mb {
 				switch k {
 				case "address":
-					in.Address, ok = text(k, v)
+					in.Address, ok = text(v)
 				case "proxy_address":
-					in.ProxyAddress, ok = text(k, v)
+					in.ProxyAddress, ok = text(v)
 				case "projected_address":
-					in.ProjectedAddress, ok = text(k, v)
+					in.ProjectedAddress, ok = text(v)
 				case "name", "level":
 					in.BindingNameOrLevel, ok = true, true
 				default:
