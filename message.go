@@ -21,7 +21,9 @@ type Message struct {
 	Subject        *string // email conversations
 	// Delivery is the aggregate of the message's receipts, as JSON text
 	// ({"total":…,"sent":"all",…}); nil while it has none (decision 8).
-	Delivery    *string
+	Delivery *string
+	// Media are the files the message carries; nil for none.
+	Media       []MediaRef
 	DateCreated time.Time
 	DateUpdated time.Time
 }
@@ -41,4 +43,34 @@ type Receipt struct {
 	ErrorCode         *int64 // for failed and undelivered
 	DateCreated       time.Time
 	DateUpdated       time.Time
+}
+
+// Media is a file stored by parley's Media Content Service (decision 15):
+// uploaded to a service on its own, then carried by at most one message.
+// Its bytes live in the database in chunks, read and written one chunk at a
+// time, so that no copy of a whole file is ever held in memory.
+type Media struct {
+	Seq         int64
+	Sid         string // ME…
+	ServiceSid  string
+	ContentType string
+	Filename    *string
+	Category    string // media (a file of a message), body or history
+	Author      string // "system" for REST uploads
+	Size        int64
+	// ConversationSid and MessageSid are the message that carries the
+	// media; nil until one does.
+	ConversationSid *string
+	MessageSid      *string
+	DateCreated     time.Time
+	DateUpdated     time.Time
+}
+
+// MediaRef is a message's reference to media it carries: what the
+// message's "media" array shows of it.
+type MediaRef struct {
+	Sid         string  `json:"sid"`
+	Size        int64   `json:"size"`
+	ContentType string  `json:"content_type"`
+	Filename    *string `json:"filename"`
 }

@@ -19,6 +19,7 @@ const (
 	PrefixMessage      = "IM"
 	PrefixWebhook      = "WH"
 	PrefixReceipt      = "DY"
+	PrefixMedia        = "ME"
 	PrefixRequest      = "RQ"
 	PrefixDelivery     = "WD" // parley's own: webhook deliveries have no Twilio SID
 )

@@ -70,6 +70,7 @@ type Tx interface {
 	MessageTx
 	ConversationWebhookTx
 	DeliveryTx
+	MediaTx
 }
 
 // AccountTx reads and writes the account, its configuration and API keys.
@@ -276,4 +277,31 @@ type DeliveryTx interface {
 	FinishDelivery(ctx context.Context, d Delivery) error
 	// ListDeliveries lists the outbox, the deliveries f matches only.
 	ListDeliveries(ctx context.Context, f DeliveryFilter, q PageQuery) (Page[Delivery], error)
+}
+
+// MediaTx is the storage of media. An upload is written in steps, one
+// chunk per transaction, so that a large file holds no write lock while
+// its bytes arrive: CreateMedia starts it, AppendMediaChunk adds each
+// chunk, CompleteMedia makes it visible. Until then no read returns it.
+type MediaTx interface {
+	// MediaBySid returns uploaded media of the service (never one still
+	// uploading).
+	MediaBySid(ctx context.Context, serviceSid, sid string) (Media, error)
+	CreateMedia(ctx context.Context, m Media) error
+	// AppendMediaChunk stores the n-th chunk (from 0) of an upload;
+	// ErrNotFound when the upload is gone or complete.
+	AppendMediaChunk(ctx context.Context, mediaSid string, n int64, data []byte) error
+	// CompleteMedia ends an upload of size bytes; ErrNotFound when it is
+	// gone or complete already.
+	CompleteMedia(ctx context.Context, sid string, size int64) error
+	// MediaChunk returns the n-th chunk of uploaded media.
+	MediaChunk(ctx context.Context, mediaSid string, n int64) ([]byte, error)
+	// AttachMedia records the message that carries media; ErrNotFound
+	// unless the media is uploaded and carried by no message yet.
+	AttachMedia(ctx context.Context, sid, conversationSid, messageSid string) error
+	// DeleteMedia removes media and its bytes (an upload that failed).
+	DeleteMedia(ctx context.Context, sid string) error
+	// DeleteStaleUploads removes uploads started before before and never
+	// completed (their server died mid-upload), returning how many.
+	DeleteStaleUploads(ctx context.Context, before time.Time) (int64, error)
 }

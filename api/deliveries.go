@@ -1,6 +1,7 @@
 package api
 
 import (
+	"slices"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -16,6 +17,7 @@ import (
 // extensionSchemas are the response schemas of parley's own operations.
 var extensionSchemas = map[string]*spec.Schema{
 	deliverySchema.Name: &deliverySchema,
+	mediaSchema.Name:    &mediaSchema,
 }
 
 var deliverySchema = spec.Schema{Name: "parley.v1.webhook_delivery", Properties: []spec.Property{
@@ -37,7 +39,7 @@ var deliverySchema = spec.Schema{Name: "parley.v1.webhook_delivery", Properties:
 }}
 
 // extensions are parley's own operations, by ID.
-var extensions = byID(append([]*spec.Operation{&listDeliveryOp}, receiptInjections...))
+var extensions = byID(slices.Concat([]*spec.Operation{&listDeliveryOp}, receiptInjections, mediaOps))
 
 // byID indexes operations by their IDs.
 func byID(ops []*spec.Operation) map[string]*spec.Operation {

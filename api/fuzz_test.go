@@ -70,7 +70,15 @@ func FuzzRequests(f *testing.F) {
 		json.Unmarshal(b, &made)
 		sids[setup.placeholder] = made.Sid
 	}
-	_, b, err := call("POST", "/v1/Roles", form, "FriendlyName=r&Type=service&Permission=joinConversation")
+	// Uploaded media, {ME}, free for a message to carry.
+	res, b, err := call("POST", "/v1/Services/"+srv.DefaultServiceSid+"/Media?Filename=a.png", "image/png", "\x89PNG")
+	if err != nil || res.StatusCode != 201 {
+		f.Fatalf("setup media: %v %s", err, b)
+	}
+	var media struct{ Sid string }
+	json.Unmarshal(b, &media)
+	sids["{ME}"] = media.Sid
+	_, b, err = call("POST", "/v1/Roles", form, "FriendlyName=r&Type=service&Permission=joinConversation")
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -138,6 +146,14 @@ func FuzzRequests(f *testing.F) {
 		// parley's receipt injection control, in both scopes.
 		{"POST", "/parley/v1/Conversations/alice/Messages/{IM}/Receipts", form, "ParticipantSid={MB}&Status=read"},
 		{"POST", "/parley/v1/Services/{IS}/Conversations/alice/Messages/{IM}/Receipts", form, "ParticipantSid={MB}&Status=failed&ErrorCode=30008"},
+		// The Media Content Service: raw and multipart uploads, the record,
+		// the content, a message carrying media.
+		{"POST", "/v1/Services/{IS}/Media?Filename=x.txt&Category=media", "text/plain", "hello"},
+		{"POST", "/v1/Services/{IS}/Media", "multipart/form-data; boundary=b",
+			"--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f.bin\"\r\nContent-Type: application/octet-stream\r\n\r\nxyz\r\n--b--\r\n"},
+		{"GET", "/v1/Services/{IS}/Media/{ME}", "", ""},
+		{"GET", "/v1/Services/{IS}/Media/{ME}/Content", "", ""},
+		{"POST", "/v1/Conversations/alice/Messages", form, "MediaSid={ME}&Body=look"},
 	} {
 		f.Add(seed.method, seed.path, seed.ctype, seed.body)
 	}
@@ -145,7 +161,8 @@ func FuzzRequests(f *testing.F) {
 		if !strings.HasPrefix(path, "/") {
 			path = "/" + path
 		}
-		fill := strings.NewReplacer("{IS}", srv.DefaultServiceSid, "{RL}", role.Sid, "{MB}", sids["{MB}"], "{IM}", sids["{IM}"], "{WH}", sids["{WH}"])
+		fill := strings.NewReplacer("{IS}", srv.DefaultServiceSid, "{RL}", role.Sid, "{MB}", sids["{MB}"], "{IM}", sids["{IM}"],
+			"{WH}", sids["{WH}"], "{ME}", sids["{ME}"])
 		path, body = fill.Replace(path), fill.Replace(body)
 		res, b, err := call(method, path, ctype, body)
 		if err != nil {
@@ -156,6 +173,9 @@ func FuzzRequests(f *testing.F) {
 		}
 		if res.StatusCode == http.StatusNoContent || method == http.MethodHead {
 			return
+		}
+		if res.StatusCode == http.StatusOK && strings.HasSuffix(res.Request.URL.Path, "/Content") {
+			return // media content: the bytes as uploaded
 		}
 		if res.StatusCode == http.StatusBadRequest && res.Header.Get("Content-Type") != "application/json" {
 			return // net/http's own answer to a malformed request line

@@ -234,8 +234,19 @@ func sample[T any](s *Server, op *spec.Operation, enc *encoder[T]) {
 	}
 }
 
-// mount registers h for op at its method and path.
-func (s *Server) mount(op *spec.Operation, h func(w http.ResponseWriter, q *req) error) {
+// handler answers one request to an operation whose parameters q holds.
+type handler func(w http.ResponseWriter, q *req) error
+
+// mount registers h for op at its method and path, with its parameters
+// decoded from the query and the form body.
+func (s *Server) mount(op *spec.Operation, h handler) { s.register(op, s.newReq, h) }
+
+// mountRaw is mount for an operation whose body is not a form (a media
+// upload, which its handler streams from q.r.Body): only the query is
+// decoded.
+func (s *Server) mountRaw(op *spec.Operation, h handler) { s.register(op, s.queryReq, h) }
+
+func (s *Server) register(op *spec.Operation, decode func(*http.Request, *spec.Operation) (*req, error), h handler) {
 	if s.mounted[op.ID] {
 		panic("api: operation mounted twice: " + op.ID)
 	}
@@ -247,7 +258,7 @@ func (s *Server) mount(op *spec.Operation, h func(w http.ResponseWriter, q *req)
 		s.allowed[op.Path] = append(s.allowed[op.Path], op.Method)
 	}
 	s.mux.HandleFunc(op.Method+" "+op.Path, func(w http.ResponseWriter, r *http.Request) {
-		q, err := s.newReq(r, op)
+		q, err := decode(r, op)
 		if err == nil {
 			err = h(w, q)
 		}

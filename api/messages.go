@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -15,9 +16,8 @@ var messageFields = fields[parley.Message]{
 	"index":            integer(func(m *parley.Message) int64 { return m.Index }),
 	"author":           str(func(m *parley.Message) string { return m.Author }),
 	"body":             optStr(func(m *parley.Message) *string { return m.Body }),
-	// Media come with their own step of the messages issue; until then no
-	// message has any. delivery is null until a receipt exists (decision 8).
-	"media":           rawJSON(func(*parley.Message) string { return "" }),
+	// delivery is null until a receipt exists (decision 8).
+	"media":           rawJSON(func(m *parley.Message) string { return mediaJSON(m.Media) }),
 	"delivery":        rawJSON(func(m *parley.Message) string { return deref(m.Delivery) }),
 	"attributes":      str(func(m *parley.Message) string { return m.Attributes }),
 	"participant_sid": optStr(func(m *parley.Message) *string { return m.ParticipantSid }),
@@ -68,4 +68,17 @@ func (s *Server) listMessages(q *req) lister[parley.Message] {
 	return func(pq parley.PageQuery) (parley.Page[parley.Message], error) {
 		return s.app.ListMessages(q.ctx, svc, conv, pq)
 	}
+}
+
+// mediaJSON is a message's "media": the array of what it carries, or ""
+// (null) for none.
+func mediaJSON(media []parley.MediaRef) string {
+	if len(media) == 0 {
+		return ""
+	}
+	b, err := json.Marshal(media)
+	if err != nil {
+		panic("api: marshal media: " + err.Error()) // strings and numbers always marshal
+	}
+	return string(b)
 }

@@ -70,25 +70,40 @@ func (s *Server) newReq(r *http.Request, op *spec.Operation) (*req, error) {
 		}
 		raw = string(body)
 	}
+	return q, q.decodeForm(raw)
+}
+
+// queryReq decodes only the query of r, for operations whose body is not
+// a form (a media upload, read by its handler as it streams).
+func (s *Server) queryReq(r *http.Request, op *spec.Operation) (*req, error) {
+	q := &req{ctx: r.Context(), r: r, op: op}
+	if s.observe != nil {
+		q.read = map[string]bool{}
+	}
+	return q, q.decodeForm(r.URL.RawQuery)
+}
+
+// decodeForm reads raw, a query or a form body, into q.form.
+func (q *req) decodeForm(raw string) error {
 	if raw == "" {
-		return q, nil // nothing to decode (every fetch and delete): q.form stays nil
+		return nil // nothing to decode (every fetch and delete): q.form stays nil
 	}
 	v, err := url.ParseQuery(raw)
 	if err != nil {
-		return q, parley.InvalidParam("Malformed form parameters: %s", parseErrorText(err))
+		return parley.InvalidParam("Malformed form parameters: %s", parseErrorText(err))
 	}
 	for key, values := range v {
 		if !cleanText(key) {
-			return q, parley.InvalidParam("Parameter names must be UTF-8 text without NUL characters")
+			return parley.InvalidParam("Parameter names must be UTF-8 text without NUL characters")
 		}
 		for _, value := range values {
 			if !cleanText(value) {
-				return q, parley.InvalidParam("Invalid %s: must be UTF-8 text without NUL characters", key)
+				return parley.InvalidParam("Invalid %s: must be UTF-8 text without NUL characters", key)
 			}
 		}
 	}
 	q.form = v
-	return q, nil
+	return nil
 }
 
 func parseErrorText(err error) string {

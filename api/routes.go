@@ -82,6 +82,14 @@ func (s *Server) routes() {
 	list(s, deliveryFields, s.listDeliveries, "ListWebhookDelivery")
 	item(s, receiptFields, s.injectReceipt, "CreateReceipt", "CreateServiceReceipt")
 
+	// The Media Content Service, on Twilio a host of its own.
+	item(s, mediaFields, s.fetchMedia, "FetchMedia")
+	upload := s.operation("CreateMedia")
+	uploaded := encoderFor(upload, mediaFields)
+	sample(s, upload, uploaded)
+	s.mountRaw(upload, s.uploadMedia(uploaded, upload))
+	s.mountRaw(s.operation("FetchMediaContent"), s.mediaContent)
+
 	s.methodsNotAllowed()
 	// Everything else is Twilio's 404, with the JSON body.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

@@ -57,6 +57,8 @@ type Limits struct {
 	ChatParticipants    int // per conversation; 1,000
 	NonChatParticipants int // per conversation; 50
 	OpenConversations   int // active and inactive ones per identity; 1,000
+	// MediaSize caps an upload's bytes; MaxMediaSize (150 MB).
+	MediaSize int64
 }
 
 // orDefault returns l with Twilio's value in every zero field.
@@ -69,6 +71,9 @@ func (l Limits) orDefault() Limits {
 	}
 	if l.OpenConversations <= 0 {
 		l.OpenConversations = MaxOpenConversations
+	}
+	if l.MediaSize <= 0 {
+		l.MediaSize = MaxMediaSize
 	}
 	return l
 }

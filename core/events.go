@@ -471,8 +471,8 @@ var formatters = map[parley.EventType]func(url.Values, parley.Event){
 	},
 }
 
-// messageParams are the fields every message event carries; media come
-// with the media issue. Empty optional values are left out (decision 3).
+// messageParams are the fields every message event carries. Empty
+// optional values are left out (decision 3).
 func messageParams(v url.Values, e parley.Event) {
 	m := e.Message
 	v.Set("ChatServiceSid", m.ServiceSid)
@@ -481,6 +481,29 @@ func messageParams(v url.Values, e parley.Event) {
 	v.Set("Author", m.Author)
 	setOpt(v, "ParticipantSid", m.ParticipantSid)
 	v.Set("Attributes", m.Attributes)
+	if len(m.Media) > 0 {
+		v.Set("Media", mediaParam(m.Media))
+	}
+}
+
+// mediaParam is a message's media as the Media parameter of its events
+// (decision 3): a JSON array with Event Streams' keys.
+func mediaParam(media []parley.MediaRef) string {
+	type item struct {
+		Sid         string
+		Filename    *string
+		ContentType string
+		Size        int64
+	}
+	items := make([]item, len(media))
+	for i, m := range media {
+		items[i] = item{Sid: m.Sid, Filename: m.Filename, ContentType: m.ContentType, Size: m.Size}
+	}
+	b, err := json.Marshal(items)
+	if err != nil {
+		panic("core: marshal media: " + err.Error()) // strings and numbers always marshal
+	}
+	return string(b)
 }
 
 // messageIdentity is what a message event adds once the message exists.

@@ -193,14 +193,13 @@ type messageDraft struct {
 // CreateMessage sends a message to the conversation with SID or unique
 // name convKey. It takes the conversation's next index, wakes it when
 // inactive and restarts its timers; a closed conversation takes none
-// (50377). With media: parley stores none yet, so a MediaSid is 50507.
+// (50377). MediaSid attaches uploaded media of the conversation's service
+// that no message carries yet (50507 unknown, 50508 carried); with a
+// ContentSid it is ignored, as the body is.
 func (a *App) CreateMessage(ctx context.Context, svc, convKey string, in MessageInput, opts WriteOptions) (parley.Message, error) {
 	ch, err := in.check(true)
 	if err != nil {
 		return parley.Message{}, err
-	}
-	if in.MediaSid != nil && *in.MediaSid != "" {
-		return parley.Message{}, parley.Errorf(parley.KindInvalid, 50507, "Media %s not found", *in.MediaSid)
 	}
 	// draft reads the conversation (locked, for the write) and makes the
 	// message the request describes.
@@ -221,6 +220,16 @@ func (a *App) CreateMessage(ctx context.Context, svc, convKey string, in Message
 		ch.apply(&m, now, answer)
 		if m.ContentSid != nil {
 			m.Body = nil // a content template is the message; parley renders none
+		} else if in.MediaSid != nil && *in.MediaSid != "" {
+			mt := tx
+			if lock {
+				mt = tx.ForUpdate()
+			}
+			md, err := attachable(ctx, mt, c.ServiceSid, *in.MediaSid)
+			if err != nil {
+				return messageDraft{}, err
+			}
+			m.Media = []parley.MediaRef{{Sid: md.Sid, Size: md.Size, ContentType: md.ContentType, Filename: md.Filename}}
 		}
 		if m.ParticipantSid, err = authorParticipant(ctx, tx, c.Sid, m.Author); err != nil {
 			return messageDraft{}, err
@@ -247,6 +256,11 @@ func (a *App) CreateMessage(ctx context.Context, svc, convKey string, in Message
 		if err := tx.CreateMessage(ctx, m); err != nil {
 			return notFound(err)
 		}
+		for _, md := range m.Media {
+			if err := tx.AttachMedia(ctx, md.Sid, c.Sid, m.Sid); err != nil {
+				return mediaTaken(md.Sid, err)
+			}
+		}
 		ev.add(messageEvent(parley.EventMessageAdded, m, c, m.DateCreated, opts))
 		// A message is activity: an inactive conversation wakes up, and
 		// timers start again from now (a conversation with neither has
@@ -264,6 +278,34 @@ func (a *App) CreateMessage(ctx context.Context, svc, convKey string, in Message
 		return nil
 	})
 	return m, err
+}
+
+// attachable returns the media a new message is to carry: uploaded to
+// the service (50507 otherwise) and carried by no other message (50508).
+func attachable(ctx context.Context, tx parley.Tx, svc, sid string) (parley.Media, error) {
+	unknown := parley.Errorf(parley.KindInvalid, 50507, "Media %s not found", sid)
+	if !parley.IsSID(parley.PrefixMedia, sid) {
+		return parley.Media{}, unknown
+	}
+	md, err := tx.MediaBySid(ctx, svc, sid)
+	switch {
+	case errors.Is(err, parley.ErrNotFound):
+		return md, unknown
+	case err != nil:
+		return md, err
+	case md.MessageSid != nil:
+		return md, mediaTaken(sid, nil)
+	}
+	return md, nil
+}
+
+// mediaTaken is 50508, for media another message carries; a store error
+// other than ErrNotFound (media taken meanwhile) passes through.
+func mediaTaken(sid string, err error) error {
+	if err != nil && !errors.Is(err, parley.ErrNotFound) {
+		return err
+	}
+	return parley.Errorf(parley.KindInvalid, 50508, "Media %s is already attached to a message", sid)
 }
 
 // findMessage looks a message up in the conversation with SID or unique
@@ -334,6 +376,9 @@ func (a *App) UpdateMessage(ctx context.Context, svc, convKey, sid string, in Me
 			return d, err
 		}
 		m, c := d.m, d.c
+		if len(m.Media) > 0 && (in.Body != nil || answer.Body != nil) {
+			return d, parley.Errorf(parley.KindInvalid, 50509, "Media message body cannot be updated")
+		}
 		author := m.Author
 		ch.apply(&m, a.clock(), answer)
 		if m.Author != author {

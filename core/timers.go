@@ -12,7 +12,12 @@ import (
 // second), and a node learns within this time of timers set on another.
 const TimerPoll = 500 * time.Millisecond
 
-// RunTimers fires conversation timers as they come due, until ctx ends.
+// uploadSweep is how often RunTimers looks for media uploads a dead
+// server left unfinished.
+const uploadSweep = 10 * time.Minute
+
+// RunTimers fires conversation timers as they come due, until ctx ends,
+// and now and then deletes abandoned media uploads.
 // The timers live in the database, so it needs no state of its own: at
 // start it fires what came due while parley was down, and every node
 // sharing a PostgreSQL may run it, since FireTimers claims each due
@@ -22,7 +27,12 @@ func (a *App) RunTimers(ctx context.Context, poll time.Duration) {
 	if poll <= 0 {
 		poll = TimerPoll
 	}
+	var swept time.Time // when abandoned uploads were last looked for
 	for {
+		if now := a.now(); now.Sub(swept) >= uploadSweep || now.Before(swept) {
+			a.sweepUploads(ctx)
+			swept = now
+		}
 		wait := poll
 		next, err := read(ctx, a, func(tx parley.Tx) (*time.Time, error) { return tx.NextConversationTimer(ctx) })
 		switch {

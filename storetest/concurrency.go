@@ -420,6 +420,31 @@ type parentRace struct {
 	orphans func(ctx context.Context, tx parley.Tx, x any) (int, error)
 }
 
+// mediaRace is a race fixture with media of its service.
+type mediaRace struct {
+	raceFixture
+	media parley.Media
+}
+
+// mediaLeft counts what is left of a media race's media once its parent
+// is deleted: the record and its first chunk.
+func mediaLeft(ctx context.Context, tx parley.Tx, x any) (int, error) {
+	r := x.(mediaRace)
+	n := 0
+	for _, err := range []error{
+		func() error { _, err := tx.MediaBySid(ctx, r.f.svc.Sid, r.media.Sid); return err }(),
+		func() error { _, err := tx.MediaChunk(ctx, r.media.Sid, 0); return err }(),
+	} {
+		switch {
+		case err == nil:
+			n++
+		case !errors.Is(err, parley.ErrNotFound):
+			return n, err
+		}
+	}
+	return n, nil
+}
+
 // raceFixture is a service and a role of it, with a user holding the
 // default role, and a conversation with another user as participant.
 type raceFixture struct {
@@ -637,6 +662,92 @@ func parentRaces() []parentRace {
 				return tx.PutReceipt(ctx, newReceipt(m, r.member.Sid, "delivered"))
 			},
 			remove: deleteConversation, orphans: receiptsIn,
+		},
+		{
+			// An upload's first step racing its service's delete.
+			name: "CreateMediaInDeletedService", methods: []string{"CreateMedia"},
+			setup: func(t *testing.T, s parley.Store) any {
+				r := newRaceFixture(t, s, false)
+				return mediaRace{r, newMedia(r.f)}
+			},
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(mediaRace)
+				_, err := tx.ForShare().Service(ctx, r.f.svc.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				return errors.Join(tx.CreateMedia(ctx, r.media), tx.AppendMediaChunk(ctx, r.media.Sid, 0, []byte("x")),
+					tx.CompleteMedia(ctx, r.media.Sid, 1))
+			},
+			remove: func(ctx context.Context, tx parley.Tx, x any) error {
+				return deleteService(ctx, tx, x.(mediaRace).raceFixture)
+			},
+			orphans: mediaLeft,
+		},
+		{
+			// A chunk arriving as the upload is deleted (a failed upload
+			// cleaned up, or the service deleted under it).
+			name: "AppendMediaChunkToDeletedUpload", methods: []string{"AppendMediaChunk"},
+			setup: func(t *testing.T, s parley.Store) any {
+				r := newRaceFixture(t, s, false)
+				m := newMedia(r.f)
+				update(t, s, func(tx parley.Tx) error { return tx.CreateMedia(context.Background(), m) })
+				return mediaRace{r, m}
+			},
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(mediaRace)
+				if err := sleepThen(nil); err != nil {
+					return err
+				}
+				return tx.AppendMediaChunk(ctx, r.media.Sid, 0, []byte("late"))
+			},
+			remove: func(ctx context.Context, tx parley.Tx, x any) error {
+				return tx.DeleteMedia(ctx, x.(mediaRace).media.Sid)
+			},
+			orphans: mediaLeft,
+		},
+		{
+			// A message carrying media, sent as its conversation is deleted.
+			name: "AttachMediaInDeletedConversation", methods: []string{"AttachMedia"},
+			setup: func(t *testing.T, s parley.Store) any {
+				r := newRaceFixture(t, s, false)
+				return mediaRace{r, uploadMedia(t, s, newMedia(r.f), []byte("x"))}
+			},
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(mediaRace)
+				if _, err := tx.ForUpdate().ConversationBySid(ctx, r.f.svc.Sid, r.conv.Sid); err != nil {
+					return err
+				}
+				md, err := tx.ForUpdate().MediaBySid(ctx, r.f.svc.Sid, r.media.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				i, err := tx.NextMessageIndex(ctx, r.conv.Sid)
+				if err != nil {
+					return err
+				}
+				m := newMessage(r.conv, i)
+				m.Media = []parley.MediaRef{{Sid: md.Sid, Size: md.Size, ContentType: md.ContentType}}
+				return errors.Join(tx.CreateMessage(ctx, m), tx.AttachMedia(ctx, md.Sid, r.conv.Sid, m.Sid))
+			},
+			remove: func(ctx context.Context, tx parley.Tx, x any) error {
+				return deleteConversation(ctx, tx, x.(mediaRace).raceFixture)
+			},
+			orphans: func(ctx context.Context, tx parley.Tx, x any) (int, error) {
+				// The media is either still free (the message never came)
+				// or gone with the message; never attached to nothing.
+				r := x.(mediaRace)
+				md, err := tx.MediaBySid(ctx, r.f.svc.Sid, r.media.Sid)
+				switch {
+				case errors.Is(err, parley.ErrNotFound):
+					return messagesIn(ctx, tx, r.raceFixture)
+				case err != nil:
+					return 0, err
+				case md.MessageSid != nil:
+					return 1, nil
+				}
+				return messagesIn(ctx, tx, r.raceFixture)
+			},
 		},
 		{
 			name: "CreateConversationWebhookInDeletedConversation", methods: []string{"CreateConversationWebhook"},
@@ -934,6 +1045,7 @@ var (
 		"ParticipantByIdentity", "ParticipantByPair", "ParticipantByAddress", "ListParticipants", "CountParticipants",
 		"CountOpenConversations", "ListUserConversations", "ListParticipantConversations", "MessageBySid",
 		"ListMessages", "ConversationWebhookBySid", "ConversationWebhooks", "ListConversationWebhooks", "ReceiptBySid", "Receipts", "ListReceipts",
+		"MediaBySid", "MediaChunk",
 		// DueConversations locks the rows it returns, skipping rows others
 		// hold (testConcurrentTimerClaims races it).
 		"DueConversations"}
@@ -950,7 +1062,10 @@ var (
 		// PutReceipt is one upsert keyed by (message, participant); core
 		// runs it under the message's row lock (PutReceiptForDeletedMessage
 		// races it against the message's delete).
-		"PutReceipt"}
+		"PutReceipt",
+		// CompleteMedia sets the size of an upload still under way, in one
+		// statement; DeleteStaleUploads only deletes.
+		"CompleteMedia", "DeleteMedia", "DeleteStaleUploads"}
 )
 
 // testEveryWriteIsCovered fails for a Tx method that no part of the suite

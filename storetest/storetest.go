@@ -57,6 +57,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentSenders", testConcurrentSenders},
 		{"ConversationWebhooks", testConversationWebhooks},
 		{"Receipts", testReceipts},
+		{"Media", testMedia},
 	}
 	t.Run("EveryWriteIsCovered", testEveryWriteIsCovered)
 	t.Run("ConcurrentPartialUpdates", func(t *testing.T) {

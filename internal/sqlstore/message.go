@@ -9,13 +9,13 @@ import (
 // ---- Messages
 
 const messageCols = `seq, sid, service_sid, conversation_sid, idx, author, body, attributes, participant_sid,
-	content_sid, subject, date_created, date_updated, delivery`
+	content_sid, subject, date_created, date_updated, delivery, media`
 
 func scanMessage(s scanner) (parley.Message, error) {
 	var m parley.Message
 	err := s.Scan(&m.Seq, &m.Sid, &m.ServiceSid, &m.ConversationSid, &m.Index, &m.Author, nullString{&m.Body},
 		&m.Attributes, nullString{&m.ParticipantSid}, nullString{&m.ContentSid}, nullString{&m.Subject},
-		seconds{&m.DateCreated}, seconds{&m.DateUpdated}, nullString{&m.Delivery})
+		seconds{&m.DateCreated}, seconds{&m.DateUpdated}, nullString{&m.Delivery}, jsonList[parley.MediaRef]{&m.Media})
 	return m, err
 }
 
@@ -43,9 +43,10 @@ func (t *Tx) NextMessageIndex(ctx context.Context, conversationSid string) (int6
 
 func (t *Tx) CreateMessage(ctx context.Context, m parley.Message) error {
 	_, err := t.exec(ctx, false, `INSERT INTO messages (sid, service_sid, conversation_sid, idx, author, body, attributes,
-		participant_sid, content_sid, subject, date_created, date_updated, delivery) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		participant_sid, content_sid, subject, date_created, date_updated, delivery, media)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		m.Sid, m.ServiceSid, m.ConversationSid, m.Index, m.Author, m.Body, m.Attributes, m.ParticipantSid, m.ContentSid,
-		m.Subject, t.d.Seconds(m.DateCreated), t.d.Seconds(m.DateUpdated), m.Delivery)
+		m.Subject, t.d.Seconds(m.DateCreated), t.d.Seconds(m.DateUpdated), m.Delivery, listArg(m.Media))
 	return err
 }
 

@@ -334,11 +334,14 @@ func (n boolean) Scan(src any) error {
 	return nil
 }
 
-// stringList scans a list of strings kept as a JSON array (SQLite text,
-// PostgreSQL jsonb); NULL stays nil, so that "unset" and "empty" stay apart.
-type stringList struct{ l *[]string }
+// jsonList scans a list kept as a JSON array (SQLite text, PostgreSQL
+// jsonb or text); NULL stays nil, so that "unset" and "empty" stay apart.
+type jsonList[T any] struct{ l *[]T }
 
-func (s stringList) Scan(src any) error {
+// stringList is a list of strings (permissions, filters).
+type stringList = jsonList[string]
+
+func (s jsonList[T]) Scan(src any) error {
 	var text []byte
 	switch v := src.(type) {
 	case nil:
@@ -351,7 +354,7 @@ func (s stringList) Scan(src any) error {
 	default:
 		return fmt.Errorf("sqlstore: cannot read %T as a list", src)
 	}
-	list := []string{}
+	list := []T{}
 	if err := json.Unmarshal(text, &list); err != nil {
 		return fmt.Errorf("sqlstore: stored list %q: %w", text, err)
 	}
@@ -360,13 +363,13 @@ func (s stringList) Scan(src any) error {
 }
 
 // listArg is a list as a column value: its JSON array, or NULL for nil.
-func listArg(list []string) any {
+func listArg[T any](list []T) any {
 	if list == nil {
 		return nil
 	}
 	b, err := json.Marshal(list)
 	if err != nil {
-		panic("sqlstore: marshal a string list: " + err.Error()) // strings always marshal
+		panic("sqlstore: marshal a list: " + err.Error()) // parley's own types always marshal
 	}
 	return string(b)
 }
