@@ -1,6 +1,7 @@
 package webhook_test
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -166,4 +167,30 @@ func TestDeliveryUpdatedEvents(t *testing.T) {
 		"ChatServiceSid": is, "ConversationSid": ch, "MessageSid": im, "DeliveryReceiptSid": r["sid"].(string),
 		"ChannelMessageSid": r["channel_message_sid"].(string), "ParticipantSid": mb, "Status": "failed", "ErrorCode": "30008",
 		"DateCreated": "2026-03-04T05:06:07.000Z", "DateUpdated": "2026-03-04T05:06:07.000Z"})
+}
+
+// TestMediaMessageEvents: a message carrying media sends the Media
+// parameter (decision 3), and a media-only message leaves Body out.
+func TestMediaMessageEvents(t *testing.T) {
+	t.Parallel()
+	recv := newReceiver(t, nil)
+	e := newEnv(t, parleytest.Options{})
+	is, ac := e.srv.DefaultServiceSid, e.srv.AccountSid
+	e.must("POST", "/v1/Configuration/Webhooks", "PostWebhookUrl="+url.QueryEscape(recv.srv.URL+"/post")+"&Filters=onMessageAdded", false, 200)
+	ch := e.must("POST", "/v1/Conversations", "", false, 201)["sid"].(string)
+	req, _ := http.NewRequest("POST", e.srv.URL+"/v1/Services/"+is+"/Media?Filename=cat.png", strings.NewReader("\x89PNG"))
+	req.Header.Set("Content-Type", "image/png")
+	req.SetBasicAuth(ac, e.srv.AuthToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 201 {
+		t.Fatalf("upload: %v %v", res, err)
+	}
+	var media struct{ Sid string }
+	json.NewDecoder(res.Body).Decode(&media)
+	res.Body.Close()
+	im := e.must("POST", "/v1/Conversations/"+ch+"/Messages", "MediaSid="+media.Sid, true, 201)["sid"].(string)
+	wantParams(t, recv.wait(1)[0], map[string]string{"AccountSid": ac, "EventType": "onMessageAdded", "Source": "API", "RetryCount": "0",
+		"ChatServiceSid": is, "ConversationSid": ch, "MessageSid": im, "Index": "0", "DateCreated": "2026-03-04T05:06:07.000Z",
+		"Author": "system", "Attributes": "{}",
+		"Media": `[{"Sid":"` + media.Sid + `","Filename":"cat.png","ContentType":"image/png","Size":4}]`})
 }

@@ -35,6 +35,7 @@ type config struct {
 	restPreWebhooks    bool
 	webhookMaxAttempts int
 	webhookBackoff     time.Duration
+	maxMediaBytes      int64
 }
 
 // flags defines the flags shared by every subcommand.
@@ -62,6 +63,8 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 		"tries per post-event webhook before it is kept as failed (env PARLEY_WEBHOOK_MAX_ATTEMPTS)")
 	fs.DurationVar(&c.webhookBackoff, "webhook-backoff", time.Second,
 		"wait before the first webhook retry, doubled for each further one up to 5m (env PARLEY_WEBHOOK_BACKOFF)")
+	fs.Int64Var(&c.maxMediaBytes, "max-media-bytes", core.MaxMediaSize,
+		"largest media upload in bytes; Twilio's limit for chat media is 150 MB (env PARLEY_MAX_MEDIA_BYTES)")
 }
 
 // parseFlags parses args, then gives each flag that the command line left
@@ -127,6 +130,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if c.webhookMaxAttempts < 1 || c.webhookBackoff <= 0 {
 		return errors.New("--webhook-max-attempts and --webhook-backoff must be positive")
+	}
+	if c.maxMediaBytes < 1 {
+		return errors.New("--max-media-bytes must be positive")
 	}
 	log, err := newLogger(c.logLevel, stderr)
 	if err != nil {
@@ -204,6 +210,7 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 		RESTPreEvents: c.restPreWebhooks,
 		Enqueued:      dispatcher.Wake,
 		Logger:        log,
+		Limits:        core.Limits{MediaSize: c.maxMediaBytes},
 	})
 	handler := api.New(api.Options{App: app, PublicURL: c.publicURL, Logger: log})
 

@@ -1,5 +1,6 @@
 // Messages through twilio-node, in every scope: send, fetch, edit, list
-// both ways (the SDK follows next_page_url), delete, and the unread count.
+// both ways (the SDK follows next_page_url), media, delete, and the unread
+// count.
 
 import { assert, expectRestError, expectURL, plain, run, setup, step } from "./lib.mjs";
 
@@ -73,6 +74,39 @@ async function suite(s) {
     await s.api.conversations("chat").participants(sms.sid).remove();
   });
 
+  await step(`${s.label}: media`, async () => {
+    // Uploads go to parley's Media Content Service, which no Twilio SDK
+    // wraps: plain HTTP with the raw bytes, as apps send them to MCS.
+    const upload = async (name, bytes) => {
+      const res = await fetch(`${env.url}/v1/Services/${s.svc}/Media?Filename=${name}`, {
+        method: "POST",
+        headers: {
+          Authorization: "Basic " + Buffer.from(`${env.accountSid}:${env.authToken}`).toString("base64"),
+          "Content-Type": "image/png",
+        },
+        body: bytes,
+      });
+      assert.equal(res.status, 201, await res.clone().text());
+      return (await res.json()).sid;
+    };
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 255]);
+    const cat = await upload("cat.png", png);
+    const pics = await s.api.conversations.create({ uniqueName: "pics" });
+    const m = await s.api.conversations("pics").messages.create({ mediaSid: cat });
+    assert.deepEqual([m.body, m.media], [null, [{ sid: cat, size: 8, content_type: "image/png", filename: "cat.png" }]]);
+    assert.deepEqual((await s.api.conversations(pics.sid).messages(m.sid).fetch()).media, m.media);
+    await expectRestError(s.api.conversations("pics").messages.create({ mediaSid: cat, body: "again" }),
+      { status: 400, code: 50508 }, "media sent twice");
+    await expectRestError(s.api.conversations("pics").messages(m.sid).update({ body: "caption" }),
+      { status: 400, code: 50509 }, "media message body");
+    const content = await fetch(`${env.url}/v1/Services/${s.svc}/Media/${cat}/Content`, {
+      headers: { Authorization: "Basic " + Buffer.from(`${env.accountSid}:${env.authToken}`).toString("base64") },
+    });
+    assert.equal(content.headers.get("content-type"), "image/png");
+    assert.deepEqual(Buffer.from(await content.arrayBuffer()), png);
+    await s.api.conversations(pics.sid).remove();
+  });
+
   await step(`${s.label}: unread count and delete`, async () => {
     await s.api.users("alice").userConversations("chat").update({ lastReadMessageIndex: 1 });
     assert.equal((await s.api.users("alice").userConversations("chat").fetch()).unreadMessagesCount, 3);
@@ -87,8 +121,8 @@ async function suite(s) {
 
 run("messages", async () => {
   const dflt = env.defaultServiceSid;
-  await suite({ label: "v1", api: v1, prefix: "/v1" });
-  await suite({ label: "v1.services(default)", api: v1.services(dflt), prefix: `/v1/Services/${dflt}` });
+  await suite({ label: "v1", api: v1, prefix: "/v1", svc: dflt });
+  await suite({ label: "v1.services(default)", api: v1.services(dflt), prefix: `/v1/Services/${dflt}`, svc: dflt });
   const own = await v1.services.create({ friendlyName: "sdktest messages" });
-  await suite({ label: "v1.services(new)", api: v1.services(own.sid), prefix: `/v1/Services/${own.sid}` });
+  await suite({ label: "v1.services(new)", api: v1.services(own.sid), prefix: `/v1/Services/${own.sid}`, svc: own.sid });
 });
