@@ -232,7 +232,7 @@ func (b *bench) size(ctx context.Context, n int) (sizeReport, error) {
 			case b.srv != nil:
 				pid = b.srv.pid()
 			}
-			r, err := b.measure(ctx, op, pid)
+			r, err := b.measure(ctx, op, pid, c.concurrency)
 			if err != nil {
 				return sr, fmt.Errorf("%s: %w", op, err)
 			}

@@ -103,7 +103,7 @@ func (b *bench) compare(ctx context.Context) (*report, error) {
 					if op == "baseline" {
 						pid = b.baseline.pid()
 					}
-					r, err := x.measure(ctx, op, pid)
+					r, err := x.measure(ctx, op, pid, c.concurrency)
 					if err != nil {
 						return nil, fmt.Errorf("%s on %s: %w", op, x.bin, err)
 					}

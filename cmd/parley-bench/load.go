@@ -182,14 +182,15 @@ func (t *tally) fail(msg string, at time.Time) {
 	}
 }
 
-// measure runs op with every worker for warm-up plus duration. A request
-// counts if it completes inside the window, which starts after the
-// warm-up and ends when the last request issued before the deadline
-// completes; throughput is what completed over the window's length.
+// measure runs op with clients workers, each sending one request after
+// another, for warm-up plus duration. A request counts if it completes
+// inside the window, which starts after the warm-up and ends when the last
+// request issued before the deadline completes; throughput is what
+// completed over the window's length.
 // Errors are counted from the first request, warm-up included. CPU times of
 // the serving process (pid, 0 if unknown), of parley-bench and of the whole
 // machine are read at both ends of the window.
-func (b *bench) measure(ctx context.Context, op string, pid int) (opRun, error) {
+func (b *bench) measure(ctx context.Context, op string, pid, clients int) (opRun, error) {
 	c := b.cfg
 	start := time.Now()
 	windowStart := start.Add(c.warmup)
@@ -203,7 +204,7 @@ func (b *bench) measure(ctx context.Context, op string, pid int) (opRun, error) 
 		cpu0 = cpuNow(pid)
 	})
 
-	tallies := make([]tally, c.concurrency)
+	tallies := make([]tally, clients)
 	var wg sync.WaitGroup
 	var fatal atomic.Value
 	for w := range tallies {
