@@ -313,8 +313,10 @@ func since(end, start time.Duration) time.Duration {
 	return end - start
 }
 
-// preloadReport describes growing the database to a user count.
-type preloadReport struct {
+// fillReport describes a fill: rows created through the API by many
+// clients, to grow the database before measuring (users for the REST
+// operations; conversations and messages for --messages).
+type fillReport struct {
 	Created  int     `json:"created"`
 	Seconds  float64 `json:"seconds"`
 	PerSec   float64 `json:"per_sec"`
@@ -323,20 +325,51 @@ type preloadReport struct {
 }
 
 // preload creates users through the API with every worker until the pool
-// holds target users, printing progress at least every two seconds.
-// It gives up when errors pass 1% of the target (at least 100).
-func (b *bench) preload(ctx context.Context, target int) (preloadReport, error) {
-	var rep preloadReport
-	base := b.pool.size()
+// holds target users.
+func (b *bench) preload(ctx context.Context, target int) (fillReport, error) {
 	want := target - int(b.pool.next.Load())
 	if want <= 0 {
-		return rep, nil
+		return fillReport{}, nil
 	}
+	batches := make([][]created, b.cfg.preloadConc)
+	rep, err := b.fill(ctx, "preload", "users", b.pool.size(), want, b.cfg.preloadConc,
+		func(ctx context.Context, w, _ int, buf *bytes.Buffer) error {
+			i := b.pool.claim(target)
+			if i < 0 {
+				return nil
+			}
+			req, err := b.createRequest(ctx, i)
+			if err != nil {
+				return err
+			}
+			o := b.do(call{req, i}, buf)
+			if !o.ok {
+				return errors.New(o.err)
+			}
+			batches[w] = append(batches[w], created{i, o.sid})
+			return nil
+		})
+	for _, bt := range batches {
+		b.pool.record(bt)
+	}
+	return rep, err
+}
+
+// fill calls do for items 0 to n-1 with workers concurrent clients, each
+// taking the next item when done with one, and prints progress at least
+// every two seconds ("preload 1,200/100,000 users"), counting before
+// items already there. An item that fails counts as an error; fill gives
+// up when errors pass 1% of before+n (at least 100), so that a server
+// refusing everything stops the run rather than being hammered for hours.
+func (b *bench) fill(ctx context.Context, verb, noun string, before, n, workers int,
+	do func(ctx context.Context, worker, item int, buf *bytes.Buffer) error) (fillReport, error) {
+	var rep fillReport
+	target := before + n
 	start := time.Now()
-	var done, failed atomic.Int64
+	var next, done, failed atomic.Int64
 	var firstErr atomic.Value
 	maxErrors := int64(max(100, target/100))
-	pctx, cancel := context.WithCancel(ctx)
+	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	stopProgress := make(chan struct{})
@@ -351,58 +384,44 @@ func (b *bench) preload(ctx context.Context, target int) (preloadReport, error) 
 			case <-stopProgress:
 				return
 			case now := <-tick.C:
-				n := done.Load()
-				rate := float64(n-prevN) / now.Sub(prevT).Seconds()
-				avg := float64(n) / now.Sub(start).Seconds()
+				d := done.Load()
+				rate := float64(d-prevN) / now.Sub(prevT).Seconds()
+				avg := float64(d) / now.Sub(start).Seconds()
 				eta := "?"
 				if avg > 0 {
-					eta = (time.Duration(float64(int64(want)-n)/avg) * time.Second).Round(time.Second).String()
+					eta = (time.Duration(float64(int64(n)-d)/avg) * time.Second).Round(time.Second).String()
 				}
-				fmt.Fprintf(b.log, "  preload %s/%s users (%.0f%%)  %s/s now, %s/s average  ETA %s  errors %d\n",
-					commas(base+int(n)), commas(target), 100*float64(base+int(n))/float64(target),
+				fmt.Fprintf(b.log, "  %s %s/%s %s (%.0f%%)  %s/s now, %s/s average  ETA %s  errors %d\n",
+					verb, commas(before+int(d)), commas(target), noun, 100*float64(before+int(d))/float64(target),
 					commas(int(rate)), commas(int(avg)), eta, failed.Load())
-				prevN, prevT = n, now
+				prevN, prevT = d, now
 			}
 		}
 	}()
 
 	var wg sync.WaitGroup
-	batches := make([][]created, b.cfg.preloadConc)
-	for w := range b.cfg.preloadConc {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for w := range min(workers, n) {
+		wg.Go(func() {
 			var buf bytes.Buffer
-			for pctx.Err() == nil {
-				i := b.pool.claim(target)
-				if i < 0 {
+			for fctx.Err() == nil {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
 					return
 				}
-				req, err := b.createRequest(pctx, i)
-				if err != nil {
+				if err := do(fctx, w, int(i), &buf); err != nil {
 					firstErr.CompareAndSwap(nil, err.Error())
-					cancel()
-					return
-				}
-				o := b.do(call{req, i}, &buf)
-				if !o.ok {
-					firstErr.CompareAndSwap(nil, o.err)
 					if failed.Add(1) > maxErrors {
 						cancel()
 					}
 					continue
 				}
-				batches[w] = append(batches[w], created{i, o.sid})
 				done.Add(1)
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(stopProgress)
 	<-progressDone
-	for _, bt := range batches {
-		b.pool.record(bt)
-	}
 	rep.Created, rep.Errors = int(done.Load()), int(failed.Load())
 	rep.Seconds = time.Since(start).Seconds()
 	rep.PerSec = float64(rep.Created) / rep.Seconds
@@ -410,8 +429,8 @@ func (b *bench) preload(ctx context.Context, target int) (preloadReport, error) 
 	if err := ctx.Err(); err != nil {
 		return rep, err
 	}
-	if failed.Load() > maxErrors || rep.Created == 0 {
-		return rep, fmt.Errorf("preloading stopped after %d errors; the first: %s", rep.Errors, rep.FirstErr)
+	if failed.Load() > maxErrors || (n > 0 && rep.Created == 0) {
+		return rep, fmt.Errorf("%s stopped after %d errors; the first: %s", verb, rep.Errors, rep.FirstErr)
 	}
 	return rep, nil
 }

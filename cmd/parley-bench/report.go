@@ -34,13 +34,13 @@ type machine struct {
 
 // sizeReport is the measurements at one user count.
 type sizeReport struct {
-	Users           int           `json:"users"`
-	Known           int           `json:"users_created_by_bench"` // users parley-bench created and can pick from
-	Preload         preloadReport `json:"preload"`
-	Walk            *walkReport   `json:"list_walk,omitempty"`
-	Ops             []opSummary   `json:"ops"`
-	ServerRSS       *rss          `json:"server_rss,omitempty"`
-	BaselinePeakRSS int64         `json:"baseline_server_peak_rss_bytes,omitempty"`
+	Users           int         `json:"users"`
+	Known           int         `json:"users_created_by_bench"` // users parley-bench created and can pick from
+	Preload         fillReport  `json:"preload"`
+	Walk            *walkReport `json:"list_walk,omitempty"`
+	Ops             []opSummary `json:"ops"`
+	ServerRSS       *rss        `json:"server_rss,omitempty"`
+	BaselinePeakRSS int64       `json:"baseline_server_peak_rss_bytes,omitempty"`
 }
 
 // rss is the parley process's resident memory.
