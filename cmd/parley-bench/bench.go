@@ -198,7 +198,7 @@ func (b *bench) size(ctx context.Context, n int) (sizeReport, error) {
 		if err != nil {
 			return sr, err
 		}
-		if b.baseline, err = startBaseline(ctx, b.tmp, body); err != nil {
+		if b.baseline, err = startBaseline(ctx, b.tmp, map[string][]byte{"": body}); err != nil {
 			return sr, err
 		}
 		b.baselineURL = b.baseline.url

@@ -327,3 +327,20 @@ func TestCompareMode(t *testing.T) {
 		t.Fatalf("table:\n%s", table.String())
 	}
 }
+
+func TestBodyFlag(t *testing.T) {
+	f := bodyFlag{}
+	for _, v := range []string{"/message=/tmp/a=b.json", "/page=/tmp/page.json"} {
+		if err := f.Set(v); err != nil {
+			t.Errorf("Set(%q): %v", v, err)
+		}
+	}
+	if f["/message"] != "/tmp/a=b.json" || f["/page"] != "/tmp/page.json" || len(f) != 2 {
+		t.Errorf("bodies %v", f)
+	}
+	for _, bad := range []string{"/tmp/x.json", "message=/tmp/x.json", "/message="} {
+		if err := f.Set(bad); err == nil {
+			t.Errorf("Set(%q) accepted", bad)
+		}
+	}
+}

@@ -86,7 +86,7 @@ func (b *bench) compare(ctx context.Context) (*report, error) {
 			if err != nil {
 				return nil, err
 			}
-			if b.baseline, err = startBaseline(ctx, b.tmp, body); err != nil {
+			if b.baseline, err = startBaseline(ctx, b.tmp, map[string][]byte{"": body}); err != nil {
 				return nil, err
 			}
 			b.baselineURL, old.baselineURL = b.baseline.url, b.baseline.url
