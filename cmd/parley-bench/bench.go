@@ -211,7 +211,7 @@ func (b *bench) size(ctx context.Context, n int) (sizeReport, error) {
 			return sr, err
 		}
 		sr.Walk = &w
-		fmt.Fprintf(b.log, "  walked %s pages (%s users) via next_page_url in %.2fs\n", commas(w.Pages), commas(w.Users), w.Seconds)
+		fmt.Fprintf(b.log, "  walked %s pages (%s users) via next_page_url in %.2fs\n", commas(w.Pages), commas(w.Items), w.Seconds)
 	}
 
 	// Keep the peak so far (preloading included), then reset VmHWM so the

@@ -435,11 +435,11 @@ func (b *bench) fill(ctx context.Context, verb, noun string, before, n, workers 
 	return rep, nil
 }
 
-// walkReport describes following next_page_url from the first page of
-// users to the last.
+// walkReport describes following next_page_url from the first page of a
+// list (of users, of messages) to the last.
 type walkReport struct {
 	Pages   int     `json:"pages"`
-	Users   int     `json:"users"`
+	Items   int     `json:"items"`
 	Seconds float64 `json:"seconds"`
 }
 
@@ -447,62 +447,91 @@ type walkReport struct {
 // meta.next_page_url, to find the URLs (with their PageTokens) of the
 // middle page and of the last full page.
 func (b *bench) walk(ctx context.Context) (walkReport, error) {
-	type page struct {
-		url   string
-		items int
+	pages, rep, err := b.walkList(ctx, b.base+"/v1/Users?PageSize=50", "users")
+	if err != nil {
+		return rep, err
 	}
+	b.listStart, b.listMiddle, b.listEnd = pages[0].url, pages[len(pages)/2].url, pages[lastFull(pages, 50)].url
+	return rep, nil
+}
+
+// listPage is a page met on a walk: its URL, and how many items it held.
+type listPage struct {
+	url   string
+	items int
+}
+
+// walkList pages through the list at first (a URL with its PageSize),
+// following meta.next_page_url from page to page to the end, as a client
+// reading all of it would, and returns every page's URL. noun is the
+// list's key in the page body and in meta.key: "users" or "messages", the
+// lists parley-bench walks. A list with no items is an error: there would
+// be nothing to measure.
+func (b *bench) walkList(ctx context.Context, first, noun string) ([]listPage, walkReport, error) {
 	var rep walkReport
-	var pages []page
+	var pages []listPage
 	start := time.Now()
 	lastNote := start
-	u := b.base + "/v1/Users?PageSize=50"
-	for u != "" {
+	for u := first; u != ""; {
 		req, err := b.newRequest(ctx, http.MethodGet, u, "")
 		if err != nil {
-			return rep, err
+			return nil, rep, err
 		}
 		resp, err := b.hc.Do(req)
 		if err != nil {
-			return rep, err
-		}
-		var body struct {
-			Users []json.RawMessage `json:"users"`
-			Meta  struct {
-				NextPageURL *string `json:"next_page_url"`
-			} `json:"meta"`
+			return nil, rep, err
 		}
 		raw, err := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if err != nil {
-			return rep, err
+			return nil, rep, err
 		}
 		if resp.StatusCode != http.StatusOK {
-			return rep, fmt.Errorf("GET %s → %s: %s", req.URL.RequestURI(), resp.Status, snippet(raw, 300))
+			return nil, rep, fmt.Errorf("GET %s → %s: %s", req.URL.RequestURI(), resp.Status, snippet(raw, 300))
+		}
+		// Items are only counted: each decodes into an empty struct, which
+		// keeps nothing of it.
+		var body struct {
+			Users    []struct{} `json:"users"`
+			Messages []struct{} `json:"messages"`
+			Meta     struct {
+				Key         string  `json:"key"`
+				NextPageURL *string `json:"next_page_url"`
+			} `json:"meta"`
 		}
 		if err := json.Unmarshal(raw, &body); err != nil {
-			return rep, fmt.Errorf("GET %s: %v", req.URL.RequestURI(), err)
+			return nil, rep, fmt.Errorf("GET %s: %v", req.URL.RequestURI(), err)
 		}
-		pages = append(pages, page{u, len(body.Users)})
-		rep.Users += len(body.Users)
+		if body.Meta.Key != noun {
+			return nil, rep, fmt.Errorf("GET %s: a page of %q, not of %s", req.URL.RequestURI(), body.Meta.Key, noun)
+		}
+		items := len(body.Users) + len(body.Messages)
+		pages = append(pages, listPage{u, items})
+		rep.Items += items
 		u = ""
 		if body.Meta.NextPageURL != nil {
 			u = *body.Meta.NextPageURL
 		}
 		if time.Since(lastNote) >= 2*time.Second {
 			lastNote = time.Now()
-			fmt.Fprintf(b.log, "  walking the list: %s pages, %s users\n", commas(len(pages)), commas(rep.Users))
+			fmt.Fprintf(b.log, "  walking the list: %s pages, %s %s\n", commas(len(pages)), commas(rep.Items), noun)
 		}
 	}
 	rep.Pages, rep.Seconds = len(pages), time.Since(start).Seconds()
-	if rep.Users == 0 {
-		return rep, errors.New("GET /v1/Users listed no users")
+	if rep.Items == 0 {
+		return nil, rep, fmt.Errorf("GET %s listed no %s", first, noun)
 	}
+	return pages, rep, nil
+}
+
+// lastFull is the index of the last page holding size items (the end of
+// the list as a page of that size sees it), or 0 if none does.
+func lastFull(pages []listPage, size int) int {
 	end := len(pages) - 1
-	for end > 0 && pages[end].items < 50 {
+	for end > 0 && pages[end].items < size {
 		end--
 	}
-	b.listStart, b.listMiddle, b.listEnd = pages[0].url, pages[len(pages)/2].url, pages[end].url
-	return rep, nil
+	return end
 }
 
 // fetchBody returns a real user's body from parley, for the baseline.

@@ -106,7 +106,7 @@ func writeTable(w io.Writer, r *report) {
 				commas(s.Preload.Created), s.Preload.Seconds, commas(int(s.Preload.PerSec)), s.Preload.Errors)
 		}
 		if s.Walk != nil {
-			fmt.Fprintf(w, "; list walk: %s pages (%s users) in %.2fs", commas(s.Walk.Pages), commas(s.Walk.Users), s.Walk.Seconds)
+			fmt.Fprintf(w, "; list walk: %s pages (%s users) in %.2fs", commas(s.Walk.Pages), commas(s.Walk.Items), s.Walk.Seconds)
 		}
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
