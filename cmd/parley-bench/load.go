@@ -473,21 +473,9 @@ func (b *bench) walkList(ctx context.Context, first, noun string) ([]listPage, w
 	start := time.Now()
 	lastNote := start
 	for u := first; u != ""; {
-		req, err := b.newRequest(ctx, http.MethodGet, u, "")
+		raw, err := b.get(ctx, u)
 		if err != nil {
 			return nil, rep, err
-		}
-		resp, err := b.hc.Do(req)
-		if err != nil {
-			return nil, rep, err
-		}
-		raw, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			return nil, rep, err
-		}
-		if resp.StatusCode != http.StatusOK {
-			return nil, rep, fmt.Errorf("GET %s → %s: %s", req.URL.RequestURI(), resp.Status, snippet(raw, 300))
 		}
 		// Items are only counted: each decodes into an empty struct, which
 		// keeps nothing of it.
@@ -500,10 +488,10 @@ func (b *bench) walkList(ctx context.Context, first, noun string) ([]listPage, w
 			} `json:"meta"`
 		}
 		if err := json.Unmarshal(raw, &body); err != nil {
-			return nil, rep, fmt.Errorf("GET %s: %v", req.URL.RequestURI(), err)
+			return nil, rep, fmt.Errorf("GET %s: %v", u, err)
 		}
 		if body.Meta.Key != noun {
-			return nil, rep, fmt.Errorf("GET %s: a page of %q, not of %s", req.URL.RequestURI(), body.Meta.Key, noun)
+			return nil, rep, fmt.Errorf("GET %s: a page of %q, not of %s", u, body.Meta.Key, noun)
 		}
 		items := len(body.Users) + len(body.Messages)
 		pages = append(pages, listPage{u, items})
@@ -537,7 +525,12 @@ func lastFull(pages []listPage, size int) int {
 // fetchBody returns a real user's body from parley, for the baseline.
 func (b *bench) fetchBody(ctx context.Context) ([]byte, error) {
 	_, sid := b.pool.random(mrand.New(mrand.NewPCG(1, 2)))
-	req, err := b.newRequest(ctx, http.MethodGet, b.base+"/v1/Users/"+sid, "")
+	return b.get(ctx, b.base+"/v1/Users/"+sid)
+}
+
+// get returns the body of a 200 answer to GET u (an absolute URL).
+func (b *bench) get(ctx context.Context, u string) ([]byte, error) {
+	req, err := b.newRequest(ctx, http.MethodGet, u, "")
 	if err != nil {
 		return nil, err
 	}
@@ -551,7 +544,7 @@ func (b *bench) fetchBody(ctx context.Context) ([]byte, error) {
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("GET /v1/Users/%s → %s: %s", sid, resp.Status, snippet(body, 300))
+		return nil, fmt.Errorf("GET %s → %s: %s", req.URL.RequestURI(), resp.Status, snippet(body, 300))
 	}
 	return body, nil
 }
