@@ -37,6 +37,7 @@ type bench struct {
 
 	baselineURL                    string
 	listStart, listMiddle, listEnd string
+	msgs                           *messageWorld // --messages
 }
 
 // close stops the children, the baseline first.

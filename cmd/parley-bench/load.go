@@ -103,7 +103,7 @@ func (b *bench) nextCall(ctx context.Context, op string, rng *mrand.Rand) (call,
 		req, err := b.createRequest(ctx, i)
 		return call{req, i}, err
 	}
-	return call{}, fmt.Errorf("unknown operation %q", op)
+	return b.messageCall(ctx, op, rng)
 }
 
 func (b *bench) createRequest(ctx context.Context, i int) (*http.Request, error) {

@@ -7,6 +7,7 @@
 //	go run ./cmd/parley-bench --db 'postgres://…'    # PostgreSQL; a fresh schema is the DSN's business
 //	go run ./cmd/parley-bench --target http://127.0.0.1:8080 --account-sid AC… --auth-token …
 //	go run ./cmd/parley-bench --webhooks             # the webhook dispatcher instead (--db works too)
+//	go run ./cmd/parley-bench --messages             # messages instead: creates, a big conversation's pages, a user's conversations
 //	go run ./cmd/parley-bench --compare /tmp/old/parley   # this build and an older one, in turns
 //
 // It builds ./cmd/parley (or takes --parley-bin) and, for each user count,
@@ -53,6 +54,18 @@
 // true, so it queues one onUserAdded delivery. Give --db a fresh database
 // or schema: the deliveries an earlier run left pending, for receivers
 // long gone, would be retried beside the measurement.
+//
+// With --messages it measures messages instead, on one database (SQLite in
+// a temp dir, or --db; see messages.go): message creates (durable) by
+// --concurrency clients spread over --messages-conversations conversations
+// picked at random, and into one hot conversation; a page of 50 at the
+// start and at the end of a conversation of --messages-big messages (the
+// last page by its PageToken, and Order=desc's first), at --concurrency
+// clients and at one; and the first page of a user's conversations, the
+// user being in all of them. Each is next to a same-run baseline answering
+// a body of its size. The fill goes through the API like the preload
+// (about 4 minutes for a million messages on SQLite), and the figures are
+// checked against their targets at the end of the table.
 package main
 
 import (
@@ -112,6 +125,10 @@ type config struct {
 	webhookDeliveries int
 	webhookQueued     int
 	webhookSamples    int
+
+	messages              bool
+	messagesBig           int
+	messagesConversations int
 }
 
 const usage = `parley-bench measures parley over real HTTP on loopback.
@@ -125,6 +142,9 @@ Usage:
   parley-bench --webhooks [--db …]      measure webhook delivery: throughput to one
                                         fast receiver, and a healthy receiver's delay
                                         with a slow receiver's queue full
+  parley-bench --messages [--db …]      measure messages: creates spread and into one
+                                        conversation, pages at the start and end of a
+                                        big conversation, a user's conversations
 
 Flags:
 `
@@ -157,6 +177,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	switch {
 	case c.webhooks:
 		rep, err = b.webhooks(ctx)
+	case c.messages:
+		rep, err = b.messages(ctx)
 	case c.compare != "":
 		rep, err = b.compare(ctx)
 	default:
@@ -201,6 +223,9 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.IntVar(&c.webhookDeliveries, "webhook-deliveries", 10000, "with --webhooks: deliveries to the fast receiver for the throughput figure")
 	fs.IntVar(&c.webhookQueued, "webhook-queued", 10000, "with --webhooks: deliveries queued for the receiver that never answers, and as many again for an address that refuses connections")
 	fs.IntVar(&c.webhookSamples, "webhook-samples", 40, "with --webhooks: creates timed to the healthy receiver, with and without the slow queue")
+	fs.BoolVar(&c.messages, "messages", false, "measure messages instead of the REST operations on users (--users and --ops do not apply)")
+	fs.IntVar(&c.messagesBig, "messages-big", 1000000, "with --messages: messages in the big conversation, whose first and last pages are measured and which takes the hot creates")
+	fs.IntVar(&c.messagesConversations, "messages-conversations", 1000, "with --messages: conversations the spread creates pick from, one user a participant of each, whose list of them is measured (at most 1000, parley's limit of open conversations per identity)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return c, err
 	}
@@ -227,6 +252,13 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("--preload-concurrency must not be negative")
 	case c.webhooks && (c.webhookDeliveries < 1 || c.webhookQueued < 0 || c.webhookSamples < 1):
 		return c, errors.New("--webhook-deliveries and --webhook-samples must be at least 1, --webhook-queued not negative")
+	case c.webhooks && c.messages:
+		return c, errors.New("--webhooks and --messages are modes of their own: one at a time")
+	case c.messages && c.messagesBig < 100:
+		return c, errors.New("--messages-big must be at least 100, so that the start and the end page differ")
+	case c.messages && (c.messagesConversations < 1 || c.messagesConversations > 1000):
+		// core.MaxOpenConversations: a participant beyond it is 403 50214.
+		return c, errors.New("--messages-conversations must be from 1 to 1000, parley's limit of open conversations per identity")
 	}
 	if c.preloadConc == 0 {
 		c.preloadConc = c.concurrency
@@ -253,8 +285,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 	}
 	if c.compare != "" {
-		if c.target != "" || c.db != "" || c.webhooks {
-			return c, errors.New("--compare starts both binaries on fresh SQLite files: --target, --db and --webhooks do not apply")
+		if c.target != "" || c.db != "" || c.webhooks || c.messages {
+			return c, errors.New("--compare starts both binaries on fresh SQLite files: --target, --db, --webhooks and --messages do not apply")
 		}
 		if c.compare, err = filepath.Abs(c.compare); err != nil {
 			return c, err

@@ -22,6 +22,7 @@ type report struct {
 	Sizes       []sizeReport   `json:"sizes"`
 	Startup     *startupReport `json:"startup,omitempty"`
 	Webhooks    *webhookReport `json:"webhooks,omitempty"` // --webhooks
+	Messages    *messageReport `json:"messages,omitempty"` // --messages
 	Compare     *compareReport `json:"compare,omitempty"`  // --compare
 }
 
@@ -81,6 +82,10 @@ func writeTable(w io.Writer, r *report) {
 		writeWebhooks(w, r)
 		return
 	}
+	if r.Messages != nil {
+		writeMessages(w, r)
+		return
+	}
 	if r.Compare != nil {
 		writeCompare(w, r)
 		return
@@ -109,17 +114,7 @@ func writeTable(w io.Writer, r *report) {
 			fmt.Fprintf(w, "; list walk: %s pages (%s users) in %.2fs", commas(s.Walk.Pages), commas(s.Walk.Items), s.Walk.Seconds)
 		}
 		fmt.Fprintln(w)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "operation\tops/s\tp50\tp99\tratio\terrors\tCPU server\tCPU client\tCPU other\t")
-		for _, o := range s.Ops {
-			ratio := "-"
-			if o.Ratio > 0 {
-				ratio = fmt.Sprintf("%.2f", o.Ratio)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t\n", o.Op, commas(int(o.OpsPerSec+0.5)),
-				fmtMs(o.P50Ms), fmtMs(o.P99Ms), ratio, o.Errors, fmtCores(o.ServerCPU), fmtCores(o.ClientCPU), fmtCores(o.OtherCPU))
-		}
-		tw.Flush()
+		writeOps(w, s.Ops)
 		if s.ServerRSS != nil {
 			fmt.Fprintf(w, "server RSS: peak %s since start", mb(s.ServerRSS.PeakBytes))
 			if s.ServerRSS.MeasurePeakBytes > 0 {
@@ -150,6 +145,22 @@ func writeTable(w io.Writer, r *report) {
 			fmt.Fprintf(w, "the first fetch after restart failed: %s\n", st.FirstFetchError)
 		}
 	}
+}
+
+// writeOps prints one table row per operation, then the first error of
+// each that had any.
+func writeOps(w io.Writer, ops []opSummary) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "operation\tops/s\tp50\tp99\tratio\terrors\tCPU server\tCPU client\tCPU other\t")
+	for _, o := range ops {
+		ratio := "-"
+		if o.Ratio > 0 {
+			ratio = fmt.Sprintf("%.2f", o.Ratio)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t\n", o.Op, commas(int(o.OpsPerSec+0.5)),
+			fmtMs(o.P50Ms), fmtMs(o.P99Ms), ratio, o.Errors, fmtCores(o.ServerCPU), fmtCores(o.ClientCPU), fmtCores(o.OtherCPU))
+	}
+	tw.Flush()
 }
 
 func fmtMs(v float64) string {
@@ -204,4 +215,64 @@ func fmtDelay(v float64) string {
 		return "0"
 	}
 	return fmtMs(v)
+}
+
+// writeMessages prints the message mode's figures: a table per client
+// count, then the targets.
+func writeMessages(w io.Writer, r *report) {
+	m := r.Messages
+	runs := "1 run"
+	if r.Runs > 1 {
+		runs = fmt.Sprintf("medians of %d runs", r.Runs)
+	}
+	fmt.Fprintf(w, "load:    %gs per operation after %gs warm-up, %s; ratio = ops/s ÷ the same run's baseline ops/s at the same client count, the baseline answering a same-sized body (",
+		r.DurationS, r.WarmupS, runs)
+	for i, b := range m.BaselineBodies {
+		if i > 0 {
+			fmt.Fprint(w, ", ")
+		}
+		fmt.Fprintf(w, "%s %s bytes", b.Path, commas(b.Bytes))
+	}
+	fmt.Fprintln(w, ")")
+	fmt.Fprintf(w, "CPU:     cores kept busy while measuring: server = the process answering (parley, or the baseline server), client = parley-bench, other = the rest of the machine (neighbours, and a PostgreSQL server if used)\n")
+	fc, fm := m.FillConversations, m.FillMessages
+	fmt.Fprintf(w, "fill:    %s conversations, each with one user as a participant, in %.1fs (%d errors); %s messages into the big conversation by %d clients in %.1fs (%s/s, %d errors)\n",
+		commas(fc.Created), fc.Seconds, fc.Errors, commas(fm.Created), r.PreloadConc, fm.Seconds, commas(int(fm.PerSec+0.5)), fm.Errors)
+	fmt.Fprintf(w, "walk:    the big conversation, %s pages (%s messages) via next_page_url in %.1fs; page_end is the last full page, Page=%d, by its PageToken; page_end_desc is Order=desc's first page\n",
+		commas(m.Walk.Pages), commas(m.Walk.Items), m.Walk.Seconds, m.EndPage)
+	for _, p := range m.Passes {
+		clients := fmt.Sprintf("%d concurrent clients", p.Clients)
+		if p.Clients == 1 {
+			clients = "one client"
+		}
+		fmt.Fprintf(w, "\n%s\n", clients)
+		writeOps(w, p.Ops)
+		for _, o := range p.Ops {
+			if o.Errors > 0 {
+				fmt.Fprintf(w, "errors in %s: %d; the first: %s\n", o.Op, o.Errors, o.FirstError)
+			}
+		}
+	}
+	if m.ServerRSS != nil {
+		fmt.Fprintf(w, "\nserver RSS: peak %s since start (the fill included), %s after\n", mb(m.ServerRSS.PeakBytes), mb(m.ServerRSS.CurrentBytes))
+	}
+	fmt.Fprintln(w, "\ntargets")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "figure\ttarget\tmeasured\t\t")
+	for _, t := range m.Targets {
+		verdict := "missed"
+		if t.Met {
+			verdict = "met"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", t.Figure, t.Target, t.Measured, verdict)
+	}
+	tw.Flush()
+	for _, f := range []struct {
+		what string
+		r    fillReport
+	}{{"the conversations", fc}, {"the big conversation", fm}} {
+		if f.r.Errors > 0 {
+			fmt.Fprintf(w, "errors filling %s: %d; the first: %s\n", f.what, f.r.Errors, f.r.FirstErr)
+		}
+	}
 }
