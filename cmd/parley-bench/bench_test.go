@@ -4,15 +4,37 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/url"
+	"os"
+	"os/signal"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley/internal/pgtest"
 )
+
+// TestMain lets the test binary serve as the baseline server, which
+// parley-bench starts by re-invoking itself (os.Executable) with the
+// baseline-server subcommand, so that the modes can be tested with their
+// baseline.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == baselineCommand {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := serveBaseline(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		stop()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
 
 func TestPercentile(t *testing.T) {
 	var hundred []time.Duration
@@ -342,5 +364,89 @@ func TestBodyFlag(t *testing.T) {
 		if err := f.Set(bad); err == nil {
 			t.Errorf("Set(%q) accepted", bad)
 		}
+	}
+}
+
+// TestMessageMode runs parley-bench --messages with small counts, on SQLite
+// and (with PARLEY_TEST_POSTGRES) on a fresh PostgreSQL schema, so that the
+// mode keeps working: every fill item created, the big conversation walked
+// to its end, every operation measured at both client counts with its
+// baseline and without an error, every target evaluated.
+func TestMessageMode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs parley")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin, err := buildParley(ctx, t.TempDir(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			args := []string{"parley-bench", "--messages", "--json", "--parley-bin", bin, "--concurrency", "4",
+				"--messages-big", "300", "--messages-conversations", "20", "--duration", "200ms", "--warmup", "50ms"}
+			if backend == "postgres" {
+				args = append(args, "--db", pgtest.DSN(t))
+			}
+			var stdout, stderr bytes.Buffer
+			if err := run(ctx, args, &stdout, &stderr); err != nil {
+				t.Fatalf("parley-bench --messages: %v\n%s", err, stderr.String())
+			}
+			var rep report
+			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+				t.Fatalf("--json output: %v\n%s", err, stdout.String())
+			}
+			m := rep.Messages
+			if m == nil {
+				t.Fatalf("no message figures in %s", stdout.String())
+			}
+			if fc, fm := m.FillConversations, m.FillMessages; fc.Created != 20 || fc.Errors != 0 || fm.Created != 300 || fm.Errors != 0 {
+				t.Errorf("fills: %d conversations (%d errors), %d messages (%d errors); want 20, 300 and none",
+					fc.Created, fc.Errors, fm.Created, fm.Errors)
+			}
+			// 300 messages are 6 full pages of 50: the end page is the 6th.
+			if m.Walk.Items != 300 || m.Walk.Pages != 6 || m.EndPage != 5 {
+				t.Errorf("walk: %d messages on %d pages, end page %d; want 300, 6, 5", m.Walk.Items, m.Walk.Pages, m.EndPage)
+			}
+			if len(m.BaselineBodies) != 3 {
+				t.Errorf("baseline bodies %+v", m.BaselineBodies)
+			}
+			for _, b := range m.BaselineBodies {
+				if b.Bytes < 500 {
+					t.Errorf("baseline body %s: %d bytes", b.Path, b.Bytes)
+				}
+			}
+			if len(m.Passes) != 2 || m.Passes[0].Clients != 4 || m.Passes[1].Clients != 1 {
+				t.Fatalf("passes %+v, want at 4 clients and at 1", m.Passes)
+			}
+			for i, want := range [][]string{append(slices.Clone(messageReads), messageCreates...), messageReads} {
+				p := m.Passes[i]
+				var got []string
+				for _, o := range p.Ops {
+					got = append(got, o.Op)
+					if o.OpsPerSec <= 0 || o.P50Ms <= 0 || o.P99Ms < o.P50Ms || o.Ratio <= 0 || o.Errors != 0 {
+						t.Errorf("%d clients, %s: %.0f ops/s, p50 %v ms, p99 %v ms, ratio %v, %d errors (%s)",
+							p.Clients, o.Op, o.OpsPerSec, o.P50Ms, o.P99Ms, o.Ratio, o.Errors, o.FirstError)
+					}
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%d clients: operations %v, want %v", p.Clients, got, want)
+				}
+			}
+			// Whether they are met is the benchmark's business; that
+			// each is evaluated is this test's.
+			if len(m.Targets) != 7 {
+				t.Errorf("%d targets, want 7: %+v", len(m.Targets), m.Targets)
+			}
+			table := new(bytes.Buffer)
+			writeTable(table, &rep)
+			for _, want := range []string{"4 concurrent clients", "one client", "create_spread", "page_end_desc",
+				"user_conversations", "Page=5", "targets", "one hot conversation"} {
+				if !strings.Contains(table.String(), want) {
+					t.Errorf("the table lacks %q:\n%s", want, table)
+				}
+			}
+		})
 	}
 }
