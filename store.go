@@ -166,7 +166,8 @@ type ConversationWebhookTx interface {
 type MessageTx interface {
 	MessageBySid(ctx context.Context, conversationSid, sid string) (Message, error)
 	// ListMessages lists a conversation's messages by index (ascending,
-	// or with PageQuery.Desc descending).
+	// or with PageQuery.Desc descending); the page's FirstSeq and LastSeq
+	// are the indexes plus one (cursors are never 0).
 	ListMessages(ctx context.Context, conversationSid string, q PageQuery) (Page[Message], error)
 	// NextMessageIndex raises the conversation's last message index and
 	// returns it (0 for the first message). It locks the conversation's

@@ -91,7 +91,7 @@ func testMessages(t *testing.T, s parley.Store) {
 	}
 	checkPaging(t, all, func(q parley.PageQuery) (parley.Page[parley.Message], error) {
 		return view(t, s, func(tx parley.Tx) (parley.Page[parley.Message], error) { return tx.ListMessages(ctx, c.Sid, q) })
-	}, func(m parley.Message) int64 { return m.Seq })
+	}, func(m parley.Message) int64 { return m.Index + 1 }) // messages page by index, cursors from 1
 
 	// Gone with the conversation; a conversation that is gone has no index.
 	update(t, s, func(tx parley.Tx) error { return tx.DeleteConversation(ctx, f.svc.Sid, c.Sid) })

@@ -24,12 +24,16 @@ func (t *Tx) MessageBySid(ctx context.Context, conversationSid, sid string) (par
 		sid, conversationSid)
 }
 
-// ListMessages pages by seq, which follows the index within a
-// conversation (see migration 0006).
+// ListMessages pages by index, on the unique (conversation_sid, idx)
+// index that the index's uniqueness needs anyway: a second index on
+// (conversation_sid, seq) cost every send a page write more (migration
+// 0010).
 func (t *Tx) ListMessages(ctx context.Context, conversationSid string, q parley.PageQuery) (parley.Page[parley.Message], error) {
 	return page(t, ctx, messageCols, "FROM messages WHERE conversation_sid = ?", []any{conversationSid}, q, scanMessage,
-		bySeq(func(m parley.Message) int64 { return m.Seq }))
+		messagesByIndex)
 }
+
+var messagesByIndex = order[parley.Message]{seq: "idx", shift: 1, seqOf: func(m parley.Message) int64 { return m.Index + 1 }}
 
 func (t *Tx) NextMessageIndex(ctx context.Context, conversationSid string) (int64, error) {
 	var next int64

@@ -21,6 +21,10 @@ type order[T any] struct {
 	keyArg func(string) (any, error)
 	keyOf  func(T) string
 	seqOf  func(T) int64
+	// shift is added to the seq column's values to make cursors, which
+	// must not be 0 (no cursor): 1 for a column that counts from 0 (a
+	// message's index), 0 for sequences.
+	shift int64
 }
 
 // bySeq orders a list by its seq column.
@@ -29,6 +33,7 @@ func bySeq[T any](seqOf func(T) int64) order[T] { return order[T]{seq: "seq", se
 // position is the expression a cursor compares against, and the cursor's
 // values for it.
 func (o order[T]) position(seq int64, key string) (string, []any, error) {
+	seq -= o.shift
 	if o.key == "" {
 		return o.seq, []any{seq}, nil
 	}
