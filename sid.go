@@ -3,6 +3,7 @@ package parley
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"time"
 )
 
 // SID prefixes Twilio uses for the resources parley serves. A SID is the
@@ -53,10 +54,39 @@ type SIDs interface {
 
 // RandomSIDs mints SIDs from crypto/rand: 128 bits, so collisions are not a
 // practical concern and SIDs reveal nothing about order or volume.
+// Messages are the exception (see OrderedSID).
 type RandomSIDs struct{}
 
-// New returns prefix + 32 random lowercase hex digits.
-func (RandomSIDs) New(prefix string) string { return NewSID(prefix) }
+// New returns prefix + 32 random lowercase hex digits, or for a message
+// an OrderedSID.
+func (RandomSIDs) New(prefix string) string {
+	if prefix == PrefixMessage {
+		return OrderedSID(prefix, time.Now())
+	}
+	return NewSID(prefix)
+}
+
+// OrderedSID returns prefix followed by 12 hex digits of the Unix
+// millisecond at and 20 random ones (80 bits: no collisions in practice,
+// even within a millisecond). Message SIDs are made this way because the
+// unique index on them then grows at its end, like the table, instead of
+// taking a write to a random page for every message: that is a page write
+// fewer per send in every group commit (BenchmarkMessages). A message's
+// SID so tells only its time of creation, which its date_created shows
+// anyway, to the second.
+func OrderedSID(prefix string, at time.Time) string {
+	var b [16]byte
+	ms := uint64(at.UnixMilli())
+	for i := 5; i >= 0; i-- {
+		b[i] = byte(ms)
+		ms >>= 8
+	}
+	rand.Read(b[6:])
+	out := make([]byte, len(prefix)+hex.EncodedLen(len(b)))
+	copy(out, prefix)
+	hex.Encode(out[len(prefix):], b[:])
+	return string(out)
+}
 
 // NewSID returns prefix followed by 32 random lowercase hex digits: a SID,
 // and the shape of every other random identifier parley makes (request
