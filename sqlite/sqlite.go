@@ -25,7 +25,6 @@ import (
 	"os"
 	"runtime"
 	"sync"
-	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/migrate"
@@ -66,12 +65,6 @@ type Store struct {
 	view    *sqlstore.Tx // what View hands out
 	writes  *stmtCache
 
-	// ckptDB is the checkpointer's connection; kick tells it that commits
-	// have added to the WAL.
-	ckptDB   *sql.DB
-	kick     chan struct{}
-	ckptDone chan struct{}
-
 	mu       sync.RWMutex // guards closed against sends on queue
 	closed   bool
 	queue    chan *writeRequest
@@ -110,11 +103,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// the upper levels of the indexes of a million users in memory; peak
 	// RSS stays under 70 MiB at that size (see the README's Performance).
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=cache_size(-8192)"
-	// The writer never checkpoints (wal_autocheckpoint(0)): the
-	// checkpointer goroutine does, on a connection of its own, so that
-	// copying WAL frames into the database costs the one writer nothing.
 	writeDB, err := sql.Open("sqlite", base+"?"+common+mode+
-		"&_pragma=journal_mode(WAL)&_pragma=synchronous("+syncMode+")&_pragma=wal_autocheckpoint(0)")
+		"&_pragma=journal_mode(WAL)&_pragma=synchronous("+syncMode+")")
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -148,20 +138,6 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	readDB.SetMaxIdleConns(readers)
 	readDB.SetConnMaxLifetime(0)
 
-	ckptDB, err := sql.Open("sqlite", base+"?"+common+"&_pragma=synchronous("+syncMode+")")
-	if err != nil {
-		readDB.Close()
-		wconn.Close()
-		writeDB.Close()
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	ckptDB.SetMaxOpenConns(1)
-	ckptDB.SetMaxIdleConns(1)
-	ckptDB.SetConnMaxLifetime(0)
-
-	s.ckptDB = ckptDB
-	s.kick = make(chan struct{}, 1)
-	s.ckptDone = make(chan struct{})
 	s.readDB = readDB
 	s.reads = newStmtCache(readDB)
 	// A read-only Tx holds nothing of one call, so every View shares one.
@@ -171,7 +147,6 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.quit = make(chan struct{})
 	s.finished = make(chan struct{})
 	go s.writer()
-	go s.checkpointer()
 	return s, nil
 }
 
@@ -216,42 +191,10 @@ func (s *Store) Close() error {
 	s.mu.Unlock()
 	close(s.quit)
 	<-s.finished
-	<-s.ckptDone
 	s.reads.close()
 	s.writes.close()
-	err := errors.Join(s.readDB.Close(), s.ckptDB.Close(), s.wconn.Close())
+	err := errors.Join(s.readDB.Close(), s.wconn.Close())
 	return errors.Join(err, s.writeDB.Close())
-}
-
-// checkpointEvery is how often at most the checkpointer copies the WAL
-// into the database: about as often as SQLite's own automatic
-// checkpoint (every 1,000 pages) runs at thousands of writes a second.
-const checkpointEvery = 100 * time.Millisecond
-
-// checkpointer runs PASSIVE checkpoints while commits come, until the
-// writer has stopped. A passive checkpoint never waits for the writer or
-// the readers: what it can't copy yet it copies next time. This moves a
-// tenth of a message send's cost off the writer (measured with
-// BenchmarkMessages), onto a CPU the writer is not using.
-func (s *Store) checkpointer() {
-	defer close(s.ckptDone)
-	ctx := context.Background()
-	for {
-		select {
-		case <-s.kick:
-		case <-s.finished:
-			return
-		}
-		// An error loses nothing: the frames stay in the WAL, which every
-		// reader reads, and the next checkpoint copies them.
-		var busy, frames, copied int
-		_ = s.ckptDB.QueryRowContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)").Scan(&busy, &frames, &copied)
-		select {
-		case <-time.After(checkpointEvery):
-		case <-s.finished:
-			return
-		}
-	}
 }
 
 func (s *Store) writer() {
@@ -344,10 +287,6 @@ func (s *Store) commit(batch []*writeRequest) {
 				results[i] = commitErr
 			}
 		}
-	}
-	select {
-	case s.kick <- struct{}{}:
-	default: // the checkpointer has been told already
 	}
 	for i, req := range batch {
 		req.done <- results[i]
