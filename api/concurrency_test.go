@@ -31,9 +31,17 @@ type reply struct {
 	raw    string
 }
 
+// uploadMethod is do's method for a media upload: a POST of form's bytes as an
+// image/png file.
+const uploadMethod = "UPLOAD"
+
 func (c rawClient) do(method, path, form string) reply {
 	var body io.Reader
 	target := c.srv.URL + path
+	ctype := "application/x-www-form-urlencoded"
+	if method == uploadMethod {
+		method, ctype = http.MethodPost, "image/png"
+	}
 	if method == http.MethodPost {
 		body = strings.NewReader(form)
 	} else if form != "" {
@@ -44,7 +52,7 @@ func (c rawClient) do(method, path, form string) reply {
 		c.t.Error(err)
 		return reply{}
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Content-Type", ctype)
 	req.SetBasicAuth(c.srv.AccountSid, c.srv.AuthToken)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

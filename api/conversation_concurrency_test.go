@@ -189,3 +189,63 @@ func TestMessageWritesRacingConversationDelete(t *testing.T) {
 		c.must("GET", conv+"/Webhooks", "", 404)
 	}
 }
+
+// TestConcurrentMediaWrites: media sent by several messages at once goes
+// to exactly one (the others get 50508); a message carrying media racing
+// its conversation's delete, and an upload racing its service's delete,
+// succeed or get a 404, never a 500, and leave no media behind in what
+// was deleted.
+func TestConcurrentMediaWrites(t *testing.T) {
+	t.Parallel()
+	c := rawClient{t: t, srv: parleytest.New(t)}
+	is := c.srv.DefaultServiceSid
+	for i := range rounds {
+		me := c.must(uploadMethod, "/v1/Services/"+is+"/Media", "\x89PNG", 201)["sid"].(string)
+		a := c.must("POST", "/v1/Conversations", "", 201)["sid"].(string)
+		b := c.must("POST", "/v1/Conversations", "", 201)["sid"].(string)
+		var reqs [][3]string
+		for j := range 6 {
+			conv := []string{a, b}[j%2]
+			reqs = append(reqs, [3]string{"POST", "/v1/Conversations/" + conv + "/Messages", "MediaSid=" + me})
+		}
+		sent := 0
+		for _, r := range c.together(reqs...) {
+			switch {
+			case r.status == 201:
+				sent++
+			case r.status == 400 && r.body["code"] == 50508.0:
+			default:
+				t.Fatalf("round %d: contested media: %d %s", i, r.status, r.raw)
+			}
+		}
+		if sent != 1 {
+			t.Fatalf("round %d: %d messages carry one media, want 1", i, sent)
+		}
+
+		// A message with media racing its conversation's delete.
+		me = c.must(uploadMethod, "/v1/Services/"+is+"/Media", "\x89PNG", 201)["sid"].(string)
+		replies := c.together(
+			[3]string{"POST", "/v1/Conversations/" + a + "/Messages", "MediaSid=" + me},
+			[3]string{"DELETE", "/v1/Conversations/" + a, ""},
+		)
+		wantOneOf(t, fmt.Sprintf("round %d: media message racing the delete", i), replies[0], []int{201, 404}, 20404)
+		wantOneOf(t, "delete", replies[1], []int{204})
+		// Sent, it went with the conversation; not sent, it is still free.
+		media := c.do("GET", "/v1/Services/"+is+"/Media/"+me, "")
+		if (replies[0].status == 201) != (media.status == 404) || (media.status == 200 && media.body["message_sid"] != nil) {
+			t.Fatalf("round %d: message %d, then media %d %s", i, replies[0].status, media.status, media.raw)
+		}
+
+		// An upload racing its service's delete.
+		svc := c.must("POST", "/v1/Services", "FriendlyName=doomed", 201)["sid"].(string)
+		replies = c.together(
+			[3]string{uploadMethod, "/v1/Services/" + svc + "/Media", "\x89PNG"},
+			[3]string{"DELETE", "/v1/Services/" + svc, ""},
+		)
+		wantOneOf(t, fmt.Sprintf("round %d: upload racing the service's delete", i), replies[0], []int{201, 404}, 20404)
+		wantOneOf(t, "delete", replies[1], []int{204})
+		if replies[0].status == 201 {
+			c.must("GET", "/v1/Services/"+svc+"/Media/"+replies[0].body["sid"].(string), "", 404)
+		}
+	}
+}

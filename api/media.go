@@ -100,13 +100,14 @@ func (s *Server) uploadMedia(enc *encoder[parley.Media], op *spec.Operation) han
 		if q.err != nil {
 			return q.err
 		}
-		if max := s.app.MaxMediaSize(); r.ContentLength > max {
-			return parley.Errorf(parley.KindTooLarge, 50512, "Media is too large: at most %d bytes", max)
-		}
 		if mt, _, _ := mime.ParseMediaType(in.ContentType); mt == "multipart/form-data" {
 			if err := filePart(r, &in); err != nil {
 				return err
 			}
+		} else if max := s.app.MaxMediaSize(); r.ContentLength > max {
+			// Refused before a byte is read; a multipart body's length
+			// includes its framing, so its file is measured as it comes.
+			return parley.Errorf(parley.KindTooLarge, 50512, "Media is too large: at most %d bytes", max)
 		}
 		// A large file may take longer than the server's read timeout.
 		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(mediaUploadTime))
