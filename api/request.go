@@ -45,10 +45,7 @@ type req struct {
 // must be UTF-8 text without NUL (PostgreSQL cannot store NUL in text, and
 // both backends must accept the same input).
 func (s *Server) newReq(r *http.Request, op *spec.Operation) (*req, error) {
-	q := &req{ctx: r.Context(), r: r, op: op}
-	if s.observe != nil {
-		q.read = map[string]bool{}
-	}
+	q := s.bareReq(r, op)
 	raw := r.URL.RawQuery
 	if r.Method == http.MethodPost {
 		body, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody+1))
@@ -76,11 +73,17 @@ func (s *Server) newReq(r *http.Request, op *spec.Operation) (*req, error) {
 // queryReq decodes only the query of r, for operations whose body is not
 // a form (a media upload, read by its handler as it streams).
 func (s *Server) queryReq(r *http.Request, op *spec.Operation) (*req, error) {
+	q := s.bareReq(r, op)
+	return q, q.decodeForm(r.URL.RawQuery)
+}
+
+// bareReq is a request to op with nothing decoded yet.
+func (s *Server) bareReq(r *http.Request, op *spec.Operation) *req {
 	q := &req{ctx: r.Context(), r: r, op: op}
 	if s.observe != nil {
 		q.read = map[string]bool{}
 	}
-	return q, q.decodeForm(r.URL.RawQuery)
+	return q
 }
 
 // decodeForm reads raw, a query or a form body, into q.form.

@@ -53,11 +53,13 @@ func (b *bench) close() {
 	}
 }
 
-func (b *bench) run(ctx context.Context) (*report, error) {
+// begin readies the client that every mode shares and returns the report
+// with what every load mode records of its run.
+func (b *bench) begin() *report {
 	c := b.cfg
 	b.hc = newHTTPClient(max(c.concurrency, c.preloadConc))
 	b.auth = basicAuth(c.accountSid, c.authToken)
-	rep := &report{
+	return &report{
 		Machine:     machine{CPUs: runtime.NumCPU(), Model: cpuModel(), OS: runtime.GOOS + "/" + runtime.GOARCH, Go: runtime.Version()},
 		Concurrency: c.concurrency,
 		PreloadConc: c.preloadConc,
@@ -65,6 +67,11 @@ func (b *bench) run(ctx context.Context) (*report, error) {
 		WarmupS:     c.warmup.Seconds(),
 		Runs:        c.runs,
 	}
+}
+
+func (b *bench) run(ctx context.Context) (*report, error) {
+	c := b.cfg
+	rep := b.begin()
 
 	switch {
 	case c.target != "":

@@ -260,17 +260,10 @@ func TestWebhookMode(t *testing.T) {
 			if backend == "postgres" {
 				args = append(args, "--db", pgtest.DSN(t))
 			}
-			var stdout, stderr bytes.Buffer
-			if err := run(ctx, args, &stdout, &stderr); err != nil {
-				t.Fatalf("parley-bench --webhooks: %v\n%s", err, stderr.String())
-			}
-			var rep report
-			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-				t.Fatalf("--json output: %v\n%s", err, stdout.String())
-			}
+			rep, stdout := runJSON(t, ctx, args)
 			w := rep.Webhooks
 			if w == nil {
-				t.Fatalf("no webhook figures in %s", stdout.String())
+				t.Fatalf("no webhook figures in %s", stdout)
 			}
 			if w.Deliveries != 300 || w.DuringFill+w.Drained != 300 || w.Duplicates != 0 || w.CreateErrors != 0 {
 				t.Errorf("deliveries %d: %d during the fill + %d after, %d duplicates, %d create errors; want 300 = both, 0, 0",
@@ -321,16 +314,9 @@ func TestCompareMode(t *testing.T) {
 	ops := slices.DeleteFunc(slices.Clone(allOps), func(op string) bool { return op == "baseline" })
 	args := []string{"parley-bench", "--compare", bin, "--parley-bin", bin, "--json", "--users", "60",
 		"--concurrency", "4", "--duration", "200ms", "--warmup", "50ms", "--runs", "2", "--ops", strings.Join(ops, ",")}
-	var stdout, stderr bytes.Buffer
-	if err := run(ctx, args, &stdout, &stderr); err != nil {
-		t.Fatalf("parley-bench --compare: %v\n%s", err, stderr.String())
-	}
-	var rep report
-	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-		t.Fatalf("--json output: %v\n%s", err, stdout.String())
-	}
+	rep, stdout := runJSON(t, ctx, args)
 	if rep.Compare == nil || len(rep.Compare.Sizes) != 1 || rep.Compare.Sizes[0].Users != 60 {
-		t.Fatalf("compare report: %s", stdout.String())
+		t.Fatalf("compare report: %s", stdout)
 	}
 	s := rep.Compare.Sizes[0]
 	if len(s.Old) != len(ops) || len(s.New) != len(ops) {
@@ -389,17 +375,10 @@ func TestMessageMode(t *testing.T) {
 			if backend == "postgres" {
 				args = append(args, "--db", pgtest.DSN(t))
 			}
-			var stdout, stderr bytes.Buffer
-			if err := run(ctx, args, &stdout, &stderr); err != nil {
-				t.Fatalf("parley-bench --messages: %v\n%s", err, stderr.String())
-			}
-			var rep report
-			if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
-				t.Fatalf("--json output: %v\n%s", err, stdout.String())
-			}
+			rep, stdout := runJSON(t, ctx, args)
 			m := rep.Messages
 			if m == nil {
-				t.Fatalf("no message figures in %s", stdout.String())
+				t.Fatalf("no message figures in %s", stdout)
 			}
 			if fc, fm := m.FillConversations, m.FillMessages; fc.Created != 20 || fc.Errors != 0 || fm.Created != 300 || fm.Errors != 0 {
 				t.Errorf("fills: %d conversations (%d errors), %d messages (%d errors); want 20, 300 and none",
@@ -449,4 +428,19 @@ func TestMessageMode(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runJSON runs parley-bench with args (which include --json) and decodes
+// its report; stdout is returned for failure messages.
+func runJSON(t *testing.T, ctx context.Context, args []string) (report, string) {
+	t.Helper()
+	var stdout, stderr bytes.Buffer
+	if err := run(ctx, args, &stdout, &stderr); err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args[:2], " "), err, stderr.String())
+	}
+	var rep report
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+		t.Fatalf("--json output: %v\n%s", err, stdout.String())
+	}
+	return rep, stdout.String()
 }

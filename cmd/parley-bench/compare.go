@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"text/tabwriter"
 )
 
@@ -31,8 +30,8 @@ type compareSize struct {
 // turns, so the ratios stay comparable too.
 func (b *bench) compare(ctx context.Context) (*report, error) {
 	c := b.cfg
-	b.hc = newHTTPClient(max(c.concurrency, c.preloadConc))
-	b.auth = basicAuth(c.accountSid, c.authToken)
+	rep := b.begin()
+	rep.Database = "SQLite, a fresh file in a temp dir for each binary and user count"
 	if err := b.parleyBinary(ctx); err != nil {
 		return nil, err
 	}
@@ -42,16 +41,7 @@ func (b *bench) compare(ctx context.Context) (*report, error) {
 	}
 	old := &bench{cfg: c, tmp: oldDir, log: b.log, hc: b.hc, auth: b.auth, bin: c.compare}
 	defer old.close()
-	rep := &report{
-		Machine:     machine{CPUs: runtime.NumCPU(), Model: cpuModel(), OS: runtime.GOOS + "/" + runtime.GOARCH, Go: runtime.Version()},
-		Database:    "SQLite, a fresh file in a temp dir for each binary and user count",
-		Concurrency: c.concurrency,
-		PreloadConc: c.preloadConc,
-		DurationS:   c.duration.Seconds(),
-		WarmupS:     c.warmup.Seconds(),
-		Runs:        c.runs,
-		Compare:     &compareReport{OldBinary: c.compare, NewBinary: b.bin},
-	}
+	rep.Compare = &compareReport{OldBinary: c.compare, NewBinary: b.bin}
 	for _, n := range c.users {
 		sides := []*bench{old, b}
 		for _, x := range sides {

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 )
@@ -131,17 +130,8 @@ type targetCheck struct {
 // measure, report.
 func (b *bench) messages(ctx context.Context) (*report, error) {
 	c := b.cfg
-	b.hc = newHTTPClient(max(c.concurrency, c.preloadConc))
-	b.auth = basicAuth(c.accountSid, c.authToken)
-	rep := &report{
-		Machine:     machine{CPUs: runtime.NumCPU(), Model: cpuModel(), OS: runtime.GOOS + "/" + runtime.GOARCH, Go: runtime.Version()},
-		Concurrency: c.concurrency,
-		PreloadConc: c.preloadConc,
-		DurationS:   c.duration.Seconds(),
-		WarmupS:     c.warmup.Seconds(),
-		Runs:        c.runs,
-		Messages:    &messageReport{Conversations: c.messagesConversations, BigMessages: c.messagesBig},
-	}
+	rep := b.begin()
+	rep.Messages = &messageReport{Conversations: c.messagesConversations, BigMessages: c.messagesBig}
 	switch {
 	case c.target != "":
 		b.base = c.target

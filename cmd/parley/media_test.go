@@ -116,30 +116,18 @@ func defaultService(t *testing.T, p *process) string {
 // them, hashing as they come, and checks they are the same.
 func roundTrip(t *testing.T, p *process, svc string, size int64) {
 	t.Helper()
-	req, err := http.NewRequest("POST", p.url+"/v1/Services/"+svc+"/Media?Filename=big.bin", &pattern{size: size})
-	if err != nil {
-		t.Fatal(err)
+	status, body := uploadPattern(t, p, svc, "Filename=big.bin", size)
+	if status != 201 {
+		t.Fatalf("upload: %d %s", status, body)
 	}
-	req.ContentLength = size
-	req.Header.Set("Content-Type", "application/octet-stream")
-	req.SetBasicAuth(p.account, p.token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != 201 {
-		t.Fatalf("upload: %d %s", res.StatusCode, body)
-	}
-	media := decodeJSON(t, string(body))
+	media := decodeJSON(t, body)
 	if media["size"] != float64(size) {
 		t.Fatalf("upload: size %v, want %d", media["size"], size)
 	}
 	links := media["links"].(map[string]any)
-	req, _ = http.NewRequest("GET", links["content"].(string), nil)
+	req, _ := http.NewRequest("GET", links["content"].(string), nil)
 	req.SetBasicAuth(p.account, p.token)
-	res, err = http.DefaultClient.Do(req)
+	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,19 +147,7 @@ func roundTrip(t *testing.T, p *process, svc string, size int64) {
 func TestMaxMediaBytesFlag(t *testing.T) {
 	p := startProcess(t, "--db", filepath.Join(t.TempDir(), "cap.db"), "--max-media-bytes", "1000")
 	svc := defaultService(t, p)
-	send := func(n int64) (int, string) {
-		req, _ := http.NewRequest("POST", p.url+"/v1/Services/"+svc+"/Media", &pattern{size: n})
-		req.ContentLength = n
-		req.Header.Set("Content-Type", "image/png")
-		req.SetBasicAuth(p.account, p.token)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(b)
-	}
+	send := func(n int64) (int, string) { return uploadPattern(t, p, svc, "", n) }
 	if status, body := send(1001); status != 413 || decodeJSON(t, body)["code"] != float64(50512) {
 		t.Fatalf("1001 bytes: %d %s, want 413 50512", status, body)
 	}
@@ -185,20 +161,11 @@ func TestMaxMediaBytesFlag(t *testing.T) {
 func TestTwoNodesShareMedia(t *testing.T) {
 	_, a, b := twoNodes(t)
 	svc := defaultService(t, a)
-	req, _ := http.NewRequest("POST", a.url+"/v1/Services/"+svc+"/Media?Filename=n.bin", &pattern{size: 600 << 10})
-	req.ContentLength = 600 << 10
-	req.Header.Set("Content-Type", "application/octet-stream")
-	req.SetBasicAuth(a.account, a.token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
+	status, uploaded := uploadPattern(t, a, svc, "Filename=n.bin", 600<<10)
+	if status != 201 {
+		t.Fatalf("upload on a: %d %s", status, uploaded)
 	}
-	uploaded, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != 201 {
-		t.Fatalf("upload on a: %d %s", res.StatusCode, uploaded)
-	}
-	me := decodeJSON(t, string(uploaded))["sid"].(string)
+	me := decodeJSON(t, uploaded)["sid"].(string)
 	if status, body := b.do(t, "POST", "/v1/Conversations", "UniqueName=shared", false); status != 201 {
 		t.Fatalf("conversation on b: %d %s", status, body)
 	}
@@ -212,4 +179,24 @@ func TestTwoNodesShareMedia(t *testing.T) {
 	if status != 200 || body != want.String() {
 		t.Fatalf("content on a: %d, %d bytes, want 200 and the %d uploaded", status, len(body), want.Len())
 	}
+}
+
+// uploadPattern uploads size bytes of the pattern, streamed, as an
+// application/octet-stream file with the query given.
+func uploadPattern(t *testing.T, p *process, svc, query string, size int64) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest("POST", p.url+"/v1/Services/"+svc+"/Media?"+query, &pattern{size: size})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.ContentLength = size
+	req.Header.Set("Content-Type", "application/octet-stream")
+	req.SetBasicAuth(p.account, p.token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
 }
