@@ -69,6 +69,26 @@ func (b *bench) begin() *report {
 	}
 }
 
+// serveOwn starts parley for a mode that measures one database: the
+// caller's --db, or a fresh SQLite file named file in the temp dir.
+func (b *bench) serveOwn(ctx context.Context, rep *report, file string) error {
+	if err := b.parleyBinary(ctx); err != nil {
+		return err
+	}
+	b.db = b.cfg.db
+	rep.Database = describeDB(b.db)
+	if b.db == "" {
+		b.db = filepath.Join(b.tmp, file)
+		rep.Database = "SQLite, a fresh file in a temp dir"
+	}
+	if err := b.startServer(ctx); err != nil {
+		return err
+	}
+	rep.Target = b.base
+	fmt.Fprintf(b.log, "parley (pid %d) is serving at %s on %s\n", b.srv.pid(), b.base, b.db)
+	return nil
+}
+
 func (b *bench) run(ctx context.Context) (*report, error) {
 	c := b.cfg
 	rep := b.begin()

@@ -242,25 +242,9 @@ func TestCommas(t *testing.T) {
 // limit at a time, and every sample is taken. The figures themselves are
 // the benchmark's business, not this test's.
 func TestWebhookMode(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs parley")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	// One build, one backend after the other, and small counts: the rest
-	// of the suite runs beside this, some of it timed.
-	bin, err := buildParley(ctx, t.TempDir(), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, backend := range []string{"sqlite", "postgres"} {
-		t.Run(backend, func(t *testing.T) {
-			args := []string{"parley-bench", "--webhooks", "--json", "--parley-bin", bin, "--concurrency", "8",
-				"--webhook-deliveries", "300", "--webhook-queued", "200", "--webhook-samples", "4"}
-			if backend == "postgres" {
-				args = append(args, "--db", pgtest.DSN(t))
-			}
-			rep, stdout := runJSON(t, ctx, args)
+	modeOnEachBackend(t, []string{"--webhooks", "--concurrency", "8",
+		"--webhook-deliveries", "300", "--webhook-queued", "200", "--webhook-samples", "4"},
+		func(t *testing.T, rep report, stdout string) {
 			w := rep.Webhooks
 			if w == nil {
 				t.Fatalf("no webhook figures in %s", stdout)
@@ -294,7 +278,6 @@ func TestWebhookMode(t *testing.T) {
 				}
 			}
 		})
-	}
 }
 
 // TestCompareMode runs --compare briefly, the same binary on both sides,
@@ -359,23 +342,9 @@ func TestBodyFlag(t *testing.T) {
 // to its end, every operation measured at both client counts with its
 // baseline and without an error, every target evaluated.
 func TestMessageMode(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs parley")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	bin, err := buildParley(ctx, t.TempDir(), io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, backend := range []string{"sqlite", "postgres"} {
-		t.Run(backend, func(t *testing.T) {
-			args := []string{"parley-bench", "--messages", "--json", "--parley-bin", bin, "--concurrency", "4",
-				"--messages-big", "300", "--messages-conversations", "20", "--duration", "200ms", "--warmup", "50ms"}
-			if backend == "postgres" {
-				args = append(args, "--db", pgtest.DSN(t))
-			}
-			rep, stdout := runJSON(t, ctx, args)
+	modeOnEachBackend(t, []string{"--messages", "--concurrency", "4",
+		"--messages-big", "300", "--messages-conversations", "20", "--duration", "200ms", "--warmup", "50ms"},
+		func(t *testing.T, rep report, stdout string) {
 			m := rep.Messages
 			if m == nil {
 				t.Fatalf("no message figures in %s", stdout)
@@ -426,6 +395,33 @@ func TestMessageMode(t *testing.T) {
 					t.Errorf("the table lacks %q:\n%s", want, table)
 				}
 			}
+		})
+}
+
+// modeOnEachBackend builds parley once and runs parley-bench with args
+// (and --json) on SQLite, then on a fresh PostgreSQL schema (with
+// PARLEY_TEST_POSTGRES), one after the other and with small counts (the
+// rest of the suite runs beside this, some of it timed), handing each
+// report to check.
+func modeOnEachBackend(t *testing.T, args []string, check func(t *testing.T, rep report, stdout string)) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and runs parley")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	bin, err := buildParley(ctx, t.TempDir(), io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			args := append(append([]string{"parley-bench"}, args...), "--json", "--parley-bin", bin)
+			if backend == "postgres" {
+				args = append(args, "--db", pgtest.DSN(t))
+			}
+			rep, stdout := runJSON(t, ctx, args)
+			check(t, rep, stdout)
 		})
 	}
 }

@@ -9,7 +9,6 @@ import (
 	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"slices"
 	"strings"
 )
@@ -140,20 +139,9 @@ func (b *bench) messages(ctx context.Context) (*report, error) {
 			return nil, err
 		}
 	default:
-		if err := b.parleyBinary(ctx); err != nil {
+		if err := b.serveOwn(ctx, rep, "parley-messages.db"); err != nil {
 			return nil, err
 		}
-		b.db = c.db
-		rep.Database = describeDB(c.db)
-		if b.db == "" {
-			b.db = filepath.Join(b.tmp, "parley-messages.db")
-			rep.Database = "SQLite, a fresh file in a temp dir"
-		}
-		if err := b.startServer(ctx); err != nil {
-			return nil, err
-		}
-		rep.Target = b.base
-		fmt.Fprintf(b.log, "parley (pid %d) is serving at %s on %s\n", b.srv.pid(), b.base, b.db)
 	}
 	if err := b.checkAuth(ctx); err != nil {
 		return nil, err

@@ -10,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"sync"
@@ -229,20 +228,9 @@ func (b *bench) measureWebhooks(ctx context.Context, rep *report) error {
 			return err
 		}
 	default:
-		if err := b.parleyBinary(ctx); err != nil {
+		if err := b.serveOwn(ctx, rep, "parley-webhooks.db"); err != nil {
 			return err
 		}
-		b.db = c.db
-		rep.Database = describeDB(c.db)
-		if b.db == "" {
-			b.db = filepath.Join(b.tmp, "parley-webhooks.db")
-			rep.Database = "SQLite, a fresh file in a temp dir"
-		}
-		if err := b.startServer(ctx); err != nil {
-			return err
-		}
-		rep.Target = b.base
-		fmt.Fprintf(b.log, "parley (pid %d) is serving at %s on %s\n", b.srv.pid(), b.base, b.db)
 	}
 	if err := b.checkAuth(ctx); err != nil {
 		return err
