@@ -108,14 +108,24 @@ func (p *process) do(t *testing.T, method, path, form string, webhooks bool) (in
 	if webhooks {
 		req.Header.Set("X-Twilio-Webhook-Enabled", "true")
 	}
-	req.SetBasicAuth(p.account, p.token)
-	res, err := http.DefaultClient.Do(req)
+	status, body, err := exchange(req, p.account, p.token)
 	if err != nil {
 		return 0, err.Error()
 	}
+	return status, body
+}
+
+// exchange sends req with the account's credentials and returns the
+// status and body of the answer.
+func exchange(req *http.Request, account, token string) (int, string, error) {
+	req.SetBasicAuth(account, token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return res.StatusCode, string(b), nil
 }
 
 // TestCrashDeliversWebhookAfterRestart: a webhook whose 201 went out is

@@ -191,12 +191,9 @@ func uploadPattern(t *testing.T, p *process, svc, query string, size int64) (int
 	}
 	req.ContentLength = size
 	req.Header.Set("Content-Type", "application/octet-stream")
-	req.SetBasicAuth(p.account, p.token)
-	res, err := http.DefaultClient.Do(req)
+	status, body, err := exchange(req, p.account, p.token)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return status, body
 }

@@ -107,14 +107,11 @@ func (in *instance) call(t *testing.T, method, path, form string) (int, string) 
 	if form != "" {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
-	req.SetBasicAuth(in.account, in.token)
-	res, err := http.DefaultClient.Do(req)
+	status, body, err := exchange(req, in.account, in.token)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	return res.StatusCode, string(b)
+	return status, body
 }
 
 // TestRunTwice: a restart on the same database finds the data, the
