@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/core"
@@ -29,11 +30,21 @@ type decoder[T any] func(q *req) call[T]
 // update), encoded with each operation's schema and templates, with the
 // operation's success status.
 func item[T any](s *Server, f fields[T], decode decoder[T], ids ...string) {
+	items(s, s.mount, f, decode, ids)
+}
+
+// streamedItem is item for operations whose body is not a form but the
+// content itself (a media upload), which the call reads as it streams.
+func streamedItem[T any](s *Server, f fields[T], decode decoder[T], ids ...string) {
+	items(s, s.mountRaw, f, decode, ids)
+}
+
+func items[T any](s *Server, mount func(*spec.Operation, handler), f fields[T], decode decoder[T], ids []string) {
 	for _, id := range ids {
 		op := s.operation(id)
 		enc := encoderFor(op, f)
 		sample(s, op, enc)
-		s.mount(op, func(w http.ResponseWriter, q *req) error {
+		mount(op, func(w http.ResponseWriter, q *req) error {
 			c := decode(q)
 			if q.err != nil {
 				return q.err
@@ -243,8 +254,18 @@ func (s *Server) mount(op *spec.Operation, h handler) { s.register(op, s.newReq,
 
 // mountRaw is mount for an operation whose body is not a form (a media
 // upload, which its handler streams from q.r.Body): only the query is
-// decoded.
-func (s *Server) mountRaw(op *spec.Operation, h handler) { s.register(op, s.queryReq, h) }
+// decoded, and the body may take longer to arrive than the server's read
+// timeout allows a form.
+func (s *Server) mountRaw(op *spec.Operation, h handler) {
+	s.register(op, s.queryReq, func(w http.ResponseWriter, q *req) error {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(streamedBodyTime))
+		return h(w, q)
+	})
+}
+
+// streamedBodyTime is how long a streamed body may take in all: 150 MB
+// (the default media cap) at 1 MB/s, with room to spare.
+const streamedBodyTime = 30 * time.Minute
 
 func (s *Server) register(op *spec.Operation, decode func(*http.Request, *spec.Operation) (*req, error), h handler) {
 	if s.mounted[op.ID] {

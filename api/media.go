@@ -80,44 +80,30 @@ var mediaOps = func() []*spec.Operation {
 	}}
 }()
 
-// mediaUploadTime is how long an upload may take in all, in place of the
-// server's read timeout: 150 MB at 1 MB/s, with room to spare.
-const mediaUploadTime = 30 * time.Minute
-
 func (s *Server) fetchMedia(q *req) call[parley.Media] {
 	svc, sid := q.path("ChatServiceSid"), q.path("Sid")
 	return func() (parley.Media, error) { return s.app.FetchMedia(q.ctx, svc, sid) }
 }
 
-// uploadMedia streams the request body (or its multipart file) into core
-// and answers with the new media record.
-func (s *Server) uploadMedia(enc *encoder[parley.Media], op *spec.Operation) handler {
-	return func(w http.ResponseWriter, q *req) error {
-		r := q.r
-		svc := q.path("ChatServiceSid")
-		in := core.MediaUpload{ContentType: r.Header.Get("Content-Type"), Content: r.Body,
-			Filename: q.str("Filename"), Category: q.str("Category")}
-		if q.err != nil {
-			return q.err
-		}
+// uploadMedia reads an upload's parameters (and, for a multipart body,
+// finds its file); the call streams the bytes into core.
+func (s *Server) uploadMedia(q *req) call[parley.Media] {
+	r := q.r
+	svc := q.path("ChatServiceSid")
+	in := core.MediaUpload{ContentType: r.Header.Get("Content-Type"), Content: r.Body,
+		Filename: q.str("Filename"), Category: q.str("Category")}
+	if q.err == nil {
 		if mt, _, _ := mime.ParseMediaType(in.ContentType); mt == "multipart/form-data" {
 			if err := filePart(r, &in); err != nil {
-				return err
+				q.fail(err)
 			}
 		} else if max := s.app.MaxMediaSize(); r.ContentLength > max {
 			// Refused before a byte is read; a multipart body's length
 			// includes its framing, so its file is measured as it comes.
-			return parley.Errorf(parley.KindTooLarge, 50512, "Media is too large: at most %d bytes", max)
+			q.fail(parley.Errorf(parley.KindTooLarge, 50512, "Media is too large: at most %d bytes", max))
 		}
-		// A large file may take longer than the server's read timeout.
-		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(mediaUploadTime))
-		m, err := s.app.UploadMedia(q.ctx, svc, in)
-		if err != nil {
-			return err
-		}
-		writeRaw(w, op.Status, enc.append(nil, &wireContext{base: s.baseURL(r), account: s.app.AccountSid()}, &m))
-		return nil
 	}
+	return func() (parley.Media, error) { return s.app.UploadMedia(q.ctx, svc, in) }
 }
 
 // filePart points in at the first file of a multipart/form-data upload

@@ -84,10 +84,7 @@ func (s *Server) routes() {
 
 	// The Media Content Service, on Twilio a host of its own.
 	item(s, mediaFields, s.fetchMedia, "FetchMedia")
-	upload := s.operation("CreateMedia")
-	uploaded := encoderFor(upload, mediaFields)
-	sample(s, upload, uploaded)
-	s.mountRaw(upload, s.uploadMedia(uploaded, upload))
+	streamedItem(s, mediaFields, s.uploadMedia, "CreateMedia")
 	s.mountRaw(s.operation("FetchMediaContent"), s.mediaContent)
 
 	s.methodsNotAllowed()
