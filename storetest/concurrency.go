@@ -736,15 +736,14 @@ func parentRaces() []parentRace {
 			orphans: func(ctx context.Context, tx parley.Tx, x any) (int, error) {
 				// The media is either still free (the message never came)
 				// or gone with the message; never attached to nothing.
+				// And no message is left in the deleted conversation.
 				r := x.(mediaRace)
 				md, err := tx.MediaBySid(ctx, r.f.svc.Sid, r.media.Sid)
 				switch {
-				case errors.Is(err, parley.ErrNotFound):
-					return messagesIn(ctx, tx, r.raceFixture)
-				case err != nil:
-					return 0, err
-				case md.MessageSid != nil:
+				case err == nil && md.MessageSid != nil:
 					return 1, nil
+				case err != nil && !errors.Is(err, parley.ErrNotFound):
+					return 0, err
 				}
 				return messagesIn(ctx, tx, r.raceFixture)
 			},
