@@ -82,10 +82,7 @@ func OrderedSID(prefix string, at time.Time) string {
 		ms >>= 8
 	}
 	rand.Read(b[6:])
-	out := make([]byte, len(prefix)+hex.EncodedLen(len(b)))
-	copy(out, prefix)
-	hex.Encode(out[len(prefix):], b[:])
-	return string(out)
+	return sidOf(prefix, b)
 }
 
 // NewSID returns prefix followed by 32 random lowercase hex digits: a SID,
@@ -96,6 +93,11 @@ func NewSID(prefix string) string {
 	// crypto/rand.Read never fails on supported platforms (Go 1.24+ panics
 	// inside it rather than return an error).
 	rand.Read(b[:])
+	return sidOf(prefix, b)
+}
+
+// sidOf is prefix followed by b in lowercase hex.
+func sidOf(prefix string, b [16]byte) string {
 	out := make([]byte, len(prefix)+hex.EncodedLen(len(b)))
 	copy(out, prefix)
 	hex.Encode(out[len(prefix):], b[:])

@@ -38,7 +38,7 @@ func (t *Tx) CreateMedia(ctx context.Context, m parley.Media) error {
 // which it share-locks first, so that a delete of the upload either waits
 // for the chunk or leaves nothing to append to (ErrNotFound).
 func (t *Tx) AppendMediaChunk(ctx context.Context, mediaSid string, n int64, data []byte) error {
-	if _, err := get(t.locking(t.d.LockForShare), ctx, scanString,
+	if _, err := get(t.locking(t.d.LockForShare), ctx, scanOne[string],
 		"SELECT sid FROM media WHERE sid = ? AND size IS NULL", mediaSid); err != nil {
 		return err
 	}
@@ -73,5 +73,3 @@ func scanOne[T any](s scanner) (T, error) {
 	err := s.Scan(&v)
 	return v, err
 }
-
-var scanString = scanOne[string]
