@@ -16,7 +16,7 @@ var isoDuration = regexp.MustCompile(`^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+
 // matters for comparisons with the minimums (a day is far above them).
 // Lengths beyond 100 years are capped there: no timer needs more.
 func ParseDuration(v string) (time.Duration, bool) {
-	if v == "P" || v == "PT" || len(v) > 64 || v[len(v)-1] == 'T' {
+	if v == "" || v == "P" || v == "PT" || len(v) > 64 || v[len(v)-1] == 'T' {
 		return 0, false
 	}
 	m := isoDuration.FindStringSubmatch(v)

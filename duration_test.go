@@ -25,6 +25,7 @@ func TestParseDuration(t *testing.T) {
 		{"P1Y", 365 * day, true},
 		{"P99999999999999999999Y", 100 * 365 * day, true},
 		{"PT99999999999999999999S", 100 * 365 * day, true},
+		{"", 0, false},
 		{"P", 0, false},
 		{"PT", 0, false},
 		{"P1DT", 0, false},

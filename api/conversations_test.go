@@ -88,6 +88,7 @@ func TestConversationCreate(t *testing.T) {
 			want(post("/v1/Conversations", "Timers.Closed=PT9M"), 400, errBody(400, 50376, `Invalid Timers.Closed: "PT9M" is shorter than the minimum of PT10M (PT0S switches the timer off)`)),
 			want(post("/v1/Conversations", "Timers.Inactive=10m"), 400, errBody(400, 50379, `Invalid Timers.Inactive: "10m" is not an ISO 8601 duration such as PT10M`)),
 			want(post("/v1/Conversations", "Timers.Closed=P"), 400, errBody(400, 50380, `Invalid Timers.Closed: "P" is not an ISO 8601 duration such as PT10M`)),
+			want(post("/v1/Conversations", "Timers.Closed"), 400, errBody(400, 50380, `Invalid Timers.Closed: "" is not an ISO 8601 duration such as PT10M`)),
 		}},
 		{"unique name rules", []step{
 			ok(post("/v1/Conversations", "UniqueName=room"), 201),

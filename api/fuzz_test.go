@@ -141,6 +141,7 @@ func FuzzRequests(f *testing.F) {
 		{"POST", "/v1/Configuration", form, "DefaultInactiveTimer=PT99999999999999999999S&DefaultClosedTimer=P1Y"},
 		{"PATCH", "/v1/%2e%2e/Users", "application/json", `{"Identity":1}`},
 		{"GET", "/v1/Users/a%00b", "", ""},
+		{"POST", "/v1/ConversationWithParticipants", form, "Timers.Closed"}, // an empty timer once panicked the duration parser
 		{"DELETE", "/v1/Services/{IS}", "", ""},
 		{"GET", "/parley/v1/WebhookDeliveries?PageSize=100&Page=2147483647", "", ""},
 		// parley's receipt injection control, in both scopes.
