@@ -22,5 +22,6 @@ type ServiceConfig struct {
 	DefaultConversationCreatorRoleSid string
 	// ReachabilityEnabled gates is_online/is_notifiable on user fetches.
 	ReachabilityEnabled bool
+	Notifications       NotificationSettings
 	Webhooks            WebhookConfig
 }

@@ -21,6 +21,8 @@ const (
 	PrefixWebhook      = "WH"
 	PrefixReceipt      = "DY"
 	PrefixMedia        = "ME"
+	PrefixAddress      = "IG" // address configurations
+	PrefixBinding      = "BS"
 	PrefixRequest      = "RQ"
 	PrefixDelivery     = "WD" // parley's own: webhook deliveries have no Twilio SID
 )

@@ -71,6 +71,8 @@ type Tx interface {
 	ConversationWebhookTx
 	DeliveryTx
 	MediaTx
+	AddressTx
+	BindingTx
 }
 
 // AccountTx reads and writes the account, its configuration and API keys.
@@ -305,4 +307,38 @@ type MediaTx interface {
 	// DeleteStaleUploads removes uploads started before before and never
 	// completed (their server died mid-upload), returning how many.
 	DeleteStaleUploads(ctx context.Context, before time.Time) (int64, error)
+}
+
+// AddressTx reads and writes the account's address configurations.
+type AddressTx interface {
+	AddressConfig(ctx context.Context, sid string) (AddressConfig, error)
+	AddressConfigByAddress(ctx context.Context, address string) (AddressConfig, error)
+	// ListAddressConfigs lists the configurations of type typ ("" for
+	// all) in creation order.
+	ListAddressConfigs(ctx context.Context, typ string, q PageQuery) (Page[AddressConfig], error)
+	// CreateAddressConfig returns ErrConflict when the address has one.
+	CreateAddressConfig(ctx context.Context, c AddressConfig) error
+	// UpdateAddressConfig writes friendly name, auto-creation and
+	// date_updated.
+	UpdateAddressConfig(ctx context.Context, c AddressConfig) error
+	DeleteAddressConfig(ctx context.Context, sid string) error
+}
+
+// BindingTx reads and writes push bindings. Reads by SID take "" for the
+// default service.
+type BindingTx interface {
+	Binding(ctx context.Context, serviceSid, sid string) (Binding, error)
+	// BindingByEndpoint finds the binding of a device: one per (service,
+	// type, endpoint).
+	BindingByEndpoint(ctx context.Context, serviceSid, bindingType, endpoint string) (Binding, error)
+	ListBindings(ctx context.Context, serviceSid string, f BindingFilter, q PageQuery) (Page[Binding], error)
+	// CreateBinding returns ErrConflict when the device has a binding.
+	CreateBinding(ctx context.Context, b Binding) error
+	// UpdateBinding writes user, identity, credential, message types and
+	// date_updated of b.Sid's row.
+	UpdateBinding(ctx context.Context, b Binding) error
+	DeleteBinding(ctx context.Context, serviceSid, sid string) error
+	// RefreshNotifiable sets the user's is_notifiable to whether it has a
+	// binding.
+	RefreshNotifiable(ctx context.Context, userSid string) error
 }

@@ -18,6 +18,7 @@ import (
 var extensionSchemas = map[string]*spec.Schema{
 	deliverySchema.Name: &deliverySchema,
 	mediaSchema.Name:    &mediaSchema,
+	inboundSchema.Name:  &inboundSchema,
 }
 
 var deliverySchema = spec.Schema{Name: "parley.v1.webhook_delivery", Properties: []spec.Property{
@@ -39,7 +40,7 @@ var deliverySchema = spec.Schema{Name: "parley.v1.webhook_delivery", Properties:
 }}
 
 // extensions are parley's own operations, by ID.
-var extensions = byID(slices.Concat([]*spec.Operation{&listDeliveryOp}, receiptInjections, mediaOps))
+var extensions = byID(slices.Concat([]*spec.Operation{&listDeliveryOp, &bindingRegistration, &inboundOp}, receiptInjections, mediaOps))
 
 // byID indexes operations by their IDs.
 func byID(ops []*spec.Operation) map[string]*spec.Operation {

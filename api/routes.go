@@ -1,10 +1,12 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/core"
 )
 
 // routes is the whole HTTP surface in one place. Operations are named by
@@ -71,6 +73,20 @@ func (s *Server) routes() {
 	remove(s, bySidDeleting(a.DeleteCredential), "DeleteCredential")
 	list(s, credentialFields, listAll(a.ListCredentials), "ListCredential")
 
+	item(s, addressConfigFields, s.createAddressConfig, "CreateConfigurationAddress")
+	item(s, addressConfigFields, bySid(a.FetchAddressConfig), "FetchConfigurationAddress")
+	item(s, addressConfigFields, s.updateAddressConfig, "UpdateConfigurationAddress")
+	remove(s, bySidDeleting(a.DeleteAddressConfig), "DeleteConfigurationAddress")
+	list(s, addressConfigFields, s.listAddressConfigs, "ListConfigurationAddress")
+
+	item(s, bindingFields, s.fetchBinding, "FetchServiceBinding")
+	remove(s, deleting(func(ctx context.Context, svc, sid string) error {
+		return a.DeleteBinding(ctx, svc, sid, core.WriteOptions{})
+	}), "DeleteServiceBinding")
+	list(s, bindingFields, s.listBindings, "ListServiceBinding")
+	item(s, notificationFields, byService(a.FetchServiceConfig), "FetchServiceNotification")
+	item(s, notificationFields, s.updateNotifications, "UpdateServiceNotification")
+
 	item(s, serviceConfigFields, byService(a.FetchServiceConfig), "FetchServiceConfiguration", "FetchServiceWebhookConfiguration")
 	item(s, serviceConfigFields, s.updateServiceConfig, "UpdateServiceConfiguration")
 	item(s, serviceConfigFields, s.updateServiceWebhooks, "UpdateServiceWebhookConfiguration")
@@ -81,6 +97,8 @@ func (s *Server) routes() {
 	// parley's own extensions live under /parley, out of Twilio's way.
 	list(s, deliveryFields, s.listDeliveries, "ListWebhookDelivery")
 	item(s, receiptFields, s.injectReceipt, "CreateReceipt", "CreateServiceReceipt")
+	item(s, bindingFields, s.registerBinding, "CreateServiceBinding")
+	item(s, inboundFields, s.receiveInbound, "CreateInbound")
 
 	// The Media Content Service, on Twilio a host of its own.
 	item(s, mediaFields, s.fetchMedia, "FetchMedia")

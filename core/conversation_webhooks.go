@@ -83,13 +83,11 @@ func (in ConversationWebhookInput) apply(w *parley.ConversationWebhook) error {
 		if len(w.Filters) == 0 {
 			return parley.Errorf(parley.KindInvalid, 50370, "Configuration.Filters is required for a webhook")
 		}
-		for i, f := range w.Filters {
-			j := slices.IndexFunc(scopedEvents, func(e parley.EventType) bool { return strings.EqualFold(string(e), f) })
-			if j < 0 {
-				return parley.Errorf(parley.KindInvalid, 50365, "Invalid Configuration.Filters: %q is not a conversation event", f)
-			}
-			w.Filters[i] = string(scopedEvents[j])
+		filters, err := canonicalFilters("Configuration.Filters", w.Filters, 50365)
+		if err != nil {
+			return err
 		}
+		w.Filters = filters
 	}
 	if w.Target == "trigger" {
 		if len(w.Triggers) == 0 {

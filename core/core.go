@@ -133,6 +133,17 @@ type WriteOptions struct {
 	// Webhooks is X-Twilio-Webhook-Enabled: true. Without it, REST actions
 	// fire no webhooks, as on Twilio.
 	Webhooks bool
+	// Source is who acted, as webhooks name it: "" for a REST call (API);
+	// an inbound message's channel (SMS, WHATSAPP…).
+	Source parley.EventSource
+}
+
+// source is the Source of the write's events.
+func (o WriteOptions) source() parley.EventSource {
+	if o.Source == "" {
+		return parley.SourceAPI
+	}
+	return o.Source
 }
 
 // update runs fn in a write transaction, records the events fn collected

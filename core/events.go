@@ -381,6 +381,19 @@ var formatters = map[parley.EventType]func(url.Values, parley.Event){
 	// (docs/compatibility.md).
 	parley.EventConversationAdd: func(v url.Values, e parley.Event) {
 		conversationParams(v, e.Conversation)
+		// Auto-creation asks with the sender's binding and the message
+		// that caused it (§8.4); REST creates have neither.
+		if p := e.Participant; p != nil {
+			setOpt(v, "MessagingBinding.Address", p.Binding.Address)
+			setOpt(v, "MessagingBinding.ProxyAddress", p.Binding.ProxyAddress)
+			setOpt(v, "MessagingBinding.AuthorAddress", p.Binding.Address)
+		}
+		if m := e.Message; m != nil {
+			setOpt(v, "MessageBody", m.Body)
+			if len(m.Media) > 0 {
+				v.Set("Media", mediaParam(m.Media))
+			}
+		}
 	},
 	parley.EventConversationAdded: func(v url.Values, e parley.Event) {
 		conversationParams(v, e.Conversation)

@@ -175,7 +175,7 @@ func authorParticipant(ctx context.Context, tx parley.Tx, conversation, author s
 }
 
 func messageEvent(t parley.EventType, m parley.Message, c parley.Conversation, at time.Time, opts WriteOptions) parley.Event {
-	return parley.Event{Type: t, ServiceSid: m.ServiceSid, Source: parley.SourceAPI, At: at, Webhooks: opts.Webhooks,
+	return parley.Event{Type: t, ServiceSid: m.ServiceSid, Source: opts.source(), At: at, Webhooks: opts.Webhooks,
 		Message: &m, Conversation: &c}
 }
 
@@ -247,37 +247,45 @@ func (a *App) CreateMessage(ctx context.Context, svc, convKey string, in Message
 		if err != nil {
 			return err
 		}
-		m = d.m
-		c := d.c
-		m.Sid = a.sids.New(parley.PrefixMessage)
-		if m.Index, err = tx.NextMessageIndex(ctx, c.Sid); err != nil {
-			return notFound(err)
-		}
-		if err := tx.CreateMessage(ctx, m); err != nil {
-			return notFound(err)
-		}
-		for _, md := range m.Media {
-			if err := tx.AttachMedia(ctx, md.Sid, c.Sid, m.Sid); err != nil {
-				return mediaTaken(md.Sid, err)
-			}
-		}
-		ev.add(messageEvent(parley.EventMessageAdded, m, c, m.DateCreated, opts))
-		// A message is activity: an inactive conversation wakes up, and
-		// timers start again from now (a conversation with neither has
-		// nothing to write).
-		now := a.clock()
-		from := c.State
-		if reactivate(&c, now) || c.TimerInactive != nil || c.TimerClosed != nil {
-			if err := tx.UpdateConversation(ctx, c); err != nil {
-				return notFound(err)
-			}
-		}
-		if c.State != from {
-			ev.add(stateEvent(c, from, parley.ReasonEvent, now, opts.Webhooks))
-		}
-		return nil
+		m, err = a.postMessage(ctx, tx, ev, d, opts)
+		return err
 	})
 	return m, err
+}
+
+// postMessage writes a drafted message into its conversation (locked by
+// the caller): its index, its media, onMessageAdded, and the
+// conversation's wake-up.
+func (a *App) postMessage(ctx context.Context, tx parley.Tx, ev *events, d messageDraft, opts WriteOptions) (parley.Message, error) {
+	m, c := d.m, d.c
+	m.Sid = a.sids.New(parley.PrefixMessage)
+	var err error
+	if m.Index, err = tx.NextMessageIndex(ctx, c.Sid); err != nil {
+		return m, notFound(err)
+	}
+	if err := tx.CreateMessage(ctx, m); err != nil {
+		return m, notFound(err)
+	}
+	for _, md := range m.Media {
+		if err := tx.AttachMedia(ctx, md.Sid, c.Sid, m.Sid); err != nil {
+			return m, mediaTaken(md.Sid, err)
+		}
+	}
+	ev.add(messageEvent(parley.EventMessageAdded, m, c, m.DateCreated, opts))
+	// A message is activity: an inactive conversation wakes up, and
+	// timers start again from now (a conversation with neither has
+	// nothing to write).
+	now := a.clock()
+	from := c.State
+	if reactivate(&c, now) || c.TimerInactive != nil || c.TimerClosed != nil {
+		if err := tx.UpdateConversation(ctx, c); err != nil {
+			return m, notFound(err)
+		}
+	}
+	if c.State != from {
+		ev.add(stateEvent(c, from, parley.ReasonEvent, now, opts.Webhooks))
+	}
+	return m, nil
 }
 
 // attachable returns the media a new message is to carry: uploaded to

@@ -42,31 +42,33 @@ func (t *Tx) ServiceConfig(ctx context.Context, serviceSid string) (parley.Servi
 	return get(t, ctx, func(s scanner) (parley.ServiceConfig, error) {
 		var c parley.ServiceConfig
 		dest := append([]any{&c.ServiceSid, &c.DefaultChatServiceRoleSid, &c.DefaultConversationRoleSid,
-			&c.DefaultConversationCreatorRoleSid, boolean{&c.ReachabilityEnabled}}, webhookDest(&c.Webhooks)...)
+			&c.DefaultConversationCreatorRoleSid, boolean{&c.ReachabilityEnabled}, jsonValue[parley.NotificationSettings]{&c.Notifications}},
+			webhookDest(&c.Webhooks)...)
 		err := s.Scan(dest...)
 		return c, err
 	}, `SELECT service_sid, default_chat_service_role_sid, default_conversation_role_sid,
-		default_conversation_creator_role_sid, reachability_enabled, `+webhookCols+`
+		default_conversation_creator_role_sid, reachability_enabled, notifications, `+webhookCols+`
 		FROM service_configs WHERE service_sid = `+serviceRef, serviceSid)
 }
 
 func (t *Tx) PutServiceConfig(ctx context.Context, c parley.ServiceConfig) error {
 	w := c.Webhooks
 	_, err := t.exec(ctx, false, `INSERT INTO service_configs (service_sid, default_chat_service_role_sid,
-		default_conversation_role_sid, default_conversation_creator_role_sid, reachability_enabled,
+		default_conversation_role_sid, default_conversation_creator_role_sid, reachability_enabled, notifications,
 		webhook_method, webhook_filters, pre_webhook_url, post_webhook_url)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (service_sid) DO UPDATE SET
 		default_chat_service_role_sid = excluded.default_chat_service_role_sid,
 		default_conversation_role_sid = excluded.default_conversation_role_sid,
 		default_conversation_creator_role_sid = excluded.default_conversation_creator_role_sid,
 		reachability_enabled = excluded.reachability_enabled,
+		notifications = excluded.notifications,
 		webhook_method = excluded.webhook_method,
 		webhook_filters = excluded.webhook_filters,
 		pre_webhook_url = excluded.pre_webhook_url,
 		post_webhook_url = excluded.post_webhook_url`,
 		c.ServiceSid, c.DefaultChatServiceRoleSid, c.DefaultConversationRoleSid,
-		c.DefaultConversationCreatorRoleSid, c.ReachabilityEnabled,
+		c.DefaultConversationCreatorRoleSid, c.ReachabilityEnabled, jsonArg(c.Notifications),
 		w.Method, listArg(w.Filters), w.PreWebhookURL, w.PostWebhookURL)
 	return err
 }

@@ -1,0 +1,269 @@
+package core
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/parleyhq/parley"
+)
+
+// BindingTypes are the push technologies a binding may use
+// (service_binding_enum_binding_type).
+var BindingTypes = []string{"apn", "gcm", "fcm", "twilsock"}
+
+// MessageTypes are the pushes a binding receives; a new binding gets all
+// three, in the order Twilio's example shows.
+var MessageTypes = []string{"removed_from_conversation", "new_message", "added_to_conversation"}
+
+// BindingInput is a push registration: what a client SDK sends when a
+// device registers, and what parley's emulator control takes.
+type BindingInput struct {
+	Identity, BindingType, Address, CredentialSid *string
+}
+
+// credentialFits reports whether a credential of type ct can push to a
+// binding of type bt: Apple's to apn, Google's (either API) to gcm and fcm.
+func credentialFits(ct parley.CredentialType, bt string) bool {
+	if bt == "apn" {
+		return ct == parley.CredentialAPN
+	}
+	return ct == parley.CredentialGCM || ct == parley.CredentialFCM
+}
+
+// RegisterBinding registers a user's device for push in svc (decision 14:
+// a test does it through parley's emulator control, as a client SDK would
+// on Twilio). A device is one (type, address): registering it again moves
+// its binding to this user and credential. The user's is_notifiable
+// becomes true. Errors: 20001 (a parameter missing or wrong; a credential
+// that does not exist or pushes elsewhere), 404 for an unknown user.
+func (a *App) RegisterBinding(ctx context.Context, svc string, in BindingInput, opts WriteOptions) (parley.Binding, error) {
+	for _, p := range []struct {
+		name string
+		v    *string
+	}{{"Identity", in.Identity}, {"BindingType", in.BindingType}, {"Address", in.Address}} {
+		if p.v == nil || *p.v == "" {
+			return parley.Binding{}, parley.MissingParam(p.name)
+		}
+	}
+	bt := strings.ToLower(*in.BindingType)
+	if !slices.Contains(BindingTypes, bt) {
+		return parley.Binding{}, parley.InvalidParam("Invalid BindingType: must be one of %s", strings.Join(BindingTypes, ", "))
+	}
+	if utf8.RuneCountInString(*in.Address) > MaxAddress || strings.ContainsFunc(*in.Address, isControl) {
+		return parley.Binding{}, parley.InvalidParam("Invalid Address: at most %d printable characters", MaxAddress)
+	}
+	cred := emptyIsNil(in.CredentialSid)
+	switch {
+	case bt == "twilsock" && cred != nil:
+		return parley.Binding{}, parley.InvalidParam("Invalid CredentialSid: twilsock bindings take none")
+	case bt != "twilsock" && cred == nil:
+		return parley.Binding{}, parley.MissingParam("CredentialSid")
+	case cred != nil && !parley.IsSID(parley.PrefixCredential, *cred):
+		return parley.Binding{}, parley.InvalidParam("Invalid CredentialSid: %q is not a credential SID", *cred)
+	}
+	ref, err := serviceRef(svc)
+	if err != nil {
+		return parley.Binding{}, err
+	}
+	var b parley.Binding
+	err = a.update(ctx, func(tx parley.Tx, ev *events) error {
+		if cred != nil {
+			c, err := tx.Credential(ctx, *cred)
+			if errors.Is(err, parley.ErrNotFound) {
+				return parley.InvalidParam("Invalid CredentialSid: there is no credential %s", *cred)
+			} else if err != nil {
+				return err
+			}
+			if !credentialFits(c.Type, bt) {
+				return parley.InvalidParam("Invalid CredentialSid: a %s credential cannot push to a %s binding", c.Type, bt)
+			}
+		}
+		u, err := tx.ForUpdate().UserByIdentity(ctx, ref, *in.Identity)
+		if errors.Is(err, parley.ErrNotFound) {
+			if _, err := tx.Service(ctx, ref); err != nil {
+				return notFound(err)
+			}
+			return parley.Errorf(parley.KindNotFound, 20404, "No user with identity %q in the service", *in.Identity)
+		} else if err != nil {
+			return err
+		}
+		now := a.clock()
+		old, err := tx.ForUpdate().BindingByEndpoint(ctx, u.ServiceSid, bt, *in.Address)
+		switch {
+		case errors.Is(err, parley.ErrNotFound):
+			b = parley.Binding{Sid: a.sids.New(parley.PrefixBinding), ServiceSid: u.ServiceSid, BindingType: bt,
+				Endpoint: *in.Address, MessageTypes: MessageTypes, DateCreated: now}
+		case err != nil:
+			return err
+		default:
+			b = old
+		}
+		b.UserSid, b.Identity, b.CredentialSid, b.DateUpdated = u.Sid, u.Identity, cred, now
+		if old.Sid == "" {
+			if err := tx.CreateBinding(ctx, b); errors.Is(err, parley.ErrConflict) {
+				return errLostRace // the same device registered at once: take its binding
+			} else if err != nil {
+				return err
+			}
+		} else if err := tx.UpdateBinding(ctx, b); err != nil {
+			return notFound(err)
+		}
+		if old.UserSid != "" && old.UserSid != u.Sid {
+			if err := a.refreshNotifiable(ctx, tx, ev, u.ServiceSid, old.UserSid, opts); err != nil {
+				return err
+			}
+		}
+		return a.refreshNotifiable(ctx, tx, ev, u.ServiceSid, u.Sid, opts)
+	})
+	return b, err
+}
+
+// refreshNotifiable recomputes a user's is_notifiable after its bindings
+// changed, with onUserUpdated when it changed.
+func (a *App) refreshNotifiable(ctx context.Context, tx parley.Tx, ev *events, svc, userSid string, opts WriteOptions) error {
+	before, err := tx.UserBySid(ctx, svc, userSid)
+	if err != nil {
+		return notFound(err)
+	}
+	if err := tx.RefreshNotifiable(ctx, userSid); err != nil {
+		return notFound(err)
+	}
+	after, err := tx.UserBySid(ctx, svc, userSid)
+	if err != nil {
+		return notFound(err)
+	}
+	if before.IsNotifiable == nil || *before.IsNotifiable != *after.IsNotifiable {
+		ev.add(userEvent(parley.EventUserUpdated, after, a.clock(), opts))
+	}
+	return nil
+}
+
+// FetchBinding returns a binding of svc.
+func (a *App) FetchBinding(ctx context.Context, svc, sid string) (parley.Binding, error) {
+	ref, err := serviceRef(svc)
+	if err != nil {
+		return parley.Binding{}, err
+	}
+	return read(ctx, a, func(tx parley.Tx) (parley.Binding, error) { return found(tx.Binding(ctx, ref, sid)) })
+}
+
+// DeleteBinding unregisters a device; its user is no longer notifiable
+// once it has no binding left.
+func (a *App) DeleteBinding(ctx context.Context, svc, sid string, opts WriteOptions) error {
+	ref, err := serviceRef(svc)
+	if err != nil {
+		return err
+	}
+	return a.update(ctx, func(tx parley.Tx, ev *events) error {
+		b, err := tx.Binding(ctx, ref, sid)
+		if err != nil {
+			return notFound(err)
+		}
+		// The user first (a delete's order), then the binding again: a
+		// registration may have moved it to another user in between.
+		if _, err := tx.ForUpdate().UserBySid(ctx, b.ServiceSid, b.UserSid); err != nil {
+			return errLostRace
+		}
+		if again, err := tx.ForUpdate().Binding(ctx, b.ServiceSid, sid); err != nil {
+			return notFound(err)
+		} else if again.UserSid != b.UserSid {
+			return errLostRace
+		}
+		if err := tx.DeleteBinding(ctx, b.ServiceSid, sid); err != nil {
+			return notFound(err)
+		}
+		return a.refreshNotifiable(ctx, tx, ev, b.ServiceSid, b.UserSid, opts)
+	})
+}
+
+// ListBindings lists a service's bindings, narrowed by f.
+func (a *App) ListBindings(ctx context.Context, svc string, f parley.BindingFilter, q parley.PageQuery) (parley.Page[parley.Binding], error) {
+	for i, t := range f.BindingTypes {
+		f.BindingTypes[i] = strings.ToLower(t)
+		if !slices.Contains(BindingTypes, f.BindingTypes[i]) {
+			return parley.Page[parley.Binding]{}, parley.InvalidParam("Invalid BindingType: must be one of %s", strings.Join(BindingTypes, ", "))
+		}
+	}
+	ref, err := serviceRef(svc)
+	if err != nil {
+		return parley.Page[parley.Binding]{}, err
+	}
+	return read(ctx, a, func(tx parley.Tx) (parley.Page[parley.Binding], error) {
+		p, err := tx.ListBindings(ctx, ref, f, q)
+		if err == nil && len(p.Items) == 0 {
+			// An empty list and an unknown service look alike; only the
+			// latter is a 404.
+			_, err = found(tx.Service(ctx, ref))
+		}
+		return p, err
+	})
+}
+
+// NotificationInput changes a service's push notification settings; nil
+// leaves a setting as it is.
+type NotificationInput struct {
+	LogEnabled                                                       *bool
+	NewMessageEnabled, NewMessageBadgeCountEnabled, WithMediaEnabled *bool
+	NewMessageTemplate, NewMessageSound, WithMediaTemplate           *string
+	AddedEnabled, RemovedEnabled                                     *bool
+	AddedTemplate, AddedSound, RemovedTemplate, RemovedSound         *string
+}
+
+// MaxNotificationText bounds a template or sound name: parley's own limit
+// (Twilio documents none; a push payload is at most 4 KiB anyway).
+const MaxNotificationText = 4096
+
+// UpdateNotifications changes a service's push notification settings.
+// Empty text clears a template or sound (back to Twilio's default).
+func (a *App) UpdateNotifications(ctx context.Context, svc string, in NotificationInput) (parley.ServiceConfig, error) {
+	texts := []struct {
+		param string
+		v     *string
+	}{
+		{"NewMessage.Template", in.NewMessageTemplate}, {"NewMessage.Sound", in.NewMessageSound},
+		{"NewMessage.WithMedia.Template", in.WithMediaTemplate},
+		{"AddedToConversation.Template", in.AddedTemplate}, {"AddedToConversation.Sound", in.AddedSound},
+		{"RemovedFromConversation.Template", in.RemovedTemplate}, {"RemovedFromConversation.Sound", in.RemovedSound},
+	}
+	for _, t := range texts {
+		if t.v != nil && utf8.RuneCountInString(*t.v) > MaxNotificationText {
+			return parley.ServiceConfig{}, parley.InvalidParam("Invalid %s: at most %d characters", t.param, MaxNotificationText)
+		}
+	}
+	ref, err := serviceRef(svc)
+	if err != nil {
+		return parley.ServiceConfig{}, err
+	}
+	var cfg parley.ServiceConfig
+	err = a.update(ctx, func(tx parley.Tx, _ *events) error {
+		var err error
+		if cfg, err = tx.ForUpdate().ServiceConfig(ctx, ref); err != nil {
+			return notFound(err)
+		}
+		n := &cfg.Notifications
+		setIf(&n.LogEnabled, in.LogEnabled)
+		setIf(&n.NewMessage.Enabled, in.NewMessageEnabled)
+		setIf(&n.NewMessageBadgeCount, in.NewMessageBadgeCountEnabled)
+		setIf(&n.NewMessageWithMedia.Enabled, in.WithMediaEnabled)
+		setIf(&n.AddedToConversation.Enabled, in.AddedEnabled)
+		setIf(&n.RemovedFromConversation.Enabled, in.RemovedEnabled)
+		for _, t := range []struct {
+			dst **string
+			v   *string
+		}{
+			{&n.NewMessage.Template, in.NewMessageTemplate}, {&n.NewMessage.Sound, in.NewMessageSound},
+			{&n.NewMessageWithMedia.Template, in.WithMediaTemplate},
+			{&n.AddedToConversation.Template, in.AddedTemplate}, {&n.AddedToConversation.Sound, in.AddedSound},
+			{&n.RemovedFromConversation.Template, in.RemovedTemplate}, {&n.RemovedFromConversation.Sound, in.RemovedSound},
+		} {
+			if t.v != nil {
+				*t.dst = emptyIsNil(t.v)
+			}
+		}
+		return tx.PutServiceConfig(ctx, cfg)
+	})
+	return cfg, err
+}
