@@ -117,6 +117,17 @@ func partialUpdates() []partialUpdate {
 			return tx.UpdateCredential(ctx, c)
 		}
 	}
+	addressWriter := func(change func(*parley.AddressConfig)) func(context.Context, parley.Tx, any) error {
+		return func(ctx context.Context, tx parley.Tx, row any) error {
+			c, err := tx.ForUpdate().AddressConfig(ctx, row.(parley.AddressConfig).Sid)
+			time.Sleep(pause)
+			if err != nil {
+				return err
+			}
+			change(&c)
+			return tx.UpdateAddressConfig(ctx, c)
+		}
+	}
 	conversationWriter := func(change func(*parley.Conversation)) func(context.Context, parley.Tx, any) error {
 		return func(ctx context.Context, tx parley.Tx, row any) error {
 			c := row.(parley.Conversation)
@@ -297,6 +308,8 @@ func partialUpdates() []partialUpdate {
 				serviceConfigWriter(func(c *parley.ServiceConfig, _ fixture) { c.ReachabilityEnabled = true }),
 				serviceConfigWriter(func(c *parley.ServiceConfig, _ fixture) { c.Webhooks.PostWebhookURL = ptr("http://127.0.0.1:9/post") }),
 				serviceConfigWriter(func(c *parley.ServiceConfig, _ fixture) { c.Webhooks.Filters = []string{"onUserAdded"} }),
+				serviceConfigWriter(func(c *parley.ServiceConfig, _ fixture) { c.Notifications.LogEnabled = true }),
+				serviceConfigWriter(func(c *parley.ServiceConfig, _ fixture) { c.Notifications.NewMessage.Sound = ptr("ring") }),
 			},
 			check: func(t *testing.T, s parley.Store, row any) {
 				f := row.(fixture)
@@ -306,8 +319,34 @@ func partialUpdates() []partialUpdate {
 				diff(t, "service configuration after concurrent partial updates", got, parley.ServiceConfig{
 					ServiceSid: f.svc.Sid, DefaultChatServiceRoleSid: f.admin.Sid, DefaultConversationRoleSid: f.chAdm.Sid,
 					DefaultConversationCreatorRoleSid: f.chU.Sid, ReachabilityEnabled: true,
-					Webhooks: parley.WebhookConfig{PostWebhookURL: ptr("http://127.0.0.1:9/post"), Filters: []string{"onUserAdded"}},
+					Webhooks:      parley.WebhookConfig{PostWebhookURL: ptr("http://127.0.0.1:9/post"), Filters: []string{"onUserAdded"}},
+					Notifications: parley.NotificationSettings{LogEnabled: true, NewMessage: parley.NotificationTemplate{Sound: ptr("ring")}},
 				})
+			},
+		},
+		{
+			name:    "AddressConfig",
+			methods: []string{"UpdateAddressConfig"},
+			setup: func(t *testing.T, s parley.Store) any {
+				n := sid("")
+				c := newAddressConfig("+1555" + n[len(n)-8:])
+				update(t, s, func(tx parley.Tx) error { return tx.CreateAddressConfig(context.Background(), c) })
+				return c
+			},
+			writers: []func(context.Context, parley.Tx, any) error{
+				addressWriter(func(c *parley.AddressConfig) { c.FriendlyName = ptr("Renamed") }),
+				addressWriter(func(c *parley.AddressConfig) { c.AutoCreation.Enabled = false }),
+				addressWriter(func(c *parley.AddressConfig) { c.AutoCreation.WebhookURL = ptr("https://changed.test/") }),
+				addressWriter(func(c *parley.AddressConfig) { c.AutoCreation.WebhookFilters = []string{"onMessageRemoved"} }),
+			},
+			check: func(t *testing.T, s parley.Store, row any) {
+				want := row.(parley.AddressConfig)
+				got := mustView(t, s, func(tx parley.Tx) (parley.AddressConfig, error) {
+					return tx.AddressConfig(context.Background(), want.Sid)
+				})
+				want.FriendlyName, want.AutoCreation.Enabled = ptr("Renamed"), false
+				want.AutoCreation.WebhookURL, want.AutoCreation.WebhookFilters = ptr("https://changed.test/"), []string{"onMessageRemoved"}
+				diff(t, "address configuration after concurrent partial updates", got, want)
 			},
 		},
 		{
@@ -538,6 +577,11 @@ func parentRaces() []parentRace {
 		ws, err := tx.ConversationWebhooks(ctx, x.(raceFixture).conv.Sid)
 		return len(ws), err
 	}
+	bindingsOf := func(ctx context.Context, tx parley.Tx, x any) (int, error) {
+		r := x.(raceFixture)
+		p, err := tx.ListBindings(ctx, r.f.svc.Sid, parley.BindingFilter{Identities: []string{r.user.Identity}}, parley.PageQuery{Size: 50})
+		return len(p.Items), err
+	}
 	messagesIn := func(ctx context.Context, tx parley.Tx, x any) (int, error) {
 		m, err := tx.ListMessages(ctx, x.(raceFixture).conv.Sid, parley.PageQuery{Size: 50})
 		return len(m.Items), err
@@ -747,6 +791,42 @@ func parentRaces() []parentRace {
 				}
 				return messagesIn(ctx, tx, r.raceFixture)
 			},
+		},
+		{
+			// core locks the user, then writes the binding.
+			name: "CreateBindingForDeletedUser", methods: []string{"CreateBinding"},
+			setup: func(t *testing.T, s parley.Store) any { return newRaceFixture(t, s, false) },
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				u, err := tx.ForUpdate().UserBySid(ctx, r.f.svc.Sid, r.user.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				return tx.CreateBinding(ctx, newBinding(u, "twilsock", "tab-"+u.Sid, nil))
+			},
+			remove: deleteUser, orphans: bindingsOf,
+		},
+		{
+			name: "UpdateBindingOfDeletedUser", methods: []string{"UpdateBinding"},
+			setup: func(t *testing.T, s parley.Store) any {
+				r := newRaceFixture(t, s, false)
+				b := newBinding(r.user, "twilsock", "tab-"+r.user.Sid, nil)
+				update(t, s, func(tx parley.Tx) error { return tx.CreateBinding(context.Background(), b) })
+				return r
+			},
+			write: func(ctx context.Context, tx parley.Tx, x any) error {
+				r := x.(raceFixture)
+				if _, err := tx.ForUpdate().UserBySid(ctx, r.f.svc.Sid, r.user.Sid); err != nil {
+					return err
+				}
+				b, err := tx.ForUpdate().BindingByEndpoint(ctx, r.f.svc.Sid, "twilsock", "tab-"+r.user.Sid)
+				if err := sleepThen(err); err != nil {
+					return err
+				}
+				b.MessageTypes = []string{"new_message"}
+				return tx.UpdateBinding(ctx, b)
+			},
+			remove: deleteUser, orphans: bindingsOf,
 		},
 		{
 			name: "CreateConversationWebhookInDeletedConversation", methods: []string{"CreateConversationWebhook"},
@@ -1044,7 +1124,8 @@ var (
 		"ParticipantByIdentity", "ParticipantByPair", "ParticipantByAddress", "ListParticipants", "CountParticipants",
 		"CountOpenConversations", "ListUserConversations", "ListParticipantConversations", "MessageBySid",
 		"ListMessages", "ConversationWebhookBySid", "ConversationWebhooks", "ListConversationWebhooks", "ReceiptBySid", "Receipts", "ListReceipts",
-		"MediaBySid", "MediaChunk",
+		"MediaBySid", "MediaChunk", "AddressConfig", "AddressConfigByAddress", "ListAddressConfigs", "Binding",
+		"BindingByEndpoint", "ListBindings",
 		// DueConversations locks the rows it returns, skipping rows others
 		// hold (testConcurrentTimerClaims races it).
 		"DueConversations"}
@@ -1064,7 +1145,11 @@ var (
 		"PutReceipt",
 		// CompleteMedia sets the size of an upload still under way, in one
 		// statement; DeleteStaleUploads only deletes.
-		"CompleteMedia", "DeleteMedia", "DeleteStaleUploads"}
+		"CompleteMedia", "DeleteMedia", "DeleteStaleUploads",
+		// An address configuration refers to no row (its service is a
+		// setting checked when written, not a key); RefreshNotifiable
+		// recomputes a user's flag from its bindings in one statement.
+		"CreateAddressConfig", "DeleteAddressConfig", "DeleteBinding", "RefreshNotifiable"}
 )
 
 // testEveryWriteIsCovered fails for a Tx method that no part of the suite
@@ -1107,9 +1192,9 @@ func testEveryWriteIsCovered(t *testing.T) {
 }
 
 // referenceFree are the writes whose rows refer to no other row, so there
-// is no parent whose delete they could race: credentials belong to the
-// account alone.
-var referenceFree = []string{"UpdateCredential"}
+// is no parent whose delete they could race: credentials and address
+// configurations belong to the account alone.
+var referenceFree = []string{"UpdateCredential", "UpdateAddressConfig"}
 
 // writesReferences reports whether a write's row refers to other rows.
 func writesReferences(method string) bool {
