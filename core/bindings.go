@@ -78,7 +78,7 @@ func (a *App) RegisterBinding(ctx context.Context, svc string, in BindingInput, 
 				return err
 			}
 			if !credentialFits(c.Type, bt) {
-				return parley.InvalidParam("Invalid CredentialSid: a %s credential cannot push to a %s binding", c.Type, bt)
+				return parley.InvalidParam("Invalid CredentialSid: credential %s (type %s) cannot push to %s bindings", c.Sid, c.Type, bt)
 			}
 		}
 		u, err := tx.ForUpdate().UserByIdentity(ctx, ref, *in.Identity)

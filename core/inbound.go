@@ -114,12 +114,16 @@ func (a *App) ReceiveInbound(ctx context.Context, in InboundInput) (Inbound, err
 }
 
 // addressConfigOf is the configuration that takes messages to address to:
-// its own, or, for a channel address (whatsapp:+1…), the bare number's.
+// its own, or, for a channel address (whatsapp:+1…), the bare number's
+// configuration of that channel's type.
 // 404 when there is none or its auto-creation is off.
 func addressConfigOf(ctx context.Context, tx parley.Tx, to string) (parley.AddressConfig, error) {
 	ac, err := tx.AddressConfigByAddress(ctx, to)
-	if _, bare, ok := strings.Cut(to, ":"); ok && errors.Is(err, parley.ErrNotFound) {
+	if channel, bare, ok := strings.Cut(to, ":"); ok && errors.Is(err, parley.ErrNotFound) {
 		ac, err = tx.AddressConfigByAddress(ctx, bare)
+		if err == nil && ac.Type != channel {
+			err = parley.ErrNotFound // the number's configuration is for another channel
+		}
 	}
 	switch {
 	case errors.Is(err, parley.ErrNotFound):
