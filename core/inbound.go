@@ -74,12 +74,12 @@ func (a *App) ReceiveInbound(ctx context.Context, in InboundInput) (Inbound, err
 
 	// Where it goes: the open conversation holding the pair, else the
 	// address configuration of To.
-	var held *parley.Participant
+	held := false
 	var ac parley.AddressConfig
 	svc, err := read(ctx, a, func(tx parley.Tx) (string, error) {
 		p, err := tx.ParticipantByPair(ctx, from, to)
 		if err == nil {
-			held = &p
+			held = true
 			return p.ServiceSid, nil
 		} else if !errors.Is(err, parley.ErrNotFound) {
 			return "", err
@@ -103,20 +103,13 @@ func (a *App) ReceiveInbound(ctx context.Context, in InboundInput) (Inbound, err
 		}
 		mch.in.MediaSid = &md.Sid
 	}
-	if held != nil {
-		m, err := a.CreateMessage(ctx, held.ServiceSid, held.ConversationSid, mch.in, opts)
-		if err != nil {
-			return Inbound{}, err
-		}
-		return Inbound{ServiceSid: m.ServiceSid, ConversationSid: m.ConversationSid, ParticipantSid: held.Sid, MessageSid: m.Sid}, nil
-	}
-	return a.autoCreate(ctx, svc, ac, from, to, mch, opts)
+	return a.deliver(ctx, svc, !held, ac, from, to, mch, opts)
 }
 
 // addressConfigOf is the configuration that takes messages to address to:
 // its own, or, for a channel address (whatsapp:+1…), the bare number's
-// configuration of that channel's type.
-// 404 when there is none or its auto-creation is off.
+// configuration of that channel's type. 404 when there is none or its
+// auto-creation is off.
 func addressConfigOf(ctx context.Context, tx parley.Tx, to string) (parley.AddressConfig, error) {
 	ac, err := tx.AddressConfigByAddress(ctx, to)
 	if channel, bare, ok := strings.Cut(to, ":"); ok && errors.Is(err, parley.ErrNotFound) {
@@ -138,57 +131,68 @@ func addressConfigOf(ctx context.Context, tx parley.Tx, to string) (parley.Addre
 	return ac, nil
 }
 
-// autoCreate runs Twilio's auto-creation in one transaction: the
-// conversation, the sender as its participant, the configuration's
-// webhook on it, and the message.
-func (a *App) autoCreate(ctx context.Context, svc string, ac parley.AddressConfig, from, to string, mch messageChange,
-	opts WriteOptions) (Inbound, error) {
+// deliver writes the message in one transaction: into the open
+// conversation holding the pair, or, when none does, into a conversation
+// auto-created with the sender as its participant and the configuration's
+// webhook (Twilio's auto-creation). The pair is looked up again inside
+// the transaction, so that two first messages of a pair sent at once make
+// one conversation: the second finds the first's (on PostgreSQL, after
+// its insert collided and the store ran the transaction again).
+func (a *App) deliver(ctx context.Context, svc string, create bool, ac parley.AddressConfig, from, to string,
+	mch messageChange, opts WriteOptions) (Inbound, error) {
 	pin := ParticipantInput{Address: &from, ProxyAddress: &to}
 	pch, err := pin.check(true)
 	if err != nil {
 		return Inbound{}, err
 	}
 	var answer PreAnswer
-	if a.preHook != nil {
-		// onConversationAdd, with the binding and the message that caused
-		// it (semantics-conversations.md §8.4).
-		var c parley.Conversation
-		err := a.store.View(ctx, func(tx parley.Tx) error {
-			var err error
-			c, err = a.draftConversation(ctx, tx, svc, "", conversationChange{})
-			return err
-		})
-		if err != nil {
-			return Inbound{}, err
-		}
-		p := newParticipant("", c, pch, c.DateCreated)
-		m := parley.Message{Author: from, Body: mch.in.Body, Attributes: "{}"}
-		e := conversationEvent(parley.EventConversationAdd, c, c.DateCreated, opts)
-		e.Participant, e.Message = &p, &m
-		if answer, err = a.preEvent(ctx, e); err != nil {
+	if create && a.preHook != nil {
+		if answer, err = a.askAutoCreation(ctx, svc, from, pch, mch, opts); err != nil {
 			return Inbound{}, err
 		}
 	}
 	var res Inbound
 	err = a.update(ctx, func(tx parley.Tx, ev *events) error {
-		c, err := a.createConversation(ctx, tx, ev, svc, conversationChange{}, answer, opts)
-		if err != nil {
-			return err
-		}
-		p, err := a.addParticipant(ctx, tx, ev, c.ServiceSid, c.Sid, pch, opts)
-		if err != nil {
-			return err
-		}
-		if hook, ok := autoCreationWebhook(ac.AutoCreation); ok {
-			now := a.clock()
-			hook.Sid, hook.ServiceSid, hook.ConversationSid = a.sids.New(parley.PrefixWebhook), c.ServiceSid, c.Sid
-			hook.DateCreated, hook.DateUpdated = now, now
-			if err := tx.CreateConversationWebhook(ctx, hook); err != nil {
-				return notFound(err)
+		res = Inbound{}
+		var c parley.Conversation
+		p, err := tx.ParticipantByPair(ctx, from, to)
+		switch {
+		case err == nil:
+			if c, err = findConversation(ctx, tx.ForUpdate(), p.ServiceSid, p.ConversationSid); err != nil {
+				return err
 			}
-		}
-		if c, err = findConversation(ctx, tx.ForUpdate(), c.ServiceSid, c.Sid); err != nil {
+			if err := writable(c); err != nil {
+				return err
+			}
+		case !errors.Is(err, parley.ErrNotFound):
 			return err
+		default:
+			cfg, target := ac, svc
+			if cfg.Sid == "" {
+				// The pair's conversation closed since it was looked up.
+				if cfg, err = addressConfigOf(ctx, tx, to); err != nil {
+					return err
+				}
+				target = cfg.AutoCreation.ServiceSid
+			}
+			if c, err = a.createConversation(ctx, tx, ev, target, conversationChange{}, answer, opts); err != nil {
+				return err
+			}
+			if p, err = a.addParticipant(ctx, tx, ev, c.ServiceSid, c.Sid, pch, opts); err != nil {
+				return err
+			}
+			if hook, ok := autoCreationWebhook(cfg.AutoCreation); ok {
+				now := a.clock()
+				hook.Sid, hook.ServiceSid, hook.ConversationSid = a.sids.New(parley.PrefixWebhook), c.ServiceSid, c.Sid
+				hook.DateCreated, hook.DateUpdated = now, now
+				if err := tx.CreateConversationWebhook(ctx, hook); err != nil {
+					return notFound(err)
+				}
+			}
+			if c, err = findConversation(ctx, tx.ForUpdate(), c.ServiceSid, c.Sid); err != nil {
+				return err
+			}
+			res.AddressConfigSid, res.Created = cfg.Sid, true
 		}
 		now := a.clock()
 		m := parley.Message{ServiceSid: c.ServiceSid, ConversationSid: c.Sid, DateCreated: now, ParticipantSid: &p.Sid}
@@ -203,11 +207,28 @@ func (a *App) autoCreate(ctx context.Context, svc string, ac parley.AddressConfi
 		if m, err = a.postMessage(ctx, tx, ev, messageDraft{m: m, c: c}, opts); err != nil {
 			return err
 		}
-		res = Inbound{ServiceSid: c.ServiceSid, ConversationSid: c.Sid, ParticipantSid: p.Sid, MessageSid: m.Sid,
-			AddressConfigSid: ac.Sid, Created: true}
+		res.ServiceSid, res.ConversationSid, res.ParticipantSid, res.MessageSid = c.ServiceSid, c.Sid, p.Sid, m.Sid
 		return nil
 	})
 	return res, err
+}
+
+// askAutoCreation runs onConversationAdd, the one pre-event of
+// auto-creation, with the sender's binding and the message that caused
+// it (semantics-conversations.md §8.4).
+func (a *App) askAutoCreation(ctx context.Context, svc, from string, pch participantChange, mch messageChange,
+	opts WriteOptions) (PreAnswer, error) {
+	c, err := read(ctx, a, func(tx parley.Tx) (parley.Conversation, error) {
+		return a.draftConversation(ctx, tx, svc, "", conversationChange{})
+	})
+	if err != nil {
+		return PreAnswer{}, err
+	}
+	p := newParticipant("", c, pch, c.DateCreated)
+	m := parley.Message{Author: from, Body: mch.in.Body, Attributes: "{}"}
+	e := conversationEvent(parley.EventConversationAdd, c, c.DateCreated, opts)
+	e.Participant, e.Message = &p, &m
+	return a.preEvent(ctx, e)
 }
 
 // autoCreationWebhook is the conversation webhook an auto-creation
