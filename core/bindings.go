@@ -81,7 +81,7 @@ func (a *App) RegisterBinding(ctx context.Context, svc string, in BindingInput, 
 				return parley.InvalidParam("Invalid CredentialSid: credential %s (type %s) cannot push to %s bindings", c.Sid, c.Type, bt)
 			}
 		}
-		u, err := tx.ForUpdate().UserByIdentity(ctx, ref, *in.Identity)
+		u, err := tx.UserByIdentity(ctx, ref, *in.Identity)
 		if errors.Is(err, parley.ErrNotFound) {
 			if _, err := tx.Service(ctx, ref); err != nil {
 				return notFound(err)
@@ -90,16 +90,38 @@ func (a *App) RegisterBinding(ctx context.Context, svc string, in BindingInput, 
 		} else if err != nil {
 			return err
 		}
+		// Who holds the device now, then the users whose is_notifiable may
+		// change, locked in SID order (two registrations moving a device
+		// between two users take them in one order, not crosswise), then
+		// the binding itself, checked unchanged.
+		old, err := tx.BindingByEndpoint(ctx, u.ServiceSid, bt, *in.Address)
+		if err != nil && !errors.Is(err, parley.ErrNotFound) {
+			return err
+		}
+		owners := []string{u.Sid}
+		if old.UserSid != "" && old.UserSid != u.Sid {
+			owners = append(owners, old.UserSid)
+		}
+		slices.Sort(owners)
+		for _, sid := range owners {
+			if _, err := tx.ForUpdate().UserBySid(ctx, u.ServiceSid, sid); errors.Is(err, parley.ErrNotFound) {
+				return errLostRace // deleted meanwhile: the rules answer on the next run
+			} else if err != nil {
+				return err
+			}
+		}
+		again, err := tx.ForUpdate().BindingByEndpoint(ctx, u.ServiceSid, bt, *in.Address)
+		if err != nil && !errors.Is(err, parley.ErrNotFound) {
+			return err
+		}
+		if again.Sid != old.Sid || again.UserSid != old.UserSid {
+			return errLostRace // moved or registered meanwhile
+		}
 		now := a.clock()
-		old, err := tx.ForUpdate().BindingByEndpoint(ctx, u.ServiceSid, bt, *in.Address)
-		switch {
-		case errors.Is(err, parley.ErrNotFound):
+		b = old
+		if old.Sid == "" {
 			b = parley.Binding{Sid: a.sids.New(parley.PrefixBinding), ServiceSid: u.ServiceSid, BindingType: bt,
 				Endpoint: *in.Address, MessageTypes: MessageTypes, DateCreated: now}
-		case err != nil:
-			return err
-		default:
-			b = old
 		}
 		b.UserSid, b.Identity, b.CredentialSid, b.DateUpdated = u.Sid, u.Identity, cred, now
 		if old.Sid == "" {

@@ -179,6 +179,12 @@ func (a *App) deliver(ctx context.Context, svc string, create bool, ac parley.Ad
 				return err
 			}
 			if p, err = a.addParticipant(ctx, tx, ev, c.ServiceSid, c.Sid, pch, opts); err != nil {
+				var pe *parley.Error
+				if errors.As(err, &pe) && pe.Code == 50416 {
+					// A first message of the pair committed meanwhile: join
+					// its conversation.
+					return errLostRace
+				}
 				return err
 			}
 			if hook, ok := autoCreationWebhook(cfg.AutoCreation); ok {
