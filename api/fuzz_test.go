@@ -78,6 +78,19 @@ func FuzzRequests(f *testing.F) {
 	var media struct{ Sid string }
 	json.Unmarshal(b, &media)
 	sids["{ME}"] = media.Sid
+	// An address configuration keyed "alice" (so that the spec seeds'
+	// /Addresses/alice reach it), taking inbound messages; a binding,
+	// {BS}, of alice's device.
+	if res, b, err := call("POST", "/v1/Configuration/Addresses", form, "Type=sms&Address=alice&AutoCreation.Enabled=true"); err != nil || res.StatusCode != 201 {
+		f.Fatalf("setup address: %v %s", err, b)
+	}
+	res, b, err = call("POST", "/parley/v1/Services/"+srv.DefaultServiceSid+"/Bindings", form, "Identity=alice&BindingType=twilsock&Address=tab")
+	if err != nil || res.StatusCode != 201 {
+		f.Fatalf("setup binding: %v %s", err, b)
+	}
+	var binding struct{ Sid string }
+	json.Unmarshal(b, &binding)
+	sids["{BS}"] = binding.Sid
 	_, b, err = call("POST", "/v1/Roles", form, "FriendlyName=r&Type=service&Permission=joinConversation")
 	if err != nil {
 		f.Fatal(err)
@@ -101,6 +114,9 @@ func FuzzRequests(f *testing.F) {
 			}
 			if strings.HasSuffix(op.Path, "/Webhooks/{Sid}") {
 				return "{WH}"
+			}
+			if strings.HasSuffix(op.Path, "/Bindings/{Sid}") {
+				return "{BS}"
 			}
 			if strings.HasPrefix(op.Path, "/v1/Roles") || strings.Contains(op.Path, "/Roles/") {
 				return "{RL}"
@@ -155,6 +171,11 @@ func FuzzRequests(f *testing.F) {
 		{"GET", "/v1/Services/{IS}/Media/{ME}", "", ""},
 		{"GET", "/v1/Services/{IS}/Media/{ME}/Content", "", ""},
 		{"POST", "/v1/Conversations/alice/Messages", form, "MediaSid={ME}&Body=look"},
+		// parley's binding registration and inbound messages.
+		{"POST", "/parley/v1/Services/{IS}/Bindings", form, "Identity=alice&BindingType=apn&Address=t&CredentialSid=CR0"},
+		{"POST", "/parley/v1/Inbound", form, "From=%2B15551230009&To=alice&Body=hi"},
+		{"POST", "/parley/v1/Inbound", form, "From=%2B15551230001&To=%2B15559870001&Body=hi"},
+		{"POST", "/parley/v1/Inbound", form, "From=whatsapp%3A%2B15551230009&To=whatsapp%3Aalice&MediaUrl=http%3A%2F%2F127.0.0.1%3A1%2Fx"},
 	} {
 		f.Add(seed.method, seed.path, seed.ctype, seed.body)
 	}
@@ -163,7 +184,7 @@ func FuzzRequests(f *testing.F) {
 			path = "/" + path
 		}
 		fill := strings.NewReplacer("{IS}", srv.DefaultServiceSid, "{RL}", role.Sid, "{MB}", sids["{MB}"], "{IM}", sids["{IM}"],
-			"{WH}", sids["{WH}"], "{ME}", sids["{ME}"])
+			"{WH}", sids["{WH}"], "{ME}", sids["{ME}"], "{BS}", sids["{BS}"])
 		path, body = fill.Replace(path), fill.Replace(body)
 		res, b, err := call(method, path, ctype, body)
 		if err != nil {
