@@ -278,6 +278,12 @@ func TestInboundMessages(t *testing.T) {
 			inboundBody("$IS2", 3, 3, 4, `"$IG2"`, true)),
 		want(get("/v1/Services/$IS2/Conversations/$CH3/Webhooks"), 200,
 			listBody("/v1/Services/$IS2/Conversations/$CH3/Webhooks", "webhooks", 5)),
+		// Its service deleted, the configuration still answers, can be
+		// renamed, and says why it takes nothing.
+		ok(del("/v1/Services/$IS2"), 204),
+		want(post(inbound, form("From", "whatsapp:+15551230002", "To", "whatsapp:+15559870002", "Body", "hi")), 404, errBody(404, 20404,
+			"Address configuration $IG2 creates conversations in service $IS2, which no longer exists")),
+		ok(post("/v1/Configuration/Addresses/$IG2", "FriendlyName=orphan"), 200),
 		// Nothing takes it.
 		want(post(inbound, form("From", from, "To", "+15550000000", "Body", "hi")), 404, errBody(404, 20404,
 			"No open conversation holds the pair (From, To), and +15550000000 has no address configuration to create one")),

@@ -222,8 +222,12 @@ func (a *App) UpdateAddressConfig(ctx context.Context, key string, in AddressCon
 		if err := in.apply(&next); err != nil {
 			return err
 		}
-		if err := checkAutoCreationService(ctx, tx, next); err != nil {
-			return err
+		if in.ServiceSid != nil {
+			// Checked when sent: a configuration whose service was deleted
+			// since can still be renamed, or pointed elsewhere.
+			if err := checkAutoCreationService(ctx, tx, next); err != nil {
+				return err
+			}
 		}
 		// Locked after the service it refers to (parent first), then read
 		// again so that a concurrent update's change is kept.

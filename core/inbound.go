@@ -87,8 +87,14 @@ func (a *App) ReceiveInbound(ctx context.Context, in InboundInput) (Inbound, err
 		if ac, err = addressConfigOf(ctx, tx, to); err != nil {
 			return "", err
 		}
-		if ac.AutoCreation.ServiceSid != "" {
-			return ac.AutoCreation.ServiceSid, nil
+		if svc := ac.AutoCreation.ServiceSid; svc != "" {
+			if _, err := tx.Service(ctx, svc); errors.Is(err, parley.ErrNotFound) {
+				return "", parley.Errorf(parley.KindNotFound, 20404,
+					"Address configuration %s creates conversations in service %s, which no longer exists", ac.Sid, svc)
+			} else if err != nil {
+				return "", err
+			}
+			return svc, nil
 		}
 		acfg, err := tx.AccountConfig(ctx)
 		return acfg.DefaultChatServiceSid, err
