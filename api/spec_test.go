@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/core"
 	"github.com/parleyhq/parley/internal/spec"
 	"github.com/parleyhq/parley/internal/spec/openapi"
@@ -27,6 +28,14 @@ import (
 
 func testServer(t *testing.T) *Server {
 	t.Helper()
+	s, _ := testServerAccount(t)
+	return s
+}
+
+// testServerAccount is testServer with the account it was bootstrapped
+// with (its auth token, for requests through the whole handler).
+func testServerAccount(t *testing.T) (*Server, parley.Account) {
+	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, t.TempDir()+"/parley.db", sqlite.Options{})
 	if err != nil {
@@ -37,7 +46,7 @@ func testServer(t *testing.T) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return New(Options{App: core.New(core.Options{Store: store, Account: boot.Account})})
+	return New(Options{App: core.New(core.Options{Store: store, Account: boot.Account})}), boot.Account
 }
 
 // keysOf returns the keys of a JSON object in the order written.
