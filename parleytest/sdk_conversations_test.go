@@ -212,6 +212,17 @@ func TestSDKConversationsServiceScope(t *testing.T) {
 	if err := c.DeleteServiceConversationParticipant(is, "room", "carol", nil); err != nil {
 		t.Fatal(err)
 	}
+	// A user of the service, deleted in its scope, leaves its
+	// conversations (decision 6).
+	must[*conversations.ConversationsV1ServiceUser](t)(c.CreateServiceUser(is, (&conversations.CreateServiceUserParams{}).SetIdentity("dave")))
+	mustPart(c.CreateServiceConversationParticipant(is, "room", (&conversations.CreateServiceConversationParticipantParams{}).SetIdentity("dave")))
+	if err := c.DeleteServiceUser(is, "dave", nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := c.FetchServiceUser(is, "dave")
+	restError(t, err, 404, 20404)
+	_, err = c.FetchServiceConversationParticipant(is, "room", "dave")
+	restError(t, err, 404, 20404)
 	convs := must[[]conversations.ConversationsV1ServiceConversation](t)(c.ListServiceConversation(is, nil))
 	var sids []string
 	for _, cv := range convs {
@@ -230,6 +241,6 @@ func TestSDKConversationsServiceScope(t *testing.T) {
 	if err := c.DeleteService(is); err != nil {
 		t.Fatal(err)
 	}
-	_, err := c.ListServiceConversation(is, nil)
+	_, err = c.ListServiceConversation(is, nil)
 	restError(t, err, 404, 20404)
 }

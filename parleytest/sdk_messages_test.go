@@ -124,6 +124,13 @@ func TestSDKConversationWebhooks(t *testing.T) {
 		t.Fatalf("updated %v", *upd.Configuration)
 	}
 	must[*conversations.ConversationsV1ServiceConversationScopedWebhook](t)(c.FetchServiceConversationScopedWebhook(is, "bots", *tr.Sid))
+	svcUpd := must[*conversations.ConversationsV1ServiceConversationScopedWebhook](t)(c.UpdateServiceConversationScopedWebhook(is, "bots",
+		*tr.Sid, (&conversations.UpdateServiceConversationScopedWebhookParams{}).SetConfigurationTriggers([]string{"human"}).
+			SetConfigurationMethod("POST")))
+	if cfg := (*svcUpd.Configuration).(map[string]any); cfg["method"] != "post" || len(cfg["triggers"].([]any)) != 1 ||
+		cfg["triggers"].([]any)[0] != "human" || cfg["url"] != "https://bot.test/t" {
+		t.Fatalf("updated in the service scope %v", cfg)
+	}
 	all := must[[]conversations.ConversationsV1ConversationScopedWebhook](t)(c.ListConversationScopedWebhook("bots", nil))
 	svcAll := must[[]conversations.ConversationsV1ServiceConversationScopedWebhook](t)(c.ListServiceConversationScopedWebhook(is, "bots", nil))
 	if len(all) != 2 || len(svcAll) != 2 || *all[0].Sid != *w.Sid {
