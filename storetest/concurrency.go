@@ -59,122 +59,72 @@ type userRow struct {
 	u parley.User
 }
 
-func partialUpdates() []partialUpdate {
-	readUser := func(ctx context.Context, tx parley.Tx, row any) (parley.User, error) {
-		r := row.(userRow)
-		u, err := tx.ForUpdate().UserBySid(ctx, r.f.svc.Sid, r.u.Sid)
+// rowWriter makes one writer of a partial-update race: it reads the row
+// (what setup returned, as R, names it) through ForUpdate, pauses so that
+// the writers overlap, changes its own field and writes the row back whole,
+// as core's read-modify-writes do.
+func rowWriter[T, R any](read func(context.Context, parley.Tx, R) (T, error), write func(parley.Tx, context.Context, T) error,
+	change func(*T, R)) func(context.Context, parley.Tx, any) error {
+	return func(ctx context.Context, tx parley.Tx, row any) error {
+		r := row.(R)
+		v, err := read(ctx, tx.ForUpdate(), r)
 		time.Sleep(pause)
-		return u, err
-	}
-	readServiceConfig := func(ctx context.Context, tx parley.Tx, row any) (parley.ServiceConfig, error) {
-		c, err := tx.ForUpdate().ServiceConfig(ctx, row.(fixture).svc.Sid)
-		time.Sleep(pause)
-		return c, err
-	}
-	readAccountConfig := func(ctx context.Context, tx parley.Tx) (parley.AccountConfig, error) {
-		c, err := tx.ForUpdate().AccountConfig(ctx)
-		time.Sleep(pause)
-		return c, err
-	}
-	userWriter := func(change func(*parley.User, userRow)) func(context.Context, parley.Tx, any) error {
-		return func(ctx context.Context, tx parley.Tx, row any) error {
-			u, err := readUser(ctx, tx, row)
-			if err != nil {
-				return err
-			}
-			change(&u, row.(userRow))
-			return tx.UpdateUser(ctx, u)
+		if err != nil {
+			return err
 		}
+		change(&v, r)
+		return write(tx, ctx, v)
+	}
+}
+
+// alone adapts a change that needs only the row itself.
+func alone[T, R any](change func(*T)) func(*T, R) { return func(v *T, _ R) { change(v) } }
+
+func partialUpdates() []partialUpdate {
+	userWriter := func(change func(*parley.User, userRow)) func(context.Context, parley.Tx, any) error {
+		return rowWriter(func(ctx context.Context, tx parley.Tx, r userRow) (parley.User, error) {
+			return tx.UserBySid(ctx, r.f.svc.Sid, r.u.Sid)
+		}, parley.Tx.UpdateUser, change)
 	}
 	serviceConfigWriter := func(change func(*parley.ServiceConfig, fixture)) func(context.Context, parley.Tx, any) error {
-		return func(ctx context.Context, tx parley.Tx, row any) error {
-			c, err := readServiceConfig(ctx, tx, row)
-			if err != nil {
-				return err
-			}
-			change(&c, row.(fixture))
-			return tx.PutServiceConfig(ctx, c)
-		}
+		return rowWriter(func(ctx context.Context, tx parley.Tx, f fixture) (parley.ServiceConfig, error) {
+			return tx.ServiceConfig(ctx, f.svc.Sid)
+		}, parley.Tx.PutServiceConfig, change)
 	}
 	accountWriter := func(change func(*parley.AccountConfig, fixture)) func(context.Context, parley.Tx, any) error {
-		return func(ctx context.Context, tx parley.Tx, row any) error {
-			c, err := readAccountConfig(ctx, tx)
-			if err != nil {
-				return err
-			}
-			change(&c, row.(fixture))
-			return tx.PutAccountConfig(ctx, c)
-		}
+		return rowWriter(func(ctx context.Context, tx parley.Tx, _ fixture) (parley.AccountConfig, error) {
+			return tx.AccountConfig(ctx)
+		}, parley.Tx.PutAccountConfig, change)
 	}
 	credentialWriter := func(change func(*parley.Credential)) func(context.Context, parley.Tx, any) error {
-		return func(ctx context.Context, tx parley.Tx, row any) error {
-			c, err := tx.ForUpdate().Credential(ctx, row.(parley.Credential).Sid)
-			time.Sleep(pause)
-			if err != nil {
-				return err
-			}
-			change(&c)
-			return tx.UpdateCredential(ctx, c)
-		}
+		return rowWriter(func(ctx context.Context, tx parley.Tx, c parley.Credential) (parley.Credential, error) {
+			return tx.Credential(ctx, c.Sid)
+		}, parley.Tx.UpdateCredential, alone[parley.Credential, parley.Credential](change))
 	}
 	addressWriter := func(change func(*parley.AddressConfig)) func(context.Context, parley.Tx, any) error {
-		return func(ctx context.Context, tx parley.Tx, row any) error {
-			c, err := tx.ForUpdate().AddressConfig(ctx, row.(parley.AddressConfig).Sid)
-			time.Sleep(pause)
-			if err != nil {
-				return err
-			}
-			change(&c)
-			return tx.UpdateAddressConfig(ctx, c)
-		}
+		return rowWriter(func(ctx context.Context, tx parley.Tx, c parley.AddressConfig) (parley.AddressConfig, error) {
+			return tx.AddressConfig(ctx, c.Sid)
+		}, parley.Tx.UpdateAddressConfig, alone[parley.AddressConfig, parley.AddressConfig](change))
 	}
 	conversationWriter := func(change func(*parley.Conversation)) func(context.Context, parley.Tx, any) error {
-		return func(ctx context.Context, tx parley.Tx, row any) error {
-			c := row.(parley.Conversation)
-			c, err := tx.ForUpdate().ConversationBySid(ctx, c.ServiceSid, c.Sid)
-			time.Sleep(pause)
-			if err != nil {
-				return err
-			}
-			change(&c)
-			return tx.UpdateConversation(ctx, c)
-		}
+		return rowWriter(func(ctx context.Context, tx parley.Tx, c parley.Conversation) (parley.Conversation, error) {
+			return tx.ConversationBySid(ctx, c.ServiceSid, c.Sid)
+		}, parley.Tx.UpdateConversation, alone[parley.Conversation, parley.Conversation](change))
 	}
 	participantWriter := func(change func(*parley.Participant, participantRow)) func(context.Context, parley.Tx, any) error {
-		return func(ctx context.Context, tx parley.Tx, row any) error {
-			r := row.(participantRow)
-			p, err := tx.ForUpdate().ParticipantBySid(ctx, r.p.ConversationSid, r.p.Sid)
-			time.Sleep(pause)
-			if err != nil {
-				return err
-			}
-			change(&p, r)
-			return tx.UpdateParticipant(ctx, p)
-		}
+		return rowWriter(func(ctx context.Context, tx parley.Tx, r participantRow) (parley.Participant, error) {
+			return tx.ParticipantBySid(ctx, r.p.ConversationSid, r.p.Sid)
+		}, parley.Tx.UpdateParticipant, change)
 	}
 	messageWriter := func(change func(*parley.Message)) func(context.Context, parley.Tx, any) error {
-		return func(ctx context.Context, tx parley.Tx, row any) error {
-			m := row.(parley.Message)
-			m, err := tx.ForUpdate().MessageBySid(ctx, m.ConversationSid, m.Sid)
-			time.Sleep(pause)
-			if err != nil {
-				return err
-			}
-			change(&m)
-			return tx.UpdateMessage(ctx, m)
-		}
+		return rowWriter(func(ctx context.Context, tx parley.Tx, m parley.Message) (parley.Message, error) {
+			return tx.MessageBySid(ctx, m.ConversationSid, m.Sid)
+		}, parley.Tx.UpdateMessage, alone[parley.Message, parley.Message](change))
 	}
 	webhookWriter := func(change func(*parley.ConversationWebhook)) func(context.Context, parley.Tx, any) error {
-		return func(ctx context.Context, tx parley.Tx, row any) error {
-			w := row.(parley.ConversationWebhook)
-			w, err := tx.ForUpdate().ConversationWebhookBySid(ctx, w.ConversationSid, w.Sid)
-			time.Sleep(pause)
-			if err != nil {
-				return err
-			}
-			change(&w)
-			return tx.UpdateConversationWebhook(ctx, w)
-		}
+		return rowWriter(func(ctx context.Context, tx parley.Tx, w parley.ConversationWebhook) (parley.ConversationWebhook, error) {
+			return tx.ConversationWebhookBySid(ctx, w.ConversationSid, w.Sid)
+		}, parley.Tx.UpdateConversationWebhook, alone[parley.ConversationWebhook, parley.ConversationWebhook](change))
 	}
 	return []partialUpdate{
 		{
