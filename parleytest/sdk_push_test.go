@@ -3,7 +3,6 @@ package parleytest_test
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -39,29 +38,12 @@ func pushErr(t *testing.T, err error, status, code int, message string) {
 // credentials, and decodes the JSON answer.
 func pushControl(t *testing.T, srv *parleytest.Server, path string, form url.Values) (int, map[string]any) {
 	t.Helper()
-	req, err := http.NewRequest("POST", srv.URL+path, strings.NewReader(form.Encode()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		t.Fatalf("POST %s: %d, Content-Type %q: %s", path, res.StatusCode, ct, b)
-	}
+	status, b := postAs(t, srv, path, "application/x-www-form-urlencoded", form.Encode())
 	var v map[string]any
-	if err := json.Unmarshal(b, &v); err != nil {
-		t.Fatalf("POST %s: %d %s: %v", path, res.StatusCode, b, err)
+	if err := json.Unmarshal([]byte(b), &v); err != nil {
+		t.Fatalf("POST %s: %d %s: %v", path, status, b, err)
 	}
-	return res.StatusCode, v
+	return status, v
 }
 
 // pushControlErr checks a control's error answer: Twilio's JSON error.
