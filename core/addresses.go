@@ -10,9 +10,9 @@ import (
 	"github.com/parleyhq/parley"
 )
 
-// AddressTypes are the address types Twilio's spec lists
+// addressTypes are the address types Twilio's spec lists
 // (configuration_address_enum_type).
-var AddressTypes = []string{"sms", "whatsapp", "messenger", "gbm", "email", "rcs", "apple", "chat"}
+var addressTypes = []string{"sms", "whatsapp", "messenger", "gbm", "email", "rcs", "apple", "chat"}
 
 // Limits of address configurations: the spec's 256 characters of friendly
 // name and Twilio's documented 0–3 Studio retries (the address itself has
@@ -159,8 +159,8 @@ func (a *App) CreateAddressConfig(ctx context.Context, in AddressConfigInput) (p
 		return c, parley.MissingParam("Address")
 	}
 	c.Type = strings.ToLower(*in.Type)
-	if !slices.Contains(AddressTypes, c.Type) {
-		return c, parley.InvalidParam("Invalid Type: must be one of %s", strings.Join(AddressTypes, ", "))
+	if !slices.Contains(addressTypes, c.Type) {
+		return c, parley.InvalidParam("Invalid Type: must be one of %s", strings.Join(addressTypes, ", "))
 	}
 	c.Address = *in.Address
 	if utf8.RuneCountInString(c.Address) > MaxAddress || strings.ContainsFunc(c.Address, isControl) {
@@ -264,8 +264,8 @@ func (a *App) ListAddressConfigs(ctx context.Context, typ *string, q parley.Page
 	t := ""
 	if typ != nil {
 		t = strings.ToLower(*typ)
-		if !slices.Contains(AddressTypes, t) {
-			return parley.Page[parley.AddressConfig]{}, parley.InvalidParam("Invalid Type: must be one of %s", strings.Join(AddressTypes, ", "))
+		if !slices.Contains(addressTypes, t) {
+			return parley.Page[parley.AddressConfig]{}, parley.InvalidParam("Invalid Type: must be one of %s", strings.Join(addressTypes, ", "))
 		}
 	}
 	return read(ctx, a, func(tx parley.Tx) (parley.Page[parley.AddressConfig], error) { return tx.ListAddressConfigs(ctx, t, q) })

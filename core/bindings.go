@@ -10,13 +10,13 @@ import (
 	"github.com/parleyhq/parley"
 )
 
-// BindingTypes are the push technologies a binding may use
+// bindingTypes are the push technologies a binding may use
 // (service_binding_enum_binding_type).
-var BindingTypes = []string{"apn", "gcm", "fcm", "twilsock"}
+var bindingTypes = []string{"apn", "gcm", "fcm", "twilsock"}
 
-// MessageTypes are the pushes a binding receives; a new binding gets all
+// messageTypes are the pushes a binding receives; a new binding gets all
 // three, in the order Twilio's example shows.
-var MessageTypes = []string{"removed_from_conversation", "new_message", "added_to_conversation"}
+var messageTypes = []string{"removed_from_conversation", "new_message", "added_to_conversation"}
 
 // BindingInput is a push registration: what a client SDK sends when a
 // device registers, and what parley's emulator control takes.
@@ -49,8 +49,8 @@ func (a *App) RegisterBinding(ctx context.Context, svc string, in BindingInput, 
 		}
 	}
 	bt := strings.ToLower(*in.BindingType)
-	if !slices.Contains(BindingTypes, bt) {
-		return parley.Binding{}, parley.InvalidParam("Invalid BindingType: must be one of %s", strings.Join(BindingTypes, ", "))
+	if !slices.Contains(bindingTypes, bt) {
+		return parley.Binding{}, parley.InvalidParam("Invalid BindingType: must be one of %s", strings.Join(bindingTypes, ", "))
 	}
 	if utf8.RuneCountInString(*in.Address) > MaxAddress || strings.ContainsFunc(*in.Address, isControl) {
 		return parley.Binding{}, parley.InvalidParam("Invalid Address: at most %d printable characters", MaxAddress)
@@ -121,7 +121,7 @@ func (a *App) RegisterBinding(ctx context.Context, svc string, in BindingInput, 
 		b = old
 		if old.Sid == "" {
 			b = parley.Binding{Sid: a.sids.New(parley.PrefixBinding), ServiceSid: u.ServiceSid, BindingType: bt,
-				Endpoint: *in.Address, MessageTypes: MessageTypes, DateCreated: now}
+				Endpoint: *in.Address, MessageTypes: slices.Clone(messageTypes), DateCreated: now}
 		}
 		b.UserSid, b.Identity, b.CredentialSid, b.DateUpdated = u.Sid, u.Identity, cred, now
 		if old.Sid == "" {
@@ -203,12 +203,14 @@ func (a *App) DeleteBinding(ctx context.Context, svc, sid string, opts WriteOpti
 
 // ListBindings lists a service's bindings, narrowed by f.
 func (a *App) ListBindings(ctx context.Context, svc string, f parley.BindingFilter, q parley.PageQuery) (parley.Page[parley.Binding], error) {
+	types := make([]string, len(f.BindingTypes))
 	for i, t := range f.BindingTypes {
-		f.BindingTypes[i] = strings.ToLower(t)
-		if !slices.Contains(BindingTypes, f.BindingTypes[i]) {
-			return parley.Page[parley.Binding]{}, parley.InvalidParam("Invalid BindingType: must be one of %s", strings.Join(BindingTypes, ", "))
+		types[i] = strings.ToLower(t)
+		if !slices.Contains(bindingTypes, types[i]) {
+			return parley.Page[parley.Binding]{}, parley.InvalidParam("Invalid BindingType: must be one of %s", strings.Join(bindingTypes, ", "))
 		}
 	}
+	f.BindingTypes = types
 	ref, err := serviceRef(svc)
 	if err != nil {
 		return parley.Page[parley.Binding]{}, err
