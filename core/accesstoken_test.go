@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	gojwt "github.com/golang-jwt/jwt/v5"
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/core"
 	"github.com/parleyhq/parley/parleytest"
@@ -92,5 +93,140 @@ func TestCheckKeySignature(t *testing.T) {
 	}()
 	if err != nil || stored.SigningState == nil || strings.Contains(string(stored.SigningState), otherSecret) {
 		t.Fatalf("stored key %+v, %v", stored, err)
+	}
+}
+
+// TestVerifyAccessToken holds the token rules of
+// semantics-conversations.md §10 with a table: tokens minted by twilio-go
+// and by parley itself pass; every way a token can be wrong gets its own
+// Twilio code.
+func TestVerifyAccessToken(t *testing.T) {
+	ctx := context.Background()
+	srv := parleytest.New(t)
+	app := srv.App
+	key, secret, err := app.CreateAPIKey(ctx, "tokens")
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked, revokedSecret, err := app.CreateAPIKey(ctx, "revoked")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.RevokeAPIKey(ctx, revoked.Sid); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().Unix()
+	// craft signs claims (JSON) under header, with secret, as any JWT
+	// library would.
+	craft := func(header map[string]any, claims map[string]any, secret string) string {
+		tok := gojwt.NewWithClaims(gojwt.SigningMethodHS256, gojwt.MapClaims(claims))
+		for k, v := range header {
+			tok.Header[k] = v
+		}
+		s, err := tok.SignedString([]byte(secret))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	twilio := map[string]any{"cty": "twilio-fpa;v=1"}
+	claims := func(change func(map[string]any)) map[string]any {
+		c := map[string]any{"jti": key.Sid + "-1", "iss": key.Sid, "sub": srv.AccountSid, "nbf": now - 5, "exp": now + 3600,
+			"grants": map[string]any{"identity": "alice", "chat": map[string]any{"service_sid": srv.DefaultServiceSid}}}
+		if change != nil {
+			change(c)
+		}
+		return c
+	}
+	goToken := func(ttl float64) string {
+		tok := jwt.CreateAccessToken(jwt.AccessTokenParams{AccountSid: srv.AccountSid, SigningKeySid: key.Sid,
+			Secret: secret, Identity: "alice", Ttl: ttl})
+		tok.AddGrant(&jwt.ChatGrant{ServiceSid: srv.DefaultServiceSid})
+		s, err := tok.ToJwt()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	minted, err := app.MintAccessToken(ctx, key.Sid, "alice", "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		token string
+		code  int // 0: accepted
+	}{
+		{"twilio-go, one hour", goToken(3600), 0},
+		{"twilio-go, 24 hours", goToken(86400), 0},
+		{"parley token", minted, 0},
+		{"crafted, legacy ip_messaging grant", craft(twilio, claims(func(c map[string]any) {
+			c["grants"] = map[string]any{"identity": "alice", "ip_messaging": map[string]any{"service_sid": srv.DefaultServiceSid}}
+		}), secret), 0},
+		{"not a JWT", "hello", 20101},
+		{"three garbage parts", "a.b.c", 20101},
+		{"no cty", craft(nil, claims(nil), secret), 20102},
+		{"HS512", func() string {
+			tok := gojwt.NewWithClaims(gojwt.SigningMethodHS512, gojwt.MapClaims(claims(nil)))
+			tok.Header["cty"] = "twilio-fpa;v=1"
+			s, _ := tok.SignedString([]byte(secret))
+			return s
+		}(), 20102},
+		{"issuer not a key", craft(twilio, claims(func(c map[string]any) { c["iss"] = "alice" }), secret), 20103},
+		{"another account", craft(twilio, claims(func(c map[string]any) { c["sub"] = "AC" + strings.Repeat("0", 32) }), secret), 20103},
+		{"wrong secret", craft(twilio, claims(nil), secret+"x"), 20107},
+		{"revoked key", craft(twilio, claims(func(c map[string]any) { c["iss"] = revoked.Sid }), revokedSecret), 20107},
+		{"unknown key", craft(twilio, claims(func(c map[string]any) { c["iss"] = "SK" + strings.Repeat("0", 32) }), secret), 20107},
+		{"expired", craft(twilio, claims(func(c map[string]any) { c["nbf"], c["exp"] = now-7200, now-60 }), secret), 20104},
+		{"no expiry", craft(twilio, claims(func(c map[string]any) { delete(c, "exp") }), secret), 20104},
+		{"not yet valid", craft(twilio, claims(func(c map[string]any) { c["nbf"] = now + 600 }), secret), 20105},
+		{"25 hours", craft(twilio, claims(func(c map[string]any) { c["exp"] = now - 5 + 25*3600 }), secret), 20157},
+		{"25 hours from iat", craft(twilio, claims(func(c map[string]any) {
+			delete(c, "nbf")
+			c["iat"], c["exp"] = now-5, now-5+25*3600
+		}), secret), 20157},
+		{"no identity", craft(twilio, claims(func(c map[string]any) {
+			c["grants"] = map[string]any{"chat": map[string]any{"service_sid": srv.DefaultServiceSid}}
+		}), secret), 20106},
+		{"no chat grant", craft(twilio, claims(func(c map[string]any) { c["grants"] = map[string]any{"identity": "alice"} }), secret), 20106},
+		{"unknown service", craft(twilio, claims(func(c map[string]any) {
+			c["grants"] = map[string]any{"identity": "alice", "chat": map[string]any{"service_sid": "IS" + strings.Repeat("0", 32)}}
+		}), secret), 20106},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := app.VerifyAccessToken(ctx, tc.token)
+			if tc.code == 0 {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				if got.Identity != "alice" || got.ServiceSid != srv.DefaultServiceSid || got.KeySid != key.Sid || got.Expires.Before(time.Now()) {
+					t.Fatalf("verified %+v", got)
+				}
+				return
+			}
+			var pe *parley.Error
+			if !errors.As(err, &pe) || pe.Code != tc.code || pe.Kind != parley.KindUnauthorized {
+				t.Fatalf("got %v, want 401 %d", err, tc.code)
+			}
+		})
+	}
+
+	// Minting refuses what it could not sign or Twilio would not accept.
+	for what, err := range map[string]error{
+		"25 hours":    func() error { _, err := app.MintAccessToken(ctx, key.Sid, "alice", "", 25*time.Hour); return err }(),
+		"no identity": func() error { _, err := app.MintAccessToken(ctx, key.Sid, "", "", time.Hour); return err }(),
+		"revoked key": func() error { _, err := app.MintAccessToken(ctx, revoked.Sid, "alice", "", time.Hour); return err }(),
+		"unknown key": func() error {
+			_, err := app.MintAccessToken(ctx, "SK"+strings.Repeat("0", 32), "alice", "", time.Hour)
+			return err
+		}(),
+		"unknown service": func() error {
+			_, err := app.MintAccessToken(ctx, key.Sid, "alice", "IS"+strings.Repeat("0", 32), time.Hour)
+			return err
+		}(),
+	} {
+		if err == nil {
+			t.Errorf("minting with %s: accepted", what)
+		}
 	}
 }
