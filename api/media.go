@@ -91,7 +91,7 @@ func (s *Server) uploadMedia(q *req) call[parley.Media] {
 	r := q.r
 	svc := q.path("ChatServiceSid")
 	in := core.MediaUpload{ContentType: r.Header.Get("Content-Type"), Content: r.Body,
-		Filename: q.str("Filename"), Category: q.str("Category")}
+		Filename: q.str("Filename"), Category: q.str("Category"), Author: clientIdentity(r)}
 	if q.err == nil {
 		if mt, _, _ := mime.ParseMediaType(in.ContentType); mt == "multipart/form-data" {
 			if err := filePart(r, &in); err != nil {

@@ -120,7 +120,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	if err := s.authenticate(r); err != nil {
+	r, err := s.authenticate(r)
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -170,12 +171,51 @@ func canonicalPath(escaped string) bool {
 	return true
 }
 
-func (s *Server) authenticate(r *http.Request) error {
+// authenticate checks a request's credentials: the account's or an API
+// key's, with HTTP Basic; or, on the Media Content Service's paths, a
+// client SDK user's access token in X-Twilio-Token, as
+// @twilio/mcs-client sends it. It returns the request with the token's
+// grant in its context.
+func (s *Server) authenticate(r *http.Request) (*http.Request, error) {
 	user, pass, ok := r.BasicAuth()
-	if !ok {
-		return core.ErrAuthenticate()
+	if ok {
+		return r, s.app.Authenticate(r.Context(), user, pass)
 	}
-	return s.app.Authenticate(r.Context(), user, pass)
+	raw := r.Header.Get("X-Twilio-Token")
+	svc, media := mediaService(r.URL.Path)
+	if raw == "" || !media {
+		return r, core.ErrAuthenticate()
+	}
+	tok, err := s.app.VerifyAccessToken(r.Context(), raw)
+	if err != nil {
+		return r, err
+	}
+	if tok.ServiceSid != svc {
+		return r, parley.Errorf(parley.KindForbidden, 20403, "Forbidden: the access token signs into service %s, not %s", tok.ServiceSid, svc)
+	}
+	return r.WithContext(context.WithValue(r.Context(), accessTokenKey{}, tok)), nil
+}
+
+// accessTokenKey keys the verified access token of a request in its
+// context.
+type accessTokenKey struct{}
+
+// clientIdentity is the identity of the client SDK user who made the
+// request with an access token; "" for Basic auth.
+func clientIdentity(r *http.Request) string {
+	tok, _ := r.Context().Value(accessTokenKey{}).(core.AccessToken)
+	return tok.Identity
+}
+
+// mediaService reports whether path is one of the Media Content Service's
+// (/v1/Services/{ChatServiceSid}/Media…), and its service.
+func mediaService(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, "/v1/Services/")
+	if !ok {
+		return "", false
+	}
+	svc, rest, _ := strings.Cut(rest, "/")
+	return svc, rest == "Media" || strings.HasPrefix(rest, "Media/")
 }
 
 // requestID is Twilio's RQ + 32 hex digits.
@@ -187,7 +227,7 @@ var (
 	corsAnyOrigin   = []string{"*"}
 	corsCredentials = []string{"true"}
 	corsMethods     = []string{"GET, POST, DELETE, OPTIONS"}
-	corsHeaders     = []string{"Authorization, Content-Type, X-Twilio-Webhook-Enabled"}
+	corsHeaders     = []string{"Authorization, Content-Type, X-Twilio-Webhook-Enabled, X-Twilio-Token"}
 	corsExpose      = []string{"Twilio-Request-Id"}
 	varyOrigin      = []string{"Origin"}
 )

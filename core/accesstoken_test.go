@@ -230,3 +230,43 @@ func TestVerifyAccessToken(t *testing.T) {
 		}
 	}
 }
+
+// FuzzVerifyAccessToken: whatever a client sends as a token, the answer
+// is a verified token or a 401 with one of Twilio's token codes, never a
+// panic or another error.
+func FuzzVerifyAccessToken(f *testing.F) {
+	ctx := context.Background()
+	srv := parleytest.New(f)
+	key, secret, err := srv.App.CreateAPIKey(ctx, "fuzz")
+	if err != nil {
+		f.Fatal(err)
+	}
+	minted, err := srv.App.MintAccessToken(ctx, key.Sid, "alice", "", time.Hour)
+	if err != nil {
+		f.Fatal(err)
+	}
+	tok := jwt.CreateAccessToken(jwt.AccessTokenParams{AccountSid: srv.AccountSid, SigningKeySid: key.Sid, Secret: secret,
+		Identity: "bob", Ttl: 3600})
+	tok.AddGrant(&jwt.ChatGrant{ServiceSid: srv.DefaultServiceSid})
+	goToken, err := tok.ToJwt()
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, seed := range []string{minted, goToken, "", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30.", strings.Repeat(".", 100)} {
+		f.Add(seed)
+	}
+	codes := map[int]bool{20101: true, 20102: true, 20103: true, 20104: true, 20105: true, 20106: true, 20107: true, 20157: true}
+	f.Fuzz(func(t *testing.T, raw string) {
+		got, err := srv.App.VerifyAccessToken(ctx, raw)
+		if err == nil {
+			if got.Identity == "" || got.ServiceSid != srv.DefaultServiceSid {
+				t.Fatalf("accepted %q as %+v", raw, got)
+			}
+			return
+		}
+		var pe *parley.Error
+		if !errors.As(err, &pe) || pe.Kind != parley.KindUnauthorized || !codes[pe.Code] {
+			t.Fatalf("%q: %v", raw, err)
+		}
+	})
+}

@@ -40,6 +40,9 @@ type MediaUpload struct {
 	Filename    *string
 	Category    *string
 	Content     io.Reader
+	// Author is the identity of the client SDK user uploading (signed in
+	// with an access token); "" for the account itself ("system").
+	Author string
 }
 
 func (in MediaUpload) check() (parley.Media, error) {
@@ -48,6 +51,9 @@ func (in MediaUpload) check() (parley.Media, error) {
 		return parley.Media{}, parley.InvalidParam("Invalid Content-Type %q: send the file's MIME type", in.ContentType)
 	}
 	m := parley.Media{ContentType: mt, Category: "media", Author: "system", Filename: emptyIsNil(in.Filename)}
+	if in.Author != "" {
+		m.Author = in.Author
+	}
 	if in.Filename != nil && (utf8.RuneCountInString(*in.Filename) > MaxMediaFilename || !utf8.ValidString(*in.Filename)) {
 		return m, parley.InvalidParam("Invalid Filename: at most %d characters", MaxMediaFilename)
 	}

@@ -14,7 +14,8 @@ import (
 
 // TestNodeAccessTokenVerifies: an access token twilio-node signs with an
 // API key's secret (HS256) verifies against the key as parley stored it,
-// which never held the secret; a tampered one does not.
+// which never held the secret, and passes every rule of client sign-in; a
+// tampered one does not.
 func TestNodeAccessTokenVerifies(t *testing.T) {
 	node := requireNode(t)
 	ctx := context.Background()
@@ -44,6 +45,13 @@ func TestNodeAccessTokenVerifies(t *testing.T) {
 	signed := []byte(parts[0] + "." + parts[1])
 	if err := srv.App.CheckKeySignature(ctx, key.Sid, signed, sig); err != nil {
 		t.Fatalf("twilio-node's token does not verify: %v", err)
+	}
+	// The whole check, header, claims and grants, as client sign-in runs
+	// it.
+	tok, err := srv.App.VerifyAccessToken(ctx, strings.TrimSpace(string(out)))
+	if err != nil || tok.Identity != "alice" || tok.ServiceSid != srv.DefaultServiceSid || tok.KeySid != key.Sid ||
+		tok.Expires.Sub(time.Now()) < 59*time.Minute {
+		t.Fatalf("twilio-node's token: %+v, %v", tok, err)
 	}
 	signed[len(signed)-1] ^= 1
 	if err := srv.App.CheckKeySignature(ctx, key.Sid, signed, sig); err == nil {

@@ -100,6 +100,8 @@ Usage:
   parley keys create [--name NAME]    create an API key; prints its SID and secret once
   parley keys list                    list API keys
   parley keys revoke SID              revoke an API key
+  parley token --identity ID [--service IS…] [--ttl 1h] [--key SK…]
+                                      mint an access token for a client SDK (local development)
 
 Flags:
 `
@@ -110,6 +112,9 @@ Flags:
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 1 && args[1] == "keys" {
 		return runKeys(ctx, args[2:], getenv, stdout, stderr)
+	}
+	if len(args) > 1 && args[1] == "token" {
+		return runToken(ctx, args[2:], getenv, stdout, stderr)
 	}
 	var c config
 	fs := flag.NewFlagSet("parley", flag.ContinueOnError)

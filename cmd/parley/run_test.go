@@ -375,3 +375,56 @@ func TestShutdownFinishesInFlight(t *testing.T) {
 		t.Fatal("still accepting after shutdown")
 	}
 }
+
+// TestTokenCommand: `parley token` mints an access token the running
+// server accepts (on the Media Content Service, where client SDKs use
+// one), signed with the newest key, or with a key it creates when there
+// is none; revoking the key stops its tokens.
+func TestTokenCommand(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "token.db")
+	in := start(t, nil, "--addr", "127.0.0.1:0", "--db", db)
+	token := func(args ...string) (string, string, error) {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), append([]string{"parley", "token", "--db", db}, args...), func(string) string { return "" }, &out, &errOut)
+		return strings.TrimSpace(out.String()), errOut.String(), err
+	}
+	upload := func(tok string) (int, string) {
+		req, _ := http.NewRequest("POST", in.local+"/v1/Services/"+in.service+"/Media", strings.NewReader("hi"))
+		req.Header.Set("Content-Type", "text/plain")
+		req.Header.Set("X-Twilio-Token", tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	tok, stderr, err := token("--identity", "alice", "--ttl", "10m")
+	m := regexp.MustCompile(`^created API key (SK[0-9a-f]{32}) to sign tokens`).FindStringSubmatch(stderr)
+	if err != nil || m == nil || strings.Count(tok, ".") != 2 {
+		t.Fatalf("first token: %v %q %q", err, tok, stderr)
+	}
+	if st, body := upload(tok); st != 201 || !strings.Contains(body, `"author":"alice"`) {
+		t.Fatalf("upload with the token: %d %s", st, body)
+	}
+	// The next token reuses that key, says nothing, and names the service.
+	tok2, stderr, err := token("--identity", "bob", "--service", in.service)
+	if err != nil || stderr != "" {
+		t.Fatalf("second token: %v %q", err, stderr)
+	}
+	if st, body := upload(tok2); st != 201 || !strings.Contains(body, `"author":"bob"`) {
+		t.Fatalf("upload with the second token: %d %s", st, body)
+	}
+	for _, args := range [][]string{{}, {"--identity", "alice", "--ttl", "25h"}, {"--identity", "alice", "--service", "IS" + strings.Repeat("0", 32)}} {
+		if _, _, err := token(args...); err == nil {
+			t.Errorf("parley token %v: accepted", args)
+		}
+	}
+	if err := run(context.Background(), []string{"parley", "keys", "revoke", "--db", db, m[1]}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if st, body := upload(tok); st != 401 || !strings.Contains(body, `"code":20107`) {
+		t.Fatalf("a revoked key's token: %d %s", st, body)
+	}
+}

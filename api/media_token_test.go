@@ -1,0 +1,102 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/parleytest"
+)
+
+// TestMediaWithAccessToken: the Media Content Service takes a client SDK
+// user's access token in X-Twilio-Token, as @twilio/mcs-client sends it:
+// uploads are that user's, records and contents readable; a token of
+// another service is 403, a bad one its 2010x code; elsewhere a token is
+// no credential. Browsers may send the header (CORS).
+func TestMediaWithAccessToken(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := parleytest.New(t)
+	key, _, err := srv.App.CreateAPIKey(ctx, "client tokens")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := srv.App.MintAccessToken(ctx, key.Sid, "alice", "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rawClient{t: t, srv: srv}
+	other := c.must("POST", "/v1/Services", "FriendlyName=other", 201)["sid"].(string)
+	otherToken, err := srv.App.MintAccessToken(ctx, key.Sid, "alice", other, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(method, path, tok, ctype, body string) (int, map[string]any, string) {
+		req, _ := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		if tok != "" {
+			req.Header.Set("X-Twilio-Token", tok)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		var v map[string]any
+		json.Unmarshal(b, &v)
+		return res.StatusCode, v, string(b)
+	}
+	media := "/v1/Services/" + srv.DefaultServiceSid + "/Media"
+	st, up, raw := call("POST", media+"?Filename=hi.txt", token, "text/plain", "hello")
+	if st != 201 || up["author"] != "alice" || up["size"] != 5.0 || up["filename"] != "hi.txt" {
+		t.Fatalf("upload with a token: %d %s", st, raw)
+	}
+	me := up["sid"].(string)
+	if st, got, raw := call("GET", media+"/"+me, token, "", ""); st != 200 || got["sid"] != me || got["author"] != "alice" {
+		t.Fatalf("fetch with a token: %d %s", st, raw)
+	}
+	if st, _, raw := call("GET", media+"/"+me+"/Content", token, "", ""); st != 200 || raw != "hello" {
+		t.Fatalf("content with a token: %d %q", st, raw)
+	}
+	// The same upload with the account's credentials is the system's.
+	if got := c.must(uploadMethod, media+"?Filename=a.png", "png", 201); got["author"] != "system" {
+		t.Fatalf("upload with Basic auth: %v", got)
+	}
+	for _, tc := range []struct {
+		what, method, path, token string
+		status, code             int
+	}{
+		{"another service's token", "GET", media + "/" + me, otherToken, 403, 20403},
+		{"another service's media", "POST", "/v1/Services/" + other + "/Media", token, 403, 20403},
+		{"a garbage token", "GET", media + "/" + me, "nope", 401, 20101},
+		{"a forged token", "GET", media + "/" + me, token[:strings.LastIndex(token, ".")+1] + "AAAA", 401, 20107},
+		{"a token on the REST API", "GET", "/v1/Users", token, 401, 20003},
+		{"no credentials", "GET", media + "/" + me, "", 401, 20003},
+	} {
+		st, body, raw := call(tc.method, tc.path, tc.token, "text/plain", "x")
+		if st != tc.status || body["code"] != float64(tc.code) || body["status"] != float64(tc.status) {
+			t.Errorf("%s: %d %s, want %d %d", tc.what, st, raw, tc.status, tc.code)
+		}
+	}
+	// A browser's preflight for the token header.
+	req, _ := http.NewRequest("OPTIONS", srv.URL+media, nil)
+	req.Header.Set("Origin", "http://localhost:3000")
+	req.Header.Set("Access-Control-Request-Method", "POST")
+	req.Header.Set("Access-Control-Request-Headers", "x-twilio-token, content-type")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 204 || !strings.Contains(res.Header.Get("Access-Control-Allow-Headers"), "X-Twilio-Token") ||
+		res.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" {
+		t.Fatalf("preflight: %d %v", res.StatusCode, res.Header)
+	}
+}
