@@ -71,7 +71,7 @@ func TestMediaWithAccessToken(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		what, method, path, token string
-		status, code             int
+		status, code              int
 	}{
 		{"another service's token", "GET", media + "/" + me, otherToken, 403, 20403},
 		{"another service's media", "POST", "/v1/Services/" + other + "/Media", token, 403, 20403},
