@@ -16,6 +16,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/core"
+	"github.com/parleyhq/parley/twilsock"
 )
 
 // DefaultMaxBody caps request bodies. The largest legitimate User body is
@@ -44,6 +45,8 @@ type Server struct {
 	log       *slog.Logger
 	mux       *http.ServeMux
 	pages     pageTokens
+	// sock serves the client SDKs' WebSocket (clients.go).
+	sock *twilsock.Server
 
 	// What routes mounted: each operation once, and per path (in mount
 	// order) the methods it answers, for the 405s.
@@ -78,6 +81,7 @@ func New(o Options) *Server {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.routes()
+	s.sock = s.newTwilsock()
 	return s
 }
 
@@ -114,6 +118,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return
+	case r.URL.Path == clientPath && r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):
+		// Clients sign in with a token inside the socket, not with HTTP
+		// credentials.
+		s.sock.ServeHTTP(w, r)
 		return
 	case r.Method == http.MethodOptions && r.Header.Get("Origin") != "" &&
 		r.Header.Get("Access-Control-Request-Method") != "":

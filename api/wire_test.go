@@ -92,7 +92,7 @@ func TestHeaders(t *testing.T) {
 			"Content-Type":                  "application/json",
 			"Access-Control-Allow-Origin":   "*",
 			"Access-Control-Allow-Methods":  "GET, POST, DELETE, OPTIONS",
-			"Access-Control-Allow-Headers":  "Authorization, Content-Type, X-Twilio-Webhook-Enabled",
+			"Access-Control-Allow-Headers":  "Authorization, Content-Type, X-Twilio-Webhook-Enabled, X-Twilio-Token",
 			"Access-Control-Expose-Headers": "Twilio-Request-Id",
 		} {
 			if got := res.header.Get(k); got != v {

@@ -188,3 +188,26 @@ func (a *App) MintAccessToken(ctx context.Context, keySid, identity, svc string,
 	}
 	return signed + "." + base64.RawURLEncoding.EncodeToString(mac), nil
 }
+
+// SignIn is a client SDK user's arrival with a verified token: the user of
+// the token's identity, created with the service's default role when it
+// connects for the first time, as Twilio does (onUserAdded, Source SDK).
+func (a *App) SignIn(ctx context.Context, tok AccessToken) (parley.User, error) {
+	if err := checkIdentity(tok.Identity); err != nil {
+		return parley.User{}, tokenError(20106, "Invalid Access Token grants: %s", parley.AsError(err).Message)
+	}
+	u, err := read(ctx, a, func(tx parley.Tx) (parley.User, error) { return tx.UserByIdentity(ctx, tok.ServiceSid, tok.Identity) })
+	if !errors.Is(err, parley.ErrNotFound) {
+		return u, err
+	}
+	opts := WriteOptions{Webhooks: true, Source: parley.SourceSDK, ClientIdentity: tok.Identity}
+	err = a.update(ctx, func(tx parley.Tx, ev *events) error {
+		cfg, err := tx.ServiceConfig(ctx, tok.ServiceSid)
+		if err != nil {
+			return notFound(err)
+		}
+		u, err = a.participantUser(ctx, tx, ev, cfg, tok.Identity, opts)
+		return err
+	})
+	return u, err
+}

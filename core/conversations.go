@@ -251,7 +251,7 @@ func inConversation[T any](ctx context.Context, a *App, svc, convKey string, fn 
 // conversationEvent is the event of a REST write to a conversation, with
 // a copy of c.
 func conversationEvent(t parley.EventType, c parley.Conversation, at time.Time, opts WriteOptions) parley.Event {
-	return parley.Event{Type: t, ServiceSid: c.ServiceSid, Source: opts.source(), At: at,
+	return parley.Event{Type: t, ServiceSid: c.ServiceSid, Source: opts.source(), ClientIdentity: opts.ClientIdentity, At: at,
 		Webhooks: opts.Webhooks, Conversation: &c}
 }
 

@@ -136,6 +136,8 @@ type WriteOptions struct {
 	// Source is who acted, as webhooks name it: "" for a REST call (API);
 	// an inbound message's channel (SMS, WHATSAPP…).
 	Source parley.EventSource
+	// ClientIdentity is the client SDK user who acted, for SDK actions.
+	ClientIdentity string
 }
 
 // source is the Source of the write's events.

@@ -175,7 +175,7 @@ func authorParticipant(ctx context.Context, tx parley.Tx, conversation, author s
 }
 
 func messageEvent(t parley.EventType, m parley.Message, c parley.Conversation, at time.Time, opts WriteOptions) parley.Event {
-	return parley.Event{Type: t, ServiceSid: m.ServiceSid, Source: opts.source(), At: at, Webhooks: opts.Webhooks,
+	return parley.Event{Type: t, ServiceSid: m.ServiceSid, Source: opts.source(), ClientIdentity: opts.ClientIdentity, At: at, Webhooks: opts.Webhooks,
 		Message: &m, Conversation: &c}
 }
 

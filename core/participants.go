@@ -249,7 +249,7 @@ func (a *App) participantPreEvent(t parley.EventType, opts WriteOptions) func(pa
 }
 
 func participantEvent(t parley.EventType, p parley.Participant, at time.Time, opts WriteOptions) parley.Event {
-	return parley.Event{Type: t, ServiceSid: p.ServiceSid, Source: opts.source(), At: at, Webhooks: opts.Webhooks, Participant: &p}
+	return parley.Event{Type: t, ServiceSid: p.ServiceSid, Source: opts.source(), ClientIdentity: opts.ClientIdentity, At: at, Webhooks: opts.Webhooks, Participant: &p}
 }
 
 // checkConversationRole checks that sid is a conversation role of svc:

@@ -115,7 +115,7 @@ func (a *App) CreateUser(ctx context.Context, svc string, in UserCreate, opts Wr
 // userEvent is the event of a REST write to a user. It holds a copy of u,
 // so the caller's later changes (the response's null rules) stay out of it.
 func userEvent(t parley.EventType, u parley.User, at time.Time, opts WriteOptions) parley.Event {
-	return parley.Event{Type: t, ServiceSid: u.ServiceSid, Source: opts.source(), At: at,
+	return parley.Event{Type: t, ServiceSid: u.ServiceSid, Source: opts.source(), ClientIdentity: opts.ClientIdentity, At: at,
 		Webhooks: opts.Webhooks, User: &u}
 }
 

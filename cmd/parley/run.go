@@ -257,6 +257,12 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 	log.Info("shutting down: finishing in-flight requests")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.shutdownGrace)
 	defer cancel()
+	// Client SDK connections first: told to reconnect elsewhere (close
+	// 308), while new ones are refused, then the HTTP server, which does
+	// not track upgraded connections.
+	if err := handler.Shutdown(shutdownCtx); err != nil {
+		log.Warn("client connections still open at the end of the grace period", "err", err)
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

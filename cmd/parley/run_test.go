@@ -17,8 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
 	"github.com/parleyhq/parley/internal/pgtest"
+	"github.com/parleyhq/parley/twilsock"
 	_ "modernc.org/sqlite"
 )
 
@@ -426,5 +428,60 @@ func TestTokenCommand(t *testing.T) {
 	}
 	if st, body := upload(tok); st != 401 || !strings.Contains(body, `"code":20107`) {
 		t.Fatalf("a revoked key's token: %d %s", st, body)
+	}
+}
+
+// TestShutdownOffloadsClients: on SIGTERM a node tells its client SDK
+// connections to reconnect elsewhere (twilsock close 308) before it stops.
+func TestShutdownOffloadsClients(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "clients.db")
+	in := start(t, nil, "--addr", "127.0.0.1:0", "--db", db)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"parley", "token", "--db", db, "--identity", "alice"}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(in.local, "http")+"/v3/wsconnect", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	// read returns the next frame other than a ping.
+	read := func() (twilsock.Frame, error) {
+		for {
+			_, b, err := ws.Read(ctx)
+			if err != nil {
+				return twilsock.Frame{}, err
+			}
+			f, err := twilsock.Decode(b)
+			if err != nil || f.Header.Method != "ping" {
+				return f, err
+			}
+		}
+	}
+	b, _ := twilsock.Encode(twilsock.Frame{Header: twilsock.Header{Method: "init", ID: "TM1", Token: strings.TrimSpace(out.String())}})
+	if err := ws.Write(ctx, websocket.MessageBinary, b); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := read(); err != nil || f.Header.Status == nil || f.Header.Status.Code != 200 {
+		t.Fatalf("init: %+v %v", f.Header, err)
+	}
+	// Read while the node stops: a client answers the close handshake.
+	type result struct {
+		f   twilsock.Frame
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		f, err := read()
+		got <- result{f, err}
+		for err == nil {
+			_, err = read() // until the socket closes, as the SDK does
+		}
+	}()
+	in.shutdown(t)
+	if r := <-got; r.err != nil || r.f.Header.Method != "close" || r.f.Header.Status.Code != 308 {
+		t.Fatalf("at shutdown: %+v %v", r.f.Header, r.err)
 	}
 }

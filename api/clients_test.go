@@ -1,0 +1,107 @@
+package api_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/parleyhq/parley/parleytest"
+	"github.com/parleyhq/parley/twilsock"
+)
+
+// sockExchange opens /v3/wsconnect on srv, sends frames in order and
+// returns the server's answer to each (pings skipped).
+func sockExchange(t *testing.T, srv *parleytest.Server, frames ...twilsock.Frame) []twilsock.Frame {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/v3/wsconnect", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	var out []twilsock.Frame
+	for _, f := range frames {
+		b, err := twilsock.Encode(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ws.Write(ctx, websocket.MessageBinary, b); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			_, b, err := ws.Read(ctx)
+			if err != nil {
+				t.Fatalf("no answer to %s: %v", f.Header.Method, err)
+			}
+			got, err := twilsock.Decode(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Header.Method != "ping" {
+				out = append(out, got)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// TestClientSignIn: @twilio/conversations' socket signs in with a token
+// parley minted or an app signed; the user is created on first sign-in
+// with the service's default role; refused tokens answer with their
+// Twilio code; tunnelled requests get Twilio's error bodies.
+func TestClientSignIn(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := parleytest.New(t)
+	c := rawClient{t: t, srv: srv}
+	key, _, err := srv.App.CreateAPIKey(ctx, "clients")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := srv.App.MintAccessToken(ctx, key.Sid, "carol", "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.must("GET", "/v1/Users/carol", "", 404)
+	init := twilsock.Frame{Header: twilsock.Header{Method: "init", ID: "TM1", Token: token}}
+	got := sockExchange(t, srv, init, twilsock.Frame{Header: twilsock.Header{Method: "message", ID: "TM2",
+		HTTPRequest: &twilsock.HTTPRequest{Host: "aim.us1.twilio.com", Path: "/Client/v2/Nothing", Method: "GET"}}})
+	if s := got[0].Header.Status; got[0].Header.ID != "TM1" || s.Code != 200 {
+		t.Fatalf("init: %+v", s)
+	}
+	if h := got[1].Header; h.ID != "TM2" || h.Status.Code != 200 || h.HTTPStatus.Code != 404 ||
+		string(got[1].Payload) != `{"code":20404,"message":"The requested resource /Client/v2/Nothing was not found",`+
+			`"more_info":"https://www.twilio.com/docs/errors/20404","status":404}` {
+		t.Fatalf("tunnelled: %+v %s", h, got[1].Payload)
+	}
+	u := c.must("GET", "/v1/Users/carol", "", 200)
+	role := c.roleOf(srv.DefaultServiceSid, "service user")
+	if u["role_sid"] != role {
+		t.Fatalf("the signed-in user: %v", u)
+	}
+	// Signing in again finds the user.
+	if got := sockExchange(t, srv, init); got[0].Header.Status.Code != 200 {
+		t.Fatalf("second sign-in: %+v", got[0].Header.Status)
+	}
+	expired, err := srv.App.MintAccessToken(ctx, key.Sid, "carol", "", time.Nanosecond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond) // exp is in whole seconds
+	for _, tc := range []struct {
+		what, token string
+		code        int
+	}{
+		{"garbage", "nope", 20101},
+		{"expired", expired, 20104},
+	} {
+		got := sockExchange(t, srv, twilsock.Frame{Header: twilsock.Header{Method: "init", ID: "TM9", Token: tc.token}})
+		if s := got[0].Header.Status; s.Code != 401 || s.ErrorCode != tc.code {
+			t.Errorf("%s token: %+v", tc.what, s)
+		}
+	}
+}
