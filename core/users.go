@@ -150,6 +150,12 @@ func (a *App) FetchUser(ctx context.Context, svc, key string) (parley.User, erro
 	return u, err
 }
 
+// FetchUserRaw returns a user with its presence as stored: the client
+// protocol shows reachability as booleans, whatever the REST null rule.
+func (a *App) FetchUserRaw(ctx context.Context, svc, key string) (parley.User, error) {
+	return read(ctx, a, func(tx parley.Tx) (parley.User, error) { return findUser(ctx, tx, svc, key) })
+}
+
 // reachability applies the null rule of a single user's is_online and
 // is_notifiable: shown only while the service has reachability enabled.
 func reachability(ctx context.Context, tx parley.Tx, u parley.User) (parley.User, error) {

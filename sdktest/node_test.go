@@ -83,6 +83,12 @@ func requireNode(t *testing.T) string {
 // runNode starts a parley and runs one script against it.
 func runNode(t *testing.T, node, script string) {
 	srv := parleytest.New(t)
+	// An API key, for scripts that mint access tokens as an app's backend
+	// does (twilio-node's AccessToken).
+	key, secret, err := srv.App.CreateAPIKey(context.Background(), "node")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Base(script))
@@ -92,6 +98,8 @@ func runNode(t *testing.T, node, script string) {
 		"PARLEY_ACCOUNT_SID="+srv.AccountSid,
 		"PARLEY_AUTH_TOKEN="+srv.AuthToken,
 		"PARLEY_DEFAULT_SERVICE_SID="+srv.DefaultServiceSid,
+		"PARLEY_API_KEY_SID="+key.Sid,
+		"PARLEY_API_KEY_SECRET="+secret,
 	)
 	// Don't wait forever for output pipes held by a stray grandchild.
 	cmd.WaitDelay = 5 * time.Second

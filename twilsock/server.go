@@ -16,6 +16,7 @@ import (
 // Grant is what a verified access token lets a connection do.
 type Grant struct {
 	Identity   string
+	UserSid    string
 	ServiceSid string
 	Expires    time.Time
 }
@@ -25,12 +26,18 @@ type Response struct {
 	Status  int
 	Headers map[string]string
 	Body    []byte
+	// After, when set, runs once the reply is sent: what the client must
+	// receive after it (Sync's subscription_established).
+	After func(ctx context.Context, c *Conn)
 }
 
 // Conn is one signed-in client connection.
 type Conn struct {
 	ws  *websocket.Conn
 	srv *Server
+	// BaseURL is the scheme and host the client connected to (or the
+	// server's public URL): the base of the links it is given.
+	BaseURL string
 	mu  sync.Mutex // guards grant and the expiry timers
 	// grant is the current token's; an update replaces it.
 	grant   Grant
@@ -64,6 +71,8 @@ type Options struct {
 	ExpiryWarning time.Duration
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// BaseURL gives a connection's BaseURL from its upgrade request.
+	BaseURL func(*http.Request) string
 }
 
 // Server runs the twilsock endpoint (/v3/wsconnect): one goroutine reads
@@ -117,6 +126,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ws.SetReadLimit(int64(MaxFrame))
 	c := &Conn{ws: ws, srv: s, closing: make(chan struct{})}
+	if s.o.BaseURL != nil {
+		c.BaseURL = s.o.BaseURL(r)
+	}
 	defer c.stop()
 	c.serve(context.WithoutCancel(r.Context()))
 }
@@ -266,9 +278,12 @@ func (c *Conn) tunnel(ctx context.Context, f Frame) {
 	if headers == nil {
 		headers = map[string]string{"content-type": "application/json"}
 	}
-	c.send(ctx, Frame{Header: Header{Method: "reply", ID: f.Header.ID, PayloadType: "application/json",
+	err := c.send(ctx, Frame{Header: Header{Method: "reply", ID: f.Header.ID, PayloadType: "application/json",
 		Status: &Status{Code: 200, Status: "OK"}, HTTPStatus: &Status{Code: res.Status, Status: http.StatusText(res.Status)},
 		HTTPHeaders: headers}, Payload: res.Body})
+	if err == nil && res.After != nil {
+		res.After(ctx, c)
+	}
 }
 
 // keepalive pings the client until the connection ends.

@@ -1,0 +1,386 @@
+// Package clientapi answers the requests @twilio/conversations tunnels
+// through its socket (client-sdk-protocol.md §4): the client API ("aim":
+// configuration, the user's conversations…) and the Twilio Sync objects
+// the SDK reads its state from. The Sync objects are views over parley's
+// tables, named after what they show: a user's info map is
+// "US….info", their conversations map "US….conversations".
+package clientapi
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/core"
+	"github.com/parleyhq/parley/twilsock"
+)
+
+// Handler answers tunnelled requests for one parley.
+type Handler struct {
+	App *core.App
+}
+
+// request is one tunnelled request of a signed-in client.
+type request struct {
+	ctx   context.Context
+	conn  *twilsock.Conn
+	grant twilsock.Grant
+	http  twilsock.HTTPRequest
+	body  []byte
+	// segs are the path's segments, decoded.
+	segs []string
+}
+
+// param is a query parameter as the client sent it (not URL-decoded,
+// twilsock's params being split, not decoded).
+func (r *request) param(name string) string {
+	switch v := r.http.Params[name].(type) {
+	case string:
+		s, err := url.QueryUnescape(v)
+		if err != nil {
+			return v
+		}
+		return s
+	}
+	return ""
+}
+
+// Serve answers one request (twilsock.Options.Upstream).
+func (h *Handler) Serve(ctx context.Context, c *twilsock.Conn, req twilsock.HTTPRequest, body []byte) twilsock.Response {
+	path, _, _ := strings.Cut(req.Path, "?")
+	var segs []string
+	for _, s := range strings.Split(strings.Trim(path, "/"), "/") {
+		if d, err := url.PathUnescape(s); err == nil {
+			segs = append(segs, d)
+		} else {
+			segs = append(segs, s)
+		}
+	}
+	r := &request{ctx: ctx, conn: c, grant: c.Grant(), http: req, body: body, segs: segs}
+	res, err := h.route(r)
+	if err != nil {
+		return errorResponse(err, path)
+	}
+	return res
+}
+
+// route picks the answer by method and path; the host the client names is
+// only a label.
+func (h *Handler) route(r *request) (twilsock.Response, error) {
+	s, m := r.segs, r.http.Method
+	switch {
+	case m == "GET" && match(s, "Client", "v2", "Configuration"):
+		return h.configuration(r)
+	case m == "GET" && match(s, "Client", "v2", "Services", "*", "Users", "Me", "Conversations"):
+		return h.myConversations(r)
+	case m == "GET" && match(s, "v3", "Maps", "*"):
+		return h.mapDescriptor(r, s[2])
+	case m == "GET" && match(s, "v3", "Maps", "*", "Items"):
+		return h.mapItems(r, s[2])
+	case m == "POST" && match(s, "v4", "Subscriptions"):
+		return h.subscriptions(r)
+	}
+	return twilsock.Response{}, parley.NotFound()
+}
+
+// match reports whether segs are pattern, "*" matching any one segment.
+func match(segs []string, pattern ...string) bool {
+	if len(segs) != len(pattern) {
+		return false
+	}
+	for i, p := range pattern {
+		if p != "*" && p != segs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// ok is a 200 with v as JSON.
+func ok(v any) (twilsock.Response, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	return twilsock.Response{Status: http.StatusOK, Body: b}, nil
+}
+
+// errorResponse is an error in Twilio's JSON, which the SDK surfaces
+// (code, message, status).
+func errorResponse(err error, path string) twilsock.Response {
+	e := parley.AsError(err)
+	status := map[parley.Kind]int{parley.KindInvalid: 400, parley.KindUnauthorized: 401, parley.KindRejected: 403,
+		parley.KindForbidden: 403, parley.KindNotFound: 404, parley.KindConflict: 409}[e.Kind]
+	if status == 0 {
+		status, e = 500, &parley.Error{Code: 20500, Message: "Internal server error"}
+	}
+	msg := e.Message
+	if msg == "" && e.Code == 20404 {
+		msg = fmt.Sprintf("The requested resource %s was not found", path)
+	}
+	b, _ := json.Marshal(map[string]any{"code": e.Code, "message": msg, "status": status,
+		"more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", e.Code)})
+	return twilsock.Response{Status: status, Body: b}
+}
+
+// links are the absolute URLs of the client API on the host the client
+// connected to (the SDK requires absolute http(s) URLs, and tunnels them).
+func (r *request) link(format string, args ...any) string {
+	return r.conn.BaseURL + fmt.Sprintf(format, args...)
+}
+
+// configuration is GET Client/v2/Configuration: who the user is, the
+// service's options, the user's two Sync maps, and the links the SDK
+// follows.
+func (h *Handler) configuration(r *request) (twilsock.Response, error) {
+	cfg, err := h.App.FetchServiceConfig(r.ctx, r.grant.ServiceSid)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	svc := r.link("/Client/v2/Services/%s", r.grant.ServiceSid)
+	mb := h.App.MaxMediaSize() / (1 << 20)
+	return ok(map[string]any{
+		"identity": r.grant.Identity,
+		"url":      r.link("/Client/v2/Configuration"),
+		"options": map[string]any{
+			"consumption_report_interval": "PT5S", "user_infos_to_subscribe": 100,
+			"reachability_enabled": cfg.ReachabilityEnabled, "http_cache_interval": "PT5S",
+			"my_conversations_page_size": 100, "media_attachments_count_limit": 1,
+			"media_attachment_size_limit_in_mb": mb, "media_attachments_total_size_limit_in_mb": mb,
+			"email_histories_allowed_mime_types": []string{}, "email_bodies_allowed_mime_types": []string{},
+		},
+		"sync_objects": map[string]string{
+			"my_conversations": r.grant.UserSid + ".conversations",
+			"my_user_info":     r.grant.UserSid + ".info",
+		},
+		"links": map[string]string{
+			"my_conversations":  svc + "/Users/Me/Conversations",
+			"conversations":     svc + "/Conversations",
+			"users":             svc + "/Users",
+			"current_user":      svc + "/Users/Me",
+			"typing":            svc + "/Typing",
+			"media_service":     r.link("/v1/Services/%s/Media", r.grant.ServiceSid),
+			"media_set_service": r.link("/v1/Services/%s/MediaSet", r.grant.ServiceSid),
+			"messages_receipts": svc + "/Conversations/%s/Messages/%s/Receipts",
+		},
+	})
+}
+
+// myConversations is GET {links.my_conversations}: the conversations the
+// user is a participant of.
+func (h *Handler) myConversations(r *request) (twilsock.Response, error) {
+	if r.segs[3] != r.grant.ServiceSid {
+		return twilsock.Response{}, parley.NotFound()
+	}
+	p, err := h.App.ListUserConversations(r.ctx, r.grant.ServiceSid, r.grant.UserSid, parley.PageQuery{Size: 100})
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	items := []map[string]any{}
+	for _, m := range p.Items {
+		items = append(items, map[string]any{
+			"conversation_sid": m.Conversation.Sid, "status": "joined",
+			"notification_level": m.Participant.NotificationLevel, "last_read_message_index": m.Participant.LastReadMessageIndex,
+			"sync_objects": map[string]string{"conversation": m.Conversation.Sid + ".channel",
+				"messages": m.Conversation.Sid + ".messages", "participants": m.Conversation.Sid + ".roster"},
+		})
+	}
+	return ok(map[string]any{"conversations": items, "meta": map[string]any{"next_token": nil}})
+}
+
+// syncObject is what a Sync object id names: whose, and which view.
+type syncObject struct {
+	userSid string
+	view    string // "info" or "conversations"
+}
+
+// parseObject reads a Sync object id and checks the client may read it.
+func (r *request) parseObject(id string) (syncObject, error) {
+	owner, view, _ := strings.Cut(id, ".")
+	if !parley.IsSID(parley.PrefixUser, owner) || (view != "info" && view != "conversations") {
+		return syncObject{}, parley.NotFound()
+	}
+	if owner != r.grant.UserSid {
+		return syncObject{}, parley.Errorf(parley.KindForbidden, 20403, "Forbidden: %s is another user's", id)
+	}
+	return syncObject{userSid: owner, view: view}, nil
+}
+
+// mapItem is a Sync map item as the SDK reads it.
+type mapItem struct {
+	Key         string  `json:"key"`
+	URL         string  `json:"url"`
+	Revision    string  `json:"revision"`
+	LastEventID int64   `json:"last_event_id"`
+	DateUpdated string  `json:"date_updated"`
+	DateExpires *string `json:"date_expires"`
+	Data        any     `json:"data"`
+	updated     time.Time
+}
+
+// items reads the items of a map object, in key order.
+func (h *Handler) items(r *request, o syncObject, id string) ([]mapItem, error) {
+	base := r.link("/v3/Maps/%s/Items/", url.PathEscape(id))
+	var out []mapItem
+	switch o.view {
+	case "info":
+		u, err := h.userOf(r, o.userSid)
+		if err != nil {
+			return nil, err
+		}
+		name := ""
+		if u.FriendlyName != nil {
+			name = *u.FriendlyName
+		}
+		online, notifiable := u.IsOnline != nil && *u.IsOnline, u.IsNotifiable != nil && *u.IsNotifiable
+		for _, it := range []struct {
+			key  string
+			data any
+		}{
+			{"attributes", map[string]any{"value": u.Attributes}},
+			{"friendlyName", map[string]any{"value": name}},
+			{"reachability", map[string]any{"online": online, "notifiable": notifiable}},
+		} {
+			out = append(out, mapItem{Key: it.key, URL: base + it.key, Revision: "0", Data: it.data, updated: u.DateUpdated})
+		}
+	case "conversations":
+		p, err := h.App.ListUserConversations(r.ctx, r.grant.ServiceSid, o.userSid, parley.PageQuery{Size: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range p.Items {
+			out = append(out, mapItem{Key: m.Conversation.Sid, URL: base + m.Conversation.Sid, Revision: "0",
+				updated: m.Participant.DateUpdated,
+				Data: map[string]any{"channel": m.Conversation.Sid + ".channel", "status": "joined",
+					"lastConsumedMessageIndex": m.Participant.LastReadMessageIndex,
+					"notificationLevel":        m.Participant.NotificationLevel}})
+		}
+	}
+	for i := range out {
+		out[i].DateUpdated = out[i].updated.UTC().Format(time.RFC3339)
+	}
+	return out, nil
+}
+
+// userOf reads a user of the connection's service with its raw presence
+// (the REST null rule does not apply inside the client protocol).
+func (h *Handler) userOf(r *request, sid string) (parley.User, error) {
+	return h.App.FetchUserRaw(r.ctx, r.grant.ServiceSid, sid)
+}
+
+// mapDescriptor is GET /v3/Maps/{id}, with its items when Include=items.
+func (h *Handler) mapDescriptor(r *request, id string) (twilsock.Response, error) {
+	o, err := r.parseObject(id)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	d := map[string]any{"sid": id, "unique_name": id, "url": r.link("/v3/Maps/%s", url.PathEscape(id)), "revision": "0",
+		"last_event_id": 0, "date_updated": time.Unix(0, 0).UTC().Format(time.RFC3339), "date_expires": nil,
+		"links": map[string]string{"items": r.link("/v3/Maps/%s/Items", url.PathEscape(id))}}
+	if r.param("Include") == "items" {
+		items, err := h.items(r, o, id)
+		if err != nil {
+			return twilsock.Response{}, err
+		}
+		d["items"] = items
+	}
+	return ok(d)
+}
+
+// mapItems is GET {links.items}: one item by Key, or a page from From.
+func (h *Handler) mapItems(r *request, id string) (twilsock.Response, error) {
+	o, err := r.parseObject(id)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	items, err := h.items(r, o, id)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	if key := r.param("Key"); key != "" {
+		for _, it := range items {
+			if it.Key == key {
+				return ok(map[string]any{"items": []mapItem{it}, "meta": map[string]any{"previous_token": nil, "next_token": nil}})
+			}
+		}
+		return twilsock.Response{}, parley.Errorf(parley.KindNotFound, 54201, "Map Item not found")
+	}
+	desc := strings.EqualFold(r.param("Order"), "desc")
+	from := r.param("From")
+	var page []mapItem
+	for i := range items {
+		it := items[i]
+		if desc {
+			it = items[len(items)-1-i]
+		}
+		if from != "" && ((!desc && it.Key < from) || (desc && it.Key > from)) {
+			continue
+		}
+		page = append(page, it)
+	}
+	if page == nil {
+		page = []mapItem{}
+	}
+	return ok(map[string]any{"items": page, "meta": map[string]any{"previous_token": nil, "next_token": nil}})
+}
+
+// subscriptionRequest is POST /v4/Subscriptions.
+type subscriptionRequest struct {
+	Action        string `json:"action"`
+	CorrelationID int64  `json:"correlation_id"`
+	Requests      []struct {
+		ObjectSid   string `json:"object_sid"`
+		ObjectType  string `json:"object_type"`
+		LastEventID *int64 `json:"last_event_id"`
+	} `json:"requests"`
+}
+
+// subscriptions establishes or cancels subscriptions: the answer, then a
+// twilio.sync.event saying which objects are subscribed (and which were
+// refused).
+func (h *Handler) subscriptions(r *request) (twilsock.Response, error) {
+	var req subscriptionRequest
+	if err := json.Unmarshal(r.body, &req); err != nil {
+		return twilsock.Response{}, parley.InvalidParam("Invalid subscription request: %v", err)
+	}
+	var done, failed []map[string]any
+	for _, q := range req.Requests {
+		if _, err := r.parseObject(q.ObjectSid); err != nil {
+			e := parley.AsError(err)
+			failed = append(failed, map[string]any{"object_sid": q.ObjectSid, "object_type": q.ObjectType,
+				"error": map[string]any{"message": e.Message, "status": 403, "code": e.Code}})
+			continue
+		}
+		ev := map[string]any{"object_sid": q.ObjectSid, "object_type": q.ObjectType}
+		if req.Action != "cancel" {
+			ev["replay_status"], ev["last_event_id"] = "completed", 0
+		}
+		done = append(done, ev)
+	}
+	eventType := "subscription_established"
+	if req.Action == "cancel" {
+		eventType = "subscription_canceled"
+	}
+	res, err := ok(map[string]any{"estimated_delivery_in_ms": 1000, "max_batch_size": 100, "ttl_in_s": 3600})
+	res.After = func(ctx context.Context, c *twilsock.Conn) {
+		for _, batch := range []struct {
+			typ    string
+			events []map[string]any
+		}{{eventType, done}, {"subscription_failed", failed}} {
+			if len(batch.events) == 0 {
+				continue
+			}
+			b, err := json.Marshal(map[string]any{"event_type": batch.typ, "correlation_id": req.CorrelationID,
+				"event_protocol_version": 4, "events": batch.events})
+			if err == nil {
+				c.Notify(ctx, "twilio.sync.event", b)
+			}
+		}
+	}
+	return res, err
+}

@@ -1,0 +1,98 @@
+// The official JavaScript client SDK, @twilio/conversations 2.7.0 and
+// 3.0.1 unchanged, against parley: pointed at parley's socket with the one
+// documented option, signed in with a token twilio-node's AccessToken
+// mints (as an app's backend does), it reaches "initialized" and shows
+// the user parley has; a token parley refuses leaves it denied.
+
+import { createRequire } from "node:module";
+import { assert, run, setup, step, twilio } from "./lib.mjs";
+
+const require = createRequire(import.meta.url);
+const sdks = {
+  "2.7.0": require("@twilio/conversations"),
+  "3.0.1": require("conversations3"),
+};
+
+const { env, v1 } = setup();
+
+// The SDK leaves its pending requests' rejections unhandled when a client
+// is denied or shut down ("Connection is not initialized"); a browser
+// logs them. Anything else unhandled fails the script.
+process.on("unhandledRejection", (err) => {
+  if (err?.constructor?.name === "TransportUnavailableError") return;
+  console.error("unhandled rejection:", err);
+  process.exit(1);
+});
+const ws = env.url.replace(/^http/, "ws") + "/v3/wsconnect";
+
+// token mints an access token for identity with the API key parley made
+// for this script.
+function token(identity, { serviceSid = env.defaultServiceSid, ttl = 3600, secret } = {}) {
+  const t = new twilio.jwt.AccessToken(env.accountSid, process.env.PARLEY_API_KEY_SID,
+    secret ?? process.env.PARLEY_API_KEY_SECRET, { identity, ttl });
+  t.addGrant(new twilio.jwt.AccessToken.ChatGrant({ serviceSid }));
+  return t.toJwt();
+}
+
+// connect makes a client and waits until it is initialized or fails.
+function connect(Client, jwt) {
+  const client = new Client(jwt, { Twilsock: { uri: ws }, logLevel: "silent" });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("the client neither initialized nor failed in 15 s")), 15000);
+    client.on("stateChanged", (state) => {
+      if (state === "initialized") {
+        clearTimeout(timer);
+        resolve({ client, state });
+      }
+      if (state === "failed") {
+        clearTimeout(timer);
+        resolve({ client, state });
+      }
+    });
+  });
+}
+
+run("client", async () => {
+  await v1.users.create({ identity: "alice", friendlyName: "Alice", attributes: '{"team":"blue"}' });
+
+  for (const [version, sdk] of Object.entries(sdks)) {
+    await step(`${version}: a token from twilio-node signs in`, async () => {
+      const { client, state } = await connect(sdk.Client, token("alice"));
+      try {
+        assert.equal(state, "initialized");
+        assert.equal(client.connectionState, "connected");
+        assert.equal(client.user.identity, "alice");
+        assert.equal(client.user.friendlyName, "Alice");
+        assert.deepEqual(client.user.attributes, { team: "blue" });
+        const page = await client.getSubscribedConversations();
+        assert.deepEqual(page.items, []);
+      } finally {
+        await client.shutdown();
+      }
+    });
+
+    await step(`${version}: a first sign-in creates the user`, async () => {
+      const identity = `newcomer-${version}`;
+      const { client, state } = await connect(sdk.Client, token(identity));
+      try {
+        assert.equal(state, "initialized");
+        assert.equal(client.user.identity, identity);
+      } finally {
+        await client.shutdown();
+      }
+      const u = await v1.users(identity).fetch();
+      assert.equal(u.identity, identity);
+      assert.equal(u.friendlyName, null);
+    });
+
+    await step(`${version}: a token signed with another secret is denied`, async () => {
+      const { client, state } = await connect(sdk.Client, token("alice", { secret: "not-the-secret-at-all-0123456789" }));
+      try {
+        assert.equal(state, "failed");
+        assert.equal(client.connectionState, "denied");
+      } finally {
+        await client.shutdown();
+      }
+    });
+  }
+});
