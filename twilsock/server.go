@@ -38,7 +38,7 @@ type Conn struct {
 	// BaseURL is the scheme and host the client connected to (or the
 	// server's public URL): the base of the links it is given.
 	BaseURL string
-	mu  sync.Mutex // guards grant and the expiry timers
+	mu      sync.Mutex // guards grant and the expiry timers
 	// grant is the current token's; an update replaces it.
 	grant   Grant
 	warn    *time.Timer
