@@ -2,6 +2,8 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +105,68 @@ func TestClientSignIn(t *testing.T) {
 		if s := got[0].Header.Status; s.Code != 401 || s.ErrorCode != tc.code {
 			t.Errorf("%s token: %+v", tc.what, s)
 		}
+	}
+}
+
+// TestClientSyncViews: a client reads its own user's Sync maps, views
+// over the users and participants tables, and nobody else's (403 on read,
+// subscription_failed on subscribe).
+func TestClientSyncViews(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := parleytest.New(t)
+	c := rawClient{t: t, srv: srv}
+	alice := c.must("POST", "/v1/Users", "Identity=alice&FriendlyName=Alice&Attributes=%7B%22a%22%3A1%7D", 201)["sid"].(string)
+	bob := c.must("POST", "/v1/Users", "Identity=bob", 201)["sid"].(string)
+	ch := c.must("POST", "/v1/Conversations", "UniqueName=room", 201)["sid"].(string)
+	c.must("POST", "/v1/Conversations/room/Participants", "Identity=alice", 201)
+	key, _, err := srv.App.CreateAPIKey(ctx, "clients")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := srv.App.MintAccessToken(ctx, key.Sid, "alice", "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(id int, path string, params map[string]any) twilsock.Frame {
+		return twilsock.Frame{Header: twilsock.Header{Method: "message", ID: fmt.Sprint("TM", id),
+			HTTPRequest: &twilsock.HTTPRequest{Host: "cds.us1.twilio.com", Path: path, Method: "GET", Params: params}}}
+	}
+	got := sockExchange(t, srv, twilsock.Frame{Header: twilsock.Header{Method: "init", ID: "TM0", Token: token}},
+		get(1, "/v3/Maps/"+alice+".info", map[string]any{"Include": "items"}),
+		get(2, "/v3/Maps/"+alice+".conversations/Items", map[string]any{"Key": ch}),
+		get(3, "/v3/Maps/"+bob+".info", nil),
+		get(4, "/v3/Maps/"+alice+".info/Items", map[string]any{"Key": "nope"}),
+		get(5, "/Client/v2/Configuration", nil))
+	var info struct {
+		Sid   string `json:"sid"`
+		Items []struct {
+			Key  string         `json:"key"`
+			Data map[string]any `json:"data"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal(got[1].Payload, &info); err != nil || got[1].Header.HTTPStatus.Code != 200 || info.Sid != alice+".info" ||
+		len(info.Items) != 3 || info.Items[0].Data["value"] != `{"a":1}` || info.Items[1].Data["value"] != "Alice" ||
+		info.Items[2].Data["online"] != false {
+		t.Fatalf("own info map: %+v %s", got[1].Header.HTTPStatus, got[1].Payload)
+	}
+	if p := string(got[2].Payload); got[2].Header.HTTPStatus.Code != 200 || !strings.Contains(p, `"key":"`+ch+`"`) ||
+		!strings.Contains(p, `"channel":"`+ch+`.channel"`) || !strings.Contains(p, `"status":"joined"`) {
+		t.Fatalf("own conversations map item: %s", p)
+	}
+	if h := got[3].Header.HTTPStatus; h.Code != 403 || !strings.Contains(string(got[3].Payload), `"code":20403`) {
+		t.Fatalf("another user's map: %+v %s", h, got[3].Payload)
+	}
+	if h := got[4].Header.HTTPStatus; h.Code != 404 || !strings.Contains(string(got[4].Payload), `"code":54201`) {
+		t.Fatalf("a missing item: %+v %s", h, got[4].Payload)
+	}
+	var cfg struct {
+		Identity    string            `json:"identity"`
+		SyncObjects map[string]string `json:"sync_objects"`
+		Links       map[string]string `json:"links"`
+	}
+	if err := json.Unmarshal(got[5].Payload, &cfg); err != nil || cfg.Identity != "alice" ||
+		cfg.SyncObjects["my_user_info"] != alice+".info" || cfg.Links["media_service"] != srv.URL+"/v1/Services/"+srv.DefaultServiceSid+"/Media" {
+		t.Fatalf("configuration: %s", got[5].Payload)
 	}
 }
