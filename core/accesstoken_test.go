@@ -15,6 +15,30 @@ import (
 	"github.com/twilio/twilio-go/client/jwt"
 )
 
+// goToken is an access token as an app's backend mints one with
+// twilio-go: identity in the service, signed with a key's secret.
+func goToken(t testing.TB, srv *parleytest.Server, keySid, secret, identity string, ttl float64) string {
+	t.Helper()
+	tok := jwt.CreateAccessToken(jwt.AccessTokenParams{AccountSid: srv.AccountSid, SigningKeySid: keySid,
+		Secret: secret, Identity: identity, Ttl: ttl})
+	tok.AddGrant(&jwt.ChatGrant{ServiceSid: srv.DefaultServiceSid})
+	s, err := tok.ToJwt()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// apiKey creates an API key of srv.
+func apiKey(t testing.TB, srv *parleytest.Server, name string) (parley.APIKey, string) {
+	t.Helper()
+	key, secret, err := srv.App.CreateAPIKey(context.Background(), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, secret
+}
+
 // TestCheckKeySignature: an access token signed by twilio-go with a key's
 // secret verifies against the key parley stored, which never held the
 // secret; tampering, another key, a revoked key and a key from before
@@ -23,23 +47,11 @@ func TestCheckKeySignature(t *testing.T) {
 	ctx := context.Background()
 	srv := parleytest.New(t)
 	app := srv.App
-	key, secret, err := app.CreateAPIKey(ctx, "tokens")
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, otherSecret, err := app.CreateAPIKey(ctx, "other")
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, secret := apiKey(t, srv, "tokens")
+	other, otherSecret := apiKey(t, srv, "other")
 	sign := func(keySid, secret string) (signed, signature []byte) {
 		t.Helper()
-		tok := jwt.CreateAccessToken(jwt.AccessTokenParams{AccountSid: srv.AccountSid, SigningKeySid: keySid,
-			Secret: secret, Identity: "alice", Ttl: 3600})
-		tok.AddGrant(&jwt.ChatGrant{ServiceSid: srv.DefaultServiceSid})
-		s, err := tok.ToJwt()
-		if err != nil {
-			t.Fatal(err)
-		}
+		s := goToken(t, srv, keySid, secret, "alice", 3600)
 		parts := strings.Split(s, ".")
 		if len(parts) != 3 {
 			t.Fatalf("token %q", s)
@@ -104,14 +116,8 @@ func TestVerifyAccessToken(t *testing.T) {
 	ctx := context.Background()
 	srv := parleytest.New(t)
 	app := srv.App
-	key, secret, err := app.CreateAPIKey(ctx, "tokens")
-	if err != nil {
-		t.Fatal(err)
-	}
-	revoked, revokedSecret, err := app.CreateAPIKey(ctx, "revoked")
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, secret := apiKey(t, srv, "tokens")
+	revoked, revokedSecret := apiKey(t, srv, "revoked")
 	if err := app.RevokeAPIKey(ctx, revoked.Sid); err != nil {
 		t.Fatal(err)
 	}
@@ -138,16 +144,6 @@ func TestVerifyAccessToken(t *testing.T) {
 		}
 		return c
 	}
-	goToken := func(ttl float64) string {
-		tok := jwt.CreateAccessToken(jwt.AccessTokenParams{AccountSid: srv.AccountSid, SigningKeySid: key.Sid,
-			Secret: secret, Identity: "alice", Ttl: ttl})
-		tok.AddGrant(&jwt.ChatGrant{ServiceSid: srv.DefaultServiceSid})
-		s, err := tok.ToJwt()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return s
-	}
 	minted, err := app.MintAccessToken(ctx, key.Sid, "alice", "", time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -157,8 +153,8 @@ func TestVerifyAccessToken(t *testing.T) {
 		token string
 		code  int // 0: accepted
 	}{
-		{"twilio-go, one hour", goToken(3600), 0},
-		{"twilio-go, 24 hours", goToken(86400), 0},
+		{"twilio-go, one hour", goToken(t, srv, key.Sid, secret, "alice", 3600), 0},
+		{"twilio-go, 24 hours", goToken(t, srv, key.Sid, secret, "alice", 86400), 0},
 		{"parley token", minted, 0},
 		{"crafted, legacy ip_messaging grant", craft(twilio, claims(func(c map[string]any) {
 			c["grants"] = map[string]any{"identity": "alice", "ip_messaging": map[string]any{"service_sid": srv.DefaultServiceSid}}
@@ -237,22 +233,12 @@ func TestVerifyAccessToken(t *testing.T) {
 func FuzzVerifyAccessToken(f *testing.F) {
 	ctx := context.Background()
 	srv := parleytest.New(f)
-	key, secret, err := srv.App.CreateAPIKey(ctx, "fuzz")
-	if err != nil {
-		f.Fatal(err)
-	}
+	key, secret := apiKey(f, srv, "fuzz")
 	minted, err := srv.App.MintAccessToken(ctx, key.Sid, "alice", "", time.Hour)
 	if err != nil {
 		f.Fatal(err)
 	}
-	tok := jwt.CreateAccessToken(jwt.AccessTokenParams{AccountSid: srv.AccountSid, SigningKeySid: key.Sid, Secret: secret,
-		Identity: "bob", Ttl: 3600})
-	tok.AddGrant(&jwt.ChatGrant{ServiceSid: srv.DefaultServiceSid})
-	goToken, err := tok.ToJwt()
-	if err != nil {
-		f.Fatal(err)
-	}
-	for _, seed := range []string{minted, goToken, "", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30.", strings.Repeat(".", 100)} {
+	for _, seed := range []string{minted, goToken(f, srv, key.Sid, secret, "bob", 3600), "", "a.b.c", "eyJhbGciOiJIUzI1NiJ9.e30.", strings.Repeat(".", 100)} {
 		f.Add(seed)
 	}
 	codes := map[int]bool{20101: true, 20102: true, 20103: true, 20104: true, 20105: true, 20106: true, 20107: true, 20157: true}
