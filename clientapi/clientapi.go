@@ -82,6 +82,12 @@ func (h *Handler) route(r *request) (twilsock.Response, error) {
 		return h.mapDescriptor(r, s[2])
 	case m == "GET" && match(s, "v3", "Maps", "*", "Items"):
 		return h.mapItems(r, s[2])
+	case m == "GET" && match(s, "v3", "Documents", "*"):
+		return h.document(r, s[2])
+	case m == "GET" && match(s, "v3", "Lists", "*"):
+		return h.list(r, s[2])
+	case m == "GET" && match(s, "v3", "Lists", "*", "Items"):
+		return h.listItems(r, s[2])
 	case m == "POST" && match(s, "v4", "Subscriptions"):
 		return h.subscriptions(r)
 	}
@@ -193,22 +199,48 @@ func (h *Handler) myConversations(r *request) (twilsock.Response, error) {
 	return ok(map[string]any{"conversations": items, "meta": map[string]any{"next_token": nil}})
 }
 
-// syncObject is what a Sync object id names: whose, and which view.
+// syncObject is what a Sync object id names: whose (a user or a
+// conversation SID), and which view.
 type syncObject struct {
-	userSid string
-	view    string // "info" or "conversations"
+	owner string
+	view  string // info, conversations (a user's); channel, roster, messages (a conversation's)
 }
 
-// parseObject reads a Sync object id and checks the client may read it.
-func (r *request) parseObject(id string) (syncObject, error) {
+// parseObject reads a Sync object id and checks that the client may read
+// it: its own maps, a co-participant's info, the objects of a
+// conversation it is a participant of.
+func (h *Handler) parseObject(r *request, id string) (syncObject, error) {
 	owner, view, _ := strings.Cut(id, ".")
-	if !parley.IsSID(parley.PrefixUser, owner) || (view != "info" && view != "conversations") {
-		return syncObject{}, parley.NotFound()
+	o := syncObject{owner: owner, view: view}
+	switch {
+	case parley.IsSID(parley.PrefixUser, owner) && (view == "info" || view == "conversations"):
+		if owner == r.grant.UserSid {
+			return o, nil
+		}
+		if view == "info" && h.coParticipant(r, owner) {
+			return o, nil
+		}
+		return o, parley.Errorf(parley.KindForbidden, 20403, "Forbidden: %s is another user's", id)
+	case parley.IsSID(parley.PrefixConversation, owner) && (view == "channel" || view == "roster" || view == "messages"):
+		_, err := h.conversationOf(r, owner)
+		return o, err
 	}
-	if owner != r.grant.UserSid {
-		return syncObject{}, parley.Errorf(parley.KindForbidden, 20403, "Forbidden: %s is another user's", id)
+	return o, parley.NotFound()
+}
+
+// coParticipant reports whether the client's user shares a conversation
+// with user userSid (whose info it may then read).
+func (h *Handler) coParticipant(r *request, userSid string) bool {
+	p, err := h.App.ListUserConversations(r.ctx, r.grant.ServiceSid, userSid, parley.PageQuery{Size: 1000})
+	if err != nil {
+		return false
 	}
-	return syncObject{userSid: owner, view: view}, nil
+	for _, m := range p.Items {
+		if _, err := h.App.FetchParticipant(r.ctx, r.grant.ServiceSid, m.Conversation.Sid, r.grant.Identity); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // mapItem is a Sync map item as the SDK reads it.
@@ -220,7 +252,19 @@ type mapItem struct {
 	DateUpdated string  `json:"date_updated"`
 	DateExpires *string `json:"date_expires"`
 	Data        any     `json:"data"`
-	updated     time.Time
+}
+
+// mapItemsOf reads the items of a map object (a user's info or
+// conversations, a conversation's roster), in key order.
+func (h *Handler) mapItemsOf(r *request, o syncObject, id string) ([]mapItem, error) {
+	if o.view == "roster" {
+		c, err := h.conversationOf(r, o.owner)
+		if err != nil {
+			return nil, err
+		}
+		return h.rosterItems(r, c, id)
+	}
+	return h.items(r, o, id)
 }
 
 // items reads the items of a map object, in key order.
@@ -229,7 +273,7 @@ func (h *Handler) items(r *request, o syncObject, id string) ([]mapItem, error) 
 	var out []mapItem
 	switch o.view {
 	case "info":
-		u, err := h.userOf(r, o.userSid)
+		u, err := h.userOf(r, o.owner)
 		if err != nil {
 			return nil, err
 		}
@@ -246,23 +290,20 @@ func (h *Handler) items(r *request, o syncObject, id string) ([]mapItem, error) 
 			{"friendlyName", map[string]any{"value": name}},
 			{"reachability", map[string]any{"online": online, "notifiable": notifiable}},
 		} {
-			out = append(out, mapItem{Key: it.key, URL: base + it.key, Revision: "0", Data: it.data, updated: u.DateUpdated})
+			out = append(out, mapItem{Key: it.key, URL: base + it.key, Revision: "0", Data: it.data, DateUpdated: stamp(u.DateUpdated)})
 		}
 	case "conversations":
-		p, err := h.App.ListUserConversations(r.ctx, r.grant.ServiceSid, o.userSid, parley.PageQuery{Size: 1000})
+		p, err := h.App.ListUserConversations(r.ctx, r.grant.ServiceSid, o.owner, parley.PageQuery{Size: 1000})
 		if err != nil {
 			return nil, err
 		}
 		for _, m := range p.Items {
 			out = append(out, mapItem{Key: m.Conversation.Sid, URL: base + m.Conversation.Sid, Revision: "0",
-				updated: m.Participant.DateUpdated,
+				DateUpdated: stamp(m.Participant.DateUpdated),
 				Data: map[string]any{"channel": m.Conversation.Sid + ".channel", "status": "joined",
 					"lastConsumedMessageIndex": m.Participant.LastReadMessageIndex,
 					"notificationLevel":        m.Participant.NotificationLevel}})
 		}
-	}
-	for i := range out {
-		out[i].DateUpdated = out[i].updated.UTC().Format(time.RFC3339)
 	}
 	return out, nil
 }
@@ -275,15 +316,18 @@ func (h *Handler) userOf(r *request, sid string) (parley.User, error) {
 
 // mapDescriptor is GET /v3/Maps/{id}, with its items when Include=items.
 func (h *Handler) mapDescriptor(r *request, id string) (twilsock.Response, error) {
-	o, err := r.parseObject(id)
+	o, err := h.parseObject(r, id)
 	if err != nil {
 		return twilsock.Response{}, err
 	}
+	if o.view != "info" && o.view != "conversations" && o.view != "roster" {
+		return twilsock.Response{}, parley.NotFound()
+	}
 	d := map[string]any{"sid": id, "unique_name": id, "url": r.link("/v3/Maps/%s", url.PathEscape(id)), "revision": "0",
-		"last_event_id": 0, "date_updated": time.Unix(0, 0).UTC().Format(time.RFC3339), "date_expires": nil,
+		"last_event_id": 0, "date_updated": stamp(time.Unix(0, 0)), "date_expires": nil,
 		"links": map[string]string{"items": r.link("/v3/Maps/%s/Items", url.PathEscape(id))}}
 	if r.param("Include") == "items" {
-		items, err := h.items(r, o, id)
+		items, err := h.mapItemsOf(r, o, id)
 		if err != nil {
 			return twilsock.Response{}, err
 		}
@@ -294,11 +338,14 @@ func (h *Handler) mapDescriptor(r *request, id string) (twilsock.Response, error
 
 // mapItems is GET {links.items}: one item by Key, or a page from From.
 func (h *Handler) mapItems(r *request, id string) (twilsock.Response, error) {
-	o, err := r.parseObject(id)
+	o, err := h.parseObject(r, id)
 	if err != nil {
 		return twilsock.Response{}, err
 	}
-	items, err := h.items(r, o, id)
+	if o.view != "info" && o.view != "conversations" && o.view != "roster" {
+		return twilsock.Response{}, parley.NotFound()
+	}
+	items, err := h.mapItemsOf(r, o, id)
 	if err != nil {
 		return twilsock.Response{}, err
 	}
@@ -350,7 +397,7 @@ func (h *Handler) subscriptions(r *request) (twilsock.Response, error) {
 	}
 	var done, failed []map[string]any
 	for _, q := range req.Requests {
-		if _, err := r.parseObject(q.ObjectSid); err != nil {
+		if _, err := h.parseObject(r, q.ObjectSid); err != nil {
 			e := parley.AsError(err)
 			failed = append(failed, map[string]any{"object_sid": q.ObjectSid, "object_type": q.ObjectType,
 				"error": map[string]any{"message": e.Message, "status": 403, "code": e.Code}})

@@ -2,7 +2,9 @@
 // 3.0.1 unchanged, against parley: pointed at parley's socket with the one
 // documented option, signed in with a token twilio-node's AccessToken
 // mints (as an app's backend does), it reaches "initialized" and shows
-// the user parley has; a token parley refuses leaves it denied.
+// the user parley has and the conversations the backend made over REST
+// (participants, messages, read horizon); a token parley refuses leaves
+// it denied.
 
 import { createRequire } from "node:module";
 import { assert, run, setup, step, twilio } from "./lib.mjs";
@@ -54,6 +56,16 @@ function connect(Client, jwt) {
 
 run("client", async () => {
   await v1.users.create({ identity: "alice", friendlyName: "Alice", attributes: '{"team":"blue"}' });
+  // A conversation made over REST, as an app's backend makes it.
+  const room = await v1.conversations.create({ uniqueName: "room", friendlyName: "Room", attributes: '{"topic":"x"}' });
+  await v1.conversations(room.sid).participants.create({ identity: "alice" });
+  await v1.conversations(room.sid).participants.create({ identity: "bob" });
+  await v1.conversations(room.sid).participants.create({ "messagingBinding.address": "+15551230001", "messagingBinding.proxyAddress": "+15559870001" });
+  for (const [author, body] of [["alice", "one"], ["bob", "two"], ["system", "three"]]) {
+    await v1.conversations(room.sid).messages.create({ author, body });
+  }
+  await v1.conversations(room.sid).participants("alice").update({ lastReadMessageIndex: 0 });
+  await v1.conversations.create({ uniqueName: "elsewhere" }); // alice is not in it
 
   for (const [version, sdk] of Object.entries(sdks)) {
     await step(`${version}: a token from twilio-node signs in`, async () => {
@@ -65,7 +77,23 @@ run("client", async () => {
         assert.equal(client.user.friendlyName, "Alice");
         assert.deepEqual(client.user.attributes, { team: "blue" });
         const page = await client.getSubscribedConversations();
-        assert.deepEqual(page.items, []);
+        assert.deepEqual(page.items.map((c) => c.sid), [room.sid], "only the conversation alice is in");
+        const conv = page.items[0];
+        assert.deepEqual([conv.friendlyName, conv.uniqueName, conv.attributes, conv.createdBy, conv.status],
+          ["Room", "room", { topic: "x" }, "system", "joined"]);
+        assert.equal(conv.lastReadMessageIndex, 0);
+        assert.equal(conv.lastMessage?.index, 2);
+        const participants = await conv.getParticipants();
+        assert.deepEqual(participants.map((p) => p.identity).sort(), ["alice", "bob", null]);
+        const sms = participants.find((p) => p.identity === null);
+        assert.equal(sms.type, "sms");
+        const messages = await conv.getMessages();
+        assert.deepEqual(messages.items.map((m) => [m.index, m.author, m.body]),
+          [[0, "alice", "one"], [1, "bob", "two"], [2, "system", "three"]]);
+        assert.equal(messages.hasPrevPage, false);
+        const alicePart = participants.find((p) => p.identity === "alice");
+        assert.equal(messages.items[0].participantSid, alicePart.sid);
+        assert.equal(alicePart.lastReadMessageIndex, 0);
       } finally {
         await client.shutdown();
       }
