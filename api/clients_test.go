@@ -160,13 +160,78 @@ func TestClientSyncViews(t *testing.T) {
 	if h := got[4].Header.HTTPStatus; h.Code != 404 || !strings.Contains(string(got[4].Payload), `"code":54201`) {
 		t.Fatalf("a missing item: %+v %s", h, got[4].Payload)
 	}
+	configuration := got[5]
+	// The conversation's objects: to its participants only.
+	for _, body := range []string{"one", "two", "three"} {
+		c.must("POST", "/v1/Conversations/room/Messages", "Author=alice&Body="+body, 201)
+	}
+	other := c.must("POST", "/v1/Conversations", "UniqueName=other", 201)["sid"].(string)
+	got = sockExchange(t, srv, twilsock.Frame{Header: twilsock.Header{Method: "init", ID: "TM0", Token: token}},
+		get(1, "/v3/Documents/"+ch+".channel", nil),
+		get(2, "/v3/Documents/"+other+".channel", nil),
+		get(3, "/v3/Lists/"+ch+".messages/Items", map[string]any{"Order": "desc", "PageSize": "2"}),
+		get(4, "/v3/Lists/"+ch+".messages/Items", map[string]any{"Order": "desc", "From": "1", "PageSize": "5"}),
+		get(5, "/v3/Lists/"+ch+".messages/Items", map[string]any{"Index": "1"}),
+		get(6, "/v3/Lists/"+ch+".messages/Items", map[string]any{"Index": "9"}),
+		get(7, "/v3/Maps/"+ch+".roster/Items", map[string]any{"Order": "asc"}),
+		get(8, "/v3/Maps/"+bob+".info", nil))
+	if p := string(got[1].Payload); got[1].Header.HTTPStatus.Code != 200 || !strings.Contains(p, `"uniqueName":"room"`) ||
+		!strings.Contains(p, `"messages":"`+ch+`.messages"`) || !strings.Contains(p, `"roster":"`+ch+`.roster"`) {
+		t.Fatalf("document: %s", p)
+	}
+	if h := got[2].Header.HTTPStatus; h.Code != 403 {
+		t.Fatalf("a conversation alice is not in: %+v %s", h, got[2].Payload)
+	}
+	indexes := func(f twilsock.Frame) (out []float64, next any) {
+		var page struct {
+			Items []struct {
+				Index float64        `json:"index"`
+				Data  map[string]any `json:"data"`
+			} `json:"items"`
+			Meta map[string]any `json:"meta"`
+		}
+		if err := json.Unmarshal(f.Payload, &page); err != nil {
+			t.Fatalf("%s: %v", f.Payload, err)
+		}
+		for _, it := range page.Items {
+			out = append(out, it.Index)
+		}
+		return out, page.Meta["next_token"]
+	}
+	if idx, next := indexes(got[3]); fmt.Sprint(idx) != "[2 1]" || next == nil {
+		t.Fatalf("newest two: %v %v", idx, next)
+	}
+	if idx, next := indexes(got[4]); fmt.Sprint(idx) != "[1 0]" || next != nil {
+		t.Fatalf("down from 1: %v %v", idx, next)
+	}
+	if idx, _ := indexes(got[5]); fmt.Sprint(idx) != "[1]" || !strings.Contains(string(got[5].Payload), `"text":"two"`) {
+		t.Fatalf("index 1: %s", got[5].Payload)
+	}
+	if h := got[6].Header.HTTPStatus; h.Code != 404 || !strings.Contains(string(got[6].Payload), `"code":54151`) {
+		t.Fatalf("a missing index: %+v %s", h, got[6].Payload)
+	}
+	if p := string(got[7].Payload); got[7].Header.HTTPStatus.Code != 200 || !strings.Contains(p, `"identity":"alice"`) ||
+		!strings.Contains(p, `"userInfo":"`+alice+`.info"`) {
+		t.Fatalf("roster: %s", p)
+	}
+	// bob is in no conversation with alice: his info stays his.
+	if h := got[8].Header.HTTPStatus; h.Code != 403 {
+		t.Fatalf("a stranger's info: %+v", h)
+	}
+	c.must("POST", "/v1/Conversations/room/Participants", "Identity=bob", 201)
+	got = sockExchange(t, srv, twilsock.Frame{Header: twilsock.Header{Method: "init", ID: "TM0", Token: token}},
+		get(1, "/v3/Maps/"+bob+".info", nil))
+	if h := got[1].Header.HTTPStatus; h.Code != 200 {
+		t.Fatalf("a co-participant's info: %+v %s", h, got[1].Payload)
+	}
+
 	var cfg struct {
 		Identity    string            `json:"identity"`
 		SyncObjects map[string]string `json:"sync_objects"`
 		Links       map[string]string `json:"links"`
 	}
-	if err := json.Unmarshal(got[5].Payload, &cfg); err != nil || cfg.Identity != "alice" ||
+	if err := json.Unmarshal(configuration.Payload, &cfg); err != nil || cfg.Identity != "alice" ||
 		cfg.SyncObjects["my_user_info"] != alice+".info" || cfg.Links["media_service"] != srv.URL+"/v1/Services/"+srv.DefaultServiceSid+"/Media" {
-		t.Fatalf("configuration: %s", got[5].Payload)
+		t.Fatalf("configuration: %s", configuration.Payload)
 	}
 }
