@@ -78,6 +78,8 @@ func (h *Handler) route(r *request) (twilsock.Response, error) {
 		return h.configuration(r)
 	case m == "GET" && match(s, "Client", "v2", "Services", "*", "Users", "Me", "Conversations"):
 		return h.myConversations(r)
+	case m == "GET" && match(s, "Client", "v2", "Services", "*", "Users", "*") && s[5] != "Me":
+		return h.user(r, s[3], s[5])
 	case m == "GET" && match(s, "v3", "Maps", "*"):
 		return h.mapDescriptor(r, s[2])
 	case m == "GET" && match(s, "v3", "Maps", "*", "Items"):
@@ -199,6 +201,26 @@ func (h *Handler) myConversations(r *request) (twilsock.Response, error) {
 	return ok(map[string]any{"conversations": items, "meta": map[string]any{"next_token": nil}})
 }
 
+// user is GET {links.users}/{identity} (getUser, participant.getUser):
+// where the user's info lives. A client may look up itself and those it
+// shares a conversation with.
+func (h *Handler) user(r *request, svc, identity string) (twilsock.Response, error) {
+	if svc != r.grant.ServiceSid {
+		return twilsock.Response{}, parley.NotFound()
+	}
+	u, err := h.App.FetchUserRaw(r.ctx, svc, identity)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	if _, err := h.parseObject(r, u.Sid+".info"); err != nil {
+		return twilsock.Response{}, err
+	}
+	return ok(map[string]any{"identity": u.Identity, "friendly_name": u.FriendlyName, "attributes": u.Attributes,
+		"is_online": u.IsOnline, "is_notifiable": u.IsNotifiable,
+		"sync_objects": map[string]string{"user_info_map": u.Sid + ".info"},
+		"url":          r.link("/Client/v2/Services/%s/Users/%s", svc, url.PathEscape(u.Identity))})
+}
+
 // syncObject is what a Sync object id names: whose (a user or a
 // conversation SID), and which view.
 type syncObject struct {
@@ -277,17 +299,13 @@ func (h *Handler) items(r *request, o syncObject, id string) ([]mapItem, error) 
 		if err != nil {
 			return nil, err
 		}
-		name := ""
-		if u.FriendlyName != nil {
-			name = *u.FriendlyName
-		}
 		online, notifiable := u.IsOnline != nil && *u.IsOnline, u.IsNotifiable != nil && *u.IsNotifiable
 		for _, it := range []struct {
 			key  string
 			data any
 		}{
 			{"attributes", map[string]any{"value": u.Attributes}},
-			{"friendlyName", map[string]any{"value": name}},
+			{"friendlyName", map[string]any{"value": u.FriendlyName}},
 			{"reachability", map[string]any{"online": online, "notifiable": notifiable}},
 		} {
 			out = append(out, mapItem{Key: it.key, URL: base + it.key, Revision: "0", Data: it.data, DateUpdated: stamp(u.DateUpdated)})

@@ -94,6 +94,10 @@ run("client", async () => {
         const alicePart = participants.find((p) => p.identity === "alice");
         assert.equal(messages.items[0].participantSid, alicePart.sid);
         assert.equal(alicePart.lastReadMessageIndex, 0);
+        const bob = await participants.find((p) => p.identity === "bob").getUser();
+        assert.deepEqual([bob.identity, bob.friendlyName], ["bob", null]);
+        const me = await client.getUser("alice");
+        assert.equal(me.friendlyName, "Alice");
       } finally {
         await client.shutdown();
       }
