@@ -174,7 +174,8 @@ func TestClientSyncViews(t *testing.T) {
 		get(5, "/v3/Lists/"+ch+".messages/Items", map[string]any{"Index": "1"}),
 		get(6, "/v3/Lists/"+ch+".messages/Items", map[string]any{"Index": "9"}),
 		get(7, "/v3/Maps/"+ch+".roster/Items", map[string]any{"Order": "asc"}),
-		get(8, "/v3/Maps/"+bob+".info", nil))
+		get(8, "/v3/Maps/"+bob+".info", nil),
+		get(9, "/Client/v2/Services/"+srv.DefaultServiceSid+"/Users/bob", nil))
 	if p := string(got[1].Payload); got[1].Header.HTTPStatus.Code != 200 || !strings.Contains(p, `"uniqueName":"room"`) ||
 		!strings.Contains(p, `"messages":"`+ch+`.messages"`) || !strings.Contains(p, `"roster":"`+ch+`.roster"`) {
 		t.Fatalf("document: %s", p)
@@ -218,11 +219,19 @@ func TestClientSyncViews(t *testing.T) {
 	if h := got[8].Header.HTTPStatus; h.Code != 403 {
 		t.Fatalf("a stranger's info: %+v", h)
 	}
+	if h := got[9].Header.HTTPStatus; h.Code != 403 {
+		t.Fatalf("a stranger's user: %+v", h)
+	}
 	c.must("POST", "/v1/Conversations/room/Participants", "Identity=bob", 201)
 	got = sockExchange(t, srv, twilsock.Frame{Header: twilsock.Header{Method: "init", ID: "TM0", Token: token}},
-		get(1, "/v3/Maps/"+bob+".info", nil))
+		get(1, "/v3/Maps/"+bob+".info", nil),
+		get(2, "/Client/v2/Services/"+srv.DefaultServiceSid+"/Users/bob", nil))
 	if h := got[1].Header.HTTPStatus; h.Code != 200 {
 		t.Fatalf("a co-participant's info: %+v %s", h, got[1].Payload)
+	}
+	if p := string(got[2].Payload); got[2].Header.HTTPStatus.Code != 200 ||
+		!strings.Contains(p, `"sync_objects":{"user_info_map":"`+bob+`.info"}`) {
+		t.Fatalf("a co-participant's user: %s", p)
 	}
 
 	var cfg struct {
