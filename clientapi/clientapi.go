@@ -185,7 +185,9 @@ func (h *Handler) myConversations(r *request) (twilsock.Response, error) {
 	if r.segs[3] != r.grant.ServiceSid {
 		return twilsock.Response{}, parley.NotFound()
 	}
-	p, err := h.App.ListUserConversations(r.ctx, r.grant.ServiceSid, r.grant.UserSid, parley.PageQuery{Size: 100})
+	// All of them in one page: a user is in at most 1,000 open
+	// conversations (core.MaxOpenConversations), and the SDK wants them all.
+	p, err := h.App.ListUserConversations(r.ctx, r.grant.ServiceSid, r.grant.UserSid, parley.PageQuery{Size: 2000})
 	if err != nil {
 		return twilsock.Response{}, err
 	}

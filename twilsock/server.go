@@ -206,7 +206,14 @@ func (c *Conn) init(ctx context.Context, h Header) bool {
 	c.setGrant(g)
 	c.srv.mu.Lock()
 	c.srv.conns[c] = struct{}{}
+	down := c.srv.down
 	c.srv.mu.Unlock()
+	if down {
+		// Signed in while the node began to stop, after Shutdown looked:
+		// off to another node too.
+		c.closeWith(308, "Offload", offload)
+		return false
+	}
 	// parley keeps no per-connection state across reconnects (replay
 	// comes from the event log), so every continuation token is new.
 	status := &TokenStatus{Reissued: true, ReissueReason: "MISSING", ReissueMsg: "Continuation token is not provided"}
