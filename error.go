@@ -24,6 +24,30 @@ const (
 	KindUnavailable                  // the server is shutting down or overloaded: 503
 )
 
+// Status is the HTTP status of errors of kind k: the one mapping, for the
+// REST API and for the answers tunnelled through client sockets.
+func (k Kind) Status() int {
+	switch k {
+	case KindInvalid:
+		return 400
+	case KindUnauthorized:
+		return 401
+	case KindRejected, KindForbidden:
+		return 403
+	case KindNotFound:
+		return 404
+	case KindMethodNotAllowed:
+		return 405
+	case KindConflict:
+		return 409
+	case KindTooLarge:
+		return 413
+	case KindUnavailable:
+		return 503
+	}
+	return 500
+}
+
 // Error is the one error type parley returns across package boundaries. Code
 // and Message are Twilio's; they are safe to show to API callers. A NotFound
 // error with an empty Message is completed by the HTTP layer with the

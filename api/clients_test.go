@@ -222,6 +222,18 @@ func TestClientSyncViews(t *testing.T) {
 	if h := got[9].Header.HTTPStatus; h.Code != 403 {
 		t.Fatalf("a stranger's user: %+v", h)
 	}
+	// An identity shaped like alice's participant SID is no way in.
+	mb := c.must("GET", "/v1/Conversations/room/Participants/alice", "", 200)["sid"].(string)
+	impostor, err := srv.App.MintAccessToken(ctx, key.Sid, mb, "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = sockExchange(t, srv, twilsock.Frame{Header: twilsock.Header{Method: "init", ID: "TM0", Token: impostor}},
+		get(1, "/v3/Documents/"+ch+".channel", nil), get(2, "/v3/Maps/"+alice+".info", nil))
+	if got[1].Header.HTTPStatus.Code != 403 || got[2].Header.HTTPStatus.Code != 403 {
+		t.Fatalf("an identity shaped like a participant SID: %+v %+v", got[1].Header.HTTPStatus, got[2].Header.HTTPStatus)
+	}
+
 	c.must("POST", "/v1/Conversations/room/Participants", "Identity=bob", 201)
 	got = sockExchange(t, srv, twilsock.Frame{Header: twilsock.Header{Method: "init", ID: "TM0", Token: token}},
 		get(1, "/v3/Maps/"+bob+".info", nil),

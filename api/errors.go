@@ -18,28 +18,8 @@ type errorBody struct {
 	Detail   string `json:"detail,omitempty"`
 }
 
-// statusOf is the one mapping from error kind to HTTP status.
-func statusOf(k parley.Kind) int {
-	switch k {
-	case parley.KindInvalid:
-		return http.StatusBadRequest
-	case parley.KindUnauthorized:
-		return http.StatusUnauthorized
-	case parley.KindRejected, parley.KindForbidden:
-		return http.StatusForbidden
-	case parley.KindNotFound:
-		return http.StatusNotFound
-	case parley.KindMethodNotAllowed:
-		return http.StatusMethodNotAllowed
-	case parley.KindConflict:
-		return http.StatusConflict
-	case parley.KindTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case parley.KindUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
+// statusOf is the HTTP status of an error kind (parley.Kind.Status).
+func statusOf(k parley.Kind) int { return k.Status() }
 
 // writeError renders any error as Twilio's error body. Unexpected errors are
 // logged here, once, and shown only as 20500 with nothing internal.

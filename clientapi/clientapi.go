@@ -122,10 +122,9 @@ func ok(v any) (twilsock.Response, error) {
 // (code, message, status).
 func errorResponse(err error, path string) twilsock.Response {
 	e := parley.AsError(err)
-	status := map[parley.Kind]int{parley.KindInvalid: 400, parley.KindUnauthorized: 401, parley.KindRejected: 403,
-		parley.KindForbidden: 403, parley.KindNotFound: 404, parley.KindConflict: 409}[e.Kind]
-	if status == 0 {
-		status, e = 500, &parley.Error{Code: 20500, Message: "Internal server error"}
+	status := e.Kind.Status()
+	if e.Kind == parley.KindInternal {
+		e = &parley.Error{Code: 20500, Message: "Internal server error"}
 	}
 	msg := e.Message
 	if msg == "" && e.Code == 20404 {
@@ -260,7 +259,7 @@ func (h *Handler) coParticipant(r *request, userSid string) bool {
 		return false
 	}
 	for _, m := range p.Items {
-		if _, err := h.App.FetchParticipant(r.ctx, r.grant.ServiceSid, m.Conversation.Sid, r.grant.Identity); err == nil {
+		if _, err := h.App.FetchParticipantOfUser(r.ctx, r.grant.ServiceSid, m.Conversation.Sid, r.grant.UserSid); err == nil {
 			return true
 		}
 	}
@@ -396,6 +395,10 @@ func (h *Handler) mapItems(r *request, id string) (twilsock.Response, error) {
 	return ok(map[string]any{"items": page, "meta": map[string]any{"previous_token": nil, "next_token": nil}})
 }
 
+// maxSubscriptionBatch is the max_batch_size parley announces: the SDK
+// sends at most that many objects per request.
+const maxSubscriptionBatch = 100
+
 // subscriptionRequest is POST /v4/Subscriptions.
 type subscriptionRequest struct {
 	Action        string `json:"action"`
@@ -415,12 +418,22 @@ func (h *Handler) subscriptions(r *request) (twilsock.Response, error) {
 	if err := json.Unmarshal(r.body, &req); err != nil {
 		return twilsock.Response{}, parley.InvalidParam("Invalid subscription request: %v", err)
 	}
+	if len(req.Requests) > maxSubscriptionBatch {
+		return twilsock.Response{}, parley.InvalidParam("Too many subscription requests: at most %d at once", maxSubscriptionBatch)
+	}
 	var done, failed []map[string]any
 	for _, q := range req.Requests {
 		if _, err := h.parseObject(r, q.ObjectSid); err != nil {
 			e := parley.AsError(err)
+			if e.Kind == parley.KindInternal {
+				return twilsock.Response{}, err
+			}
+			msg := e.Message
+			if msg == "" {
+				msg = "Object " + q.ObjectSid + " not found"
+			}
 			failed = append(failed, map[string]any{"object_sid": q.ObjectSid, "object_type": q.ObjectType,
-				"error": map[string]any{"message": e.Message, "status": 403, "code": e.Code}})
+				"error": map[string]any{"message": msg, "status": e.Kind.Status(), "code": e.Code}})
 			continue
 		}
 		ev := map[string]any{"object_sid": q.ObjectSid, "object_type": q.ObjectType}
@@ -433,7 +446,7 @@ func (h *Handler) subscriptions(r *request) (twilsock.Response, error) {
 	if req.Action == "cancel" {
 		eventType = "subscription_canceled"
 	}
-	res, err := ok(map[string]any{"estimated_delivery_in_ms": 1000, "max_batch_size": 100, "ttl_in_s": 3600})
+	res, err := ok(map[string]any{"estimated_delivery_in_ms": 1000, "max_batch_size": maxSubscriptionBatch, "ttl_in_s": 3600})
 	res.After = func(ctx context.Context, c *twilsock.Conn) {
 		for _, batch := range []struct {
 			typ    string

@@ -28,7 +28,7 @@ func (h *Handler) conversationOf(r *request, sid string) (parley.Conversation, e
 	if err != nil {
 		return c, err
 	}
-	if _, err := h.App.FetchParticipant(r.ctx, r.grant.ServiceSid, sid, r.grant.Identity); err != nil {
+	if _, err := h.App.FetchParticipantOfUser(r.ctx, r.grant.ServiceSid, sid, r.grant.UserSid); err != nil {
 		var pe *parley.Error
 		if errors.As(err, &pe) && pe.Kind == parley.KindNotFound {
 			return c, parley.Errorf(parley.KindForbidden, 20403, "Forbidden: %s is not a participant of %s", r.grant.Identity, sid)

@@ -186,8 +186,10 @@ func (a *App) DeleteBinding(ctx context.Context, svc, sid string, opts WriteOpti
 		}
 		// The user first (a delete's order), then the binding again: a
 		// registration may have moved it to another user in between.
-		if _, err := tx.ForUpdate().UserBySid(ctx, b.ServiceSid, b.UserSid); err != nil {
-			return errLostRace
+		if _, err := tx.ForUpdate().UserBySid(ctx, b.ServiceSid, b.UserSid); errors.Is(err, parley.ErrNotFound) {
+			return errLostRace // the user went, and its bindings with it
+		} else if err != nil {
+			return err
 		}
 		if again, err := tx.ForUpdate().Binding(ctx, b.ServiceSid, sid); err != nil {
 			return notFound(err)

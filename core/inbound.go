@@ -167,8 +167,10 @@ func (a *App) deliver(ctx context.Context, svc string, create bool, ac parley.Ad
 			if c, err = findConversation(ctx, tx.ForUpdate(), p.ServiceSid, p.ConversationSid); err != nil {
 				return err
 			}
-			if err := writable(c); err != nil {
-				return err
+			if c.State == parley.StateClosed {
+				// Closed between the pair's read and the lock (PostgreSQL):
+				// the pair is free now; the next run auto-creates.
+				return errLostRace
 			}
 		case !errors.Is(err, parley.ErrNotFound):
 			return err

@@ -479,6 +479,27 @@ func (a *App) FetchParticipant(ctx context.Context, svc, convKey, key string) (p
 	})
 }
 
+// FetchParticipantOfUser returns the participant of conversation conv
+// that is user userSid: by the user, never by a key that could also be a
+// participant SID (an identity may look like one).
+func (a *App) FetchParticipantOfUser(ctx context.Context, svc, conv, userSid string) (parley.Participant, error) {
+	return inConversation(ctx, a, svc, conv, func(tx parley.Tx, conv string) (parley.Participant, error) {
+		ref, err := serviceRef(svc)
+		if err != nil {
+			return parley.Participant{}, err
+		}
+		u, err := tx.UserBySid(ctx, ref, userSid)
+		if err != nil {
+			return parley.Participant{}, notFound(err)
+		}
+		p, err := tx.ParticipantByIdentity(ctx, conv, u.Identity)
+		if err == nil && (p.UserSid == nil || *p.UserSid != userSid) {
+			err = parley.ErrNotFound
+		}
+		return p, notFound(err)
+	})
+}
+
 // ListParticipants returns one page of a conversation's participants in
 // the order they joined.
 func (a *App) ListParticipants(ctx context.Context, svc, convKey string, q parley.PageQuery) (parley.Page[parley.Participant], error) {

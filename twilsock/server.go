@@ -73,6 +73,9 @@ type Options struct {
 	Now func() time.Time
 	// BaseURL gives a connection's BaseURL from its upgrade request.
 	BaseURL func(*http.Request) string
+	// InitTimeout is how long a new socket has to send its init before it
+	// is closed; 30 s when zero.
+	InitTimeout time.Duration
 }
 
 // Server runs the twilsock endpoint (/v3/wsconnect): one goroutine reads
@@ -98,6 +101,9 @@ func New(o Options) *Server {
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.InitTimeout == 0 {
+		o.InitTimeout = 30 * time.Second
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -129,6 +135,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if s.o.BaseURL != nil {
 		c.BaseURL = s.o.BaseURL(r)
 	}
+	// Known from the start, so that Shutdown reaches connections that
+	// have not signed in yet too.
+	s.mu.Lock()
+	s.conns[c] = struct{}{}
+	down = s.down
+	s.mu.Unlock()
+	if down {
+		// Shutdown began while this socket was opening, after it looked.
+		c.closeWith(308, "Offload", offload)
+		c.stop()
+		return
+	}
 	defer c.stop()
 	c.serve(context.WithoutCancel(r.Context()))
 }
@@ -142,7 +160,14 @@ func (c *Conn) serve(ctx context.Context) {
 	var inflight sync.WaitGroup
 	defer inflight.Wait()
 	for {
-		typ, b, err := c.ws.Read(ctx)
+		readCtx, cancelRead := ctx, context.CancelFunc(func() {})
+		if !signedIn {
+			// A socket must sign in soon; one that never does would hold a
+			// goroutine for nothing.
+			readCtx, cancelRead = context.WithTimeout(ctx, c.srv.o.InitTimeout)
+		}
+		typ, b, err := c.ws.Read(readCtx)
+		cancelRead()
 		if err != nil {
 			return
 		}
@@ -182,10 +207,13 @@ func (c *Conn) serve(ctx context.Context) {
 	}
 }
 
-// statusOf is the reply status for a refusal.
+// statusOf is the reply status for a refusal. The SDK gives up for good
+// on 401 and 403 (state "denied") and retries on 5xx, so what may pass
+// later (a node stopping, a database error) is 500, and every refusal of
+// the token or of its user is 401 or 403.
 func statusOf(err error) *Status {
 	var pe *parley.Error
-	if !errors.As(err, &pe) {
+	if !errors.As(err, &pe) || pe.Kind == parley.KindInternal || pe.Kind == parley.KindUnavailable {
 		return &Status{Code: 500, Status: "Internal Server Error"}
 	}
 	code := 403
@@ -203,9 +231,7 @@ func (c *Conn) init(ctx context.Context, h Header) bool {
 		c.reply(ctx, h.ID, statusOf(err), nil)
 		return false
 	}
-	c.setGrant(g)
 	c.srv.mu.Lock()
-	c.srv.conns[c] = struct{}{}
 	down := c.srv.down
 	c.srv.mu.Unlock()
 	if down {
@@ -234,6 +260,8 @@ func (c *Conn) init(ctx context.Context, h Header) bool {
 	c.send(ctx, Frame{Header: Header{Method: "reply", ID: h.ID, Status: &Status{Code: 200, Status: "OK"},
 		Capabilities: []string{"client_update"}, ContinuationToken: &token, ContinuationTokenStatus: status,
 		InitRegistrations: regs}})
+	// The expiry warning may be due at once; it must follow the reply.
+	c.setGrant(g)
 	go c.keepalive(ctx)
 	return true
 }
@@ -250,8 +278,8 @@ func (c *Conn) update(ctx context.Context, h Header) {
 		c.reply(ctx, h.ID, statusOf(err), nil)
 		return
 	}
-	c.setGrant(g)
 	c.reply(ctx, h.ID, &Status{Code: 200, Status: "OK"}, nil)
+	c.setGrant(g)
 }
 
 // setGrant installs a grant and (re)arms its expiry: a warning, then a

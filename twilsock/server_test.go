@@ -243,3 +243,38 @@ func TestShutdownOffloads(t *testing.T) {
 		t.Fatalf("a connection after shutdown: %d", res.StatusCode)
 	}
 }
+
+// TestSilentSockets: a socket that never signs in is closed after
+// InitTimeout, and one still waiting is reached by Shutdown.
+func TestSilentSockets(t *testing.T) {
+	_, hs := newServer(t, Options{InitTimeout: 100 * time.Millisecond})
+	c := dial(t, hs.URL)
+	c.closed()
+
+	s2, hs2 := newServer(t, Options{})
+	waiting := dial(t, hs2.URL)
+	got := make(chan Frame, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for {
+			_, b, err := waiting.ws.Read(ctx)
+			if err != nil {
+				close(got)
+				return
+			}
+			if f, err := Decode(b); err == nil {
+				got <- f
+			}
+		}
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := s2.Shutdown(ctx); err != nil || time.Since(start) > 3*time.Second {
+		t.Fatalf("shutdown with a socket that never signed in: %v after %v", err, time.Since(start))
+	}
+	if f, ok := <-got; !ok || f.Header.Method != "close" || f.Header.Status.Code != 308 {
+		t.Fatalf("the waiting socket at shutdown: %+v %v", f.Header, ok)
+	}
+}
