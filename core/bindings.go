@@ -81,19 +81,25 @@ func (a *App) RegisterBinding(ctx context.Context, svc string, in BindingInput, 
 				return parley.InvalidParam("Invalid CredentialSid: credential %s (type %s) cannot push to %s bindings", c.Sid, c.Type, bt)
 			}
 		}
-		u, err := tx.UserByIdentity(ctx, ref, *in.Identity)
+		// Registrations in a service take turns (on its configuration's
+		// row): a device registering from several requests at once, or
+		// moving between users, would otherwise have most of them lose
+		// races and start over, and a burst could exhaust the retries.
+		// Registrations are rare next to messages; the wait is short.
+		cfg, err := tx.ForUpdate().ServiceConfig(ctx, ref)
+		if err != nil {
+			return notFound(err)
+		}
+		u, err := tx.UserByIdentity(ctx, cfg.ServiceSid, *in.Identity)
 		if errors.Is(err, parley.ErrNotFound) {
-			if _, err := tx.Service(ctx, ref); err != nil {
-				return notFound(err)
-			}
 			return parley.Errorf(parley.KindNotFound, 20404, "No user with identity %q in the service", *in.Identity)
 		} else if err != nil {
 			return err
 		}
 		// Who holds the device now, then the users whose is_notifiable may
-		// change, locked in SID order (two registrations moving a device
-		// between two users take them in one order, not crosswise), then
-		// the binding itself, checked unchanged.
+		// change, locked in SID order (as deletes take users before their
+		// bindings), then the binding itself, checked unchanged (a user's
+		// delete may have taken it).
 		old, err := tx.BindingByEndpoint(ctx, u.ServiceSid, bt, *in.Address)
 		if err != nil && !errors.Is(err, parley.ErrNotFound) {
 			return err
