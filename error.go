@@ -3,6 +3,7 @@ package parley
 import (
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // Kind classifies an error so that one place (package api) can map it to an
@@ -46,6 +47,32 @@ func (k Kind) Status() int {
 		return 503
 	}
 	return 500
+}
+
+// ErrorBody is Twilio's error JSON. twilio-go takes the status from the
+// body, not from the HTTP status line, so it is always there.
+type ErrorBody struct {
+	Code     int    `json:"code"`
+	Message  string `json:"message"`
+	MoreInfo string `json:"more_info"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+}
+
+// Body is what a caller is shown of e, for a request to path: an
+// internal error only as 20500, with nothing internal; a 404 without a
+// message naming path, as Twilio words it. The REST API and the answers
+// tunnelled through client sockets both show errors this way.
+func (e *Error) Body(path string) ErrorBody {
+	b := ErrorBody{Code: e.Code, Message: e.Message, Status: e.Kind.Status(), Detail: e.Detail}
+	switch {
+	case e.Kind == KindInternal:
+		b.Code, b.Message, b.Detail = 20500, "Internal server error", ""
+	case e.Kind == KindNotFound && b.Message == "":
+		b.Message = "The requested resource " + path + " was not found"
+	}
+	b.MoreInfo = "https://www.twilio.com/docs/errors/" + strconv.Itoa(b.Code)
+	return b
 }
 
 // Error is the one error type parley returns across package boundaries. Code

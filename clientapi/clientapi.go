@@ -121,18 +121,9 @@ func ok(v any) (twilsock.Response, error) {
 // errorResponse is an error in Twilio's JSON, which the SDK surfaces
 // (code, message, status).
 func errorResponse(err error, path string) twilsock.Response {
-	e := parley.AsError(err)
-	status := e.Kind.Status()
-	if e.Kind == parley.KindInternal {
-		e = &parley.Error{Code: 20500, Message: "Internal server error"}
-	}
-	msg := e.Message
-	if msg == "" && e.Code == 20404 {
-		msg = fmt.Sprintf("The requested resource %s was not found", path)
-	}
-	b, _ := json.Marshal(map[string]any{"code": e.Code, "message": msg, "status": status,
-		"more_info": fmt.Sprintf("https://www.twilio.com/docs/errors/%d", e.Code)})
-	return twilsock.Response{Status: status, Body: b}
+	body := parley.AsError(err).Body(path)
+	b, _ := json.Marshal(body) // ints and strings always marshal
+	return twilsock.Response{Status: body.Status, Body: b}
 }
 
 // links are the absolute URLs of the client API on the host the client
