@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -63,15 +62,6 @@ func autoCreationJSON(ac parley.AutoCreation) string {
 		}{ac.Enabled, ac.Type}
 	}
 	return marshal(v)
-}
-
-// marshal is JSON of parley's own values, which always marshal.
-func marshal(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("api: marshal: " + err.Error())
-	}
-	return string(b)
 }
 
 // addressConfigInput reads a configuration's parameters; Type, Address

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -46,8 +45,7 @@ func webhookConfigurationJSON(w *parley.ConversationWebhook) string {
 			Filters []string `json:"filters"`
 		}{w.URL, w.Method, w.Filters}
 	}
-	b, _ := json.Marshal(v) // strings and string slices always marshal
-	return string(b)
+	return marshal(v)
 }
 
 // conversationWebhookInput reads the configuration of a create or update;

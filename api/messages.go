@@ -1,7 +1,6 @@
 package api
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -76,9 +75,5 @@ func mediaJSON(media []parley.MediaRef) string {
 	if len(media) == 0 {
 		return ""
 	}
-	b, err := json.Marshal(media)
-	if err != nil {
-		panic("api: marshal media: " + err.Error()) // strings and numbers always marshal
-	}
-	return string(b)
+	return marshal(media)
 }

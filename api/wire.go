@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -274,4 +275,14 @@ func appendPathEscaped(b []byte, s string) []byte {
 		return appendJSONText(b, url.PathEscape(s))
 	}
 	return append(b, s...)
+}
+
+// marshal is the JSON text of a value parley builds for a JSON field
+// (strings, numbers, slices of them), which always marshals.
+func marshal(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("api: marshal: " + err.Error())
+	}
+	return string(b)
 }
