@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -117,30 +116,4 @@ func (t *Tx) DeleteBinding(ctx context.Context, serviceSid, sid string) error {
 func (t *Tx) RefreshNotifiable(ctx context.Context, userSid string) error {
 	return t.execOne(ctx, false, `UPDATE users SET is_notifiable = EXISTS (SELECT 1 FROM bindings WHERE user_sid = ?)
 		WHERE sid = ?`, userSid, userSid)
-}
-
-// jsonValue scans a value kept as JSON text; NULL leaves the zero value.
-type jsonValue[T any] struct{ v *T }
-
-func (s jsonValue[T]) Scan(src any) error {
-	var zero T
-	*s.v = zero
-	switch v := src.(type) {
-	case nil:
-		return nil
-	case string:
-		return json.Unmarshal([]byte(v), s.v)
-	case []byte:
-		return json.Unmarshal(v, s.v)
-	}
-	return fmt.Errorf("sqlstore: cannot read %T as JSON", src)
-}
-
-// jsonArg is a value as JSON text.
-func jsonArg(v any) string {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic("sqlstore: marshal: " + err.Error()) // parley's own types always marshal
-	}
-	return string(b)
 }

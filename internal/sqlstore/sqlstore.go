@@ -367,9 +367,31 @@ func listArg[T any](list []T) any {
 	if list == nil {
 		return nil
 	}
-	b, err := json.Marshal(list)
+	return jsonArg(list)
+}
+
+// jsonValue scans a value kept as JSON text; NULL leaves the zero value.
+type jsonValue[T any] struct{ v *T }
+
+func (s jsonValue[T]) Scan(src any) error {
+	var zero T
+	*s.v = zero
+	switch v := src.(type) {
+	case nil:
+		return nil
+	case string:
+		return json.Unmarshal([]byte(v), s.v)
+	case []byte:
+		return json.Unmarshal(v, s.v)
+	}
+	return fmt.Errorf("sqlstore: cannot read %T as JSON", src)
+}
+
+// jsonArg is a value as JSON text.
+func jsonArg(v any) string {
+	b, err := json.Marshal(v)
 	if err != nil {
-		panic("sqlstore: marshal a list: " + err.Error()) // parley's own types always marshal
+		panic("sqlstore: marshal: " + err.Error()) // parley's own types always marshal
 	}
 	return string(b)
 }
