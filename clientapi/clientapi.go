@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -175,14 +176,12 @@ func (h *Handler) myConversations(r *request) (twilsock.Response, error) {
 	if r.segs[3] != r.grant.ServiceSid {
 		return twilsock.Response{}, parley.NotFound()
 	}
-	// All of them in one page: a user is in at most 1,000 open
-	// conversations (core.MaxOpenConversations), and the SDK wants them all.
-	p, err := h.App.ListUserConversations(r.ctx, r.grant.ServiceSid, r.grant.UserSid, parley.PageQuery{Size: 2000})
+	ms, err := h.memberships(r, r.grant.UserSid)
 	if err != nil {
 		return twilsock.Response{}, err
 	}
 	items := []map[string]any{}
-	for _, m := range p.Items {
+	for _, m := range ms {
 		items = append(items, map[string]any{
 			"conversation_sid": m.Conversation.Sid, "status": "joined",
 			"notification_level": m.Participant.NotificationLevel, "last_read_message_index": m.Participant.LastReadMessageIndex,
@@ -191,6 +190,14 @@ func (h *Handler) myConversations(r *request) (twilsock.Response, error) {
 		})
 	}
 	return ok(map[string]any{"conversations": items, "meta": map[string]any{"next_token": nil}})
+}
+
+// memberships are a user's participants with their conversations, all in
+// one page: a user is in at most 1,000 open conversations
+// (core.MaxOpenConversations), and the SDK wants them all.
+func (h *Handler) memberships(r *request, userSid string) ([]parley.Membership, error) {
+	p, err := h.App.ListUserConversations(r.ctx, r.grant.ServiceSid, userSid, parley.PageQuery{Size: 2000})
+	return p.Items, err
 }
 
 // user is GET {links.users}/{identity} (getUser, participant.getUser):
@@ -214,10 +221,12 @@ func (h *Handler) user(r *request, svc, identity string) (twilsock.Response, err
 }
 
 // syncObject is what a Sync object id names: whose (a user or a
-// conversation SID), and which view.
+// conversation SID), and which view; for a conversation's, the
+// conversation, read when the client's right to it was checked.
 type syncObject struct {
 	owner string
 	view  string // info, conversations (a user's); channel, roster, messages (a conversation's)
+	conv  parley.Conversation
 }
 
 // parseObject reads a Sync object id and checks that the client may read
@@ -236,20 +245,32 @@ func (h *Handler) parseObject(r *request, id string) (syncObject, error) {
 		}
 		return o, parley.Errorf(parley.KindForbidden, 20403, "Forbidden: %s is another user's", id)
 	case parley.IsSID(parley.PrefixConversation, owner) && (view == "channel" || view == "roster" || view == "messages"):
-		_, err := h.conversationOf(r, owner)
+		var err error
+		o.conv, err = h.conversationOf(r, owner)
 		return o, err
 	}
 	return o, parley.NotFound()
 }
 
+// object is parseObject for a request that serves only some views (the
+// map routes serve maps, the document route documents…): another view's
+// id is not found there.
+func (h *Handler) object(r *request, id string, views ...string) (syncObject, error) {
+	o, err := h.parseObject(r, id)
+	if err == nil && !slices.Contains(views, o.view) {
+		err = parley.NotFound()
+	}
+	return o, err
+}
+
 // coParticipant reports whether the client's user shares a conversation
 // with user userSid (whose info it may then read).
 func (h *Handler) coParticipant(r *request, userSid string) bool {
-	p, err := h.App.ListUserConversations(r.ctx, r.grant.ServiceSid, userSid, parley.PageQuery{Size: 1000})
+	ms, err := h.memberships(r, userSid)
 	if err != nil {
 		return false
 	}
-	for _, m := range p.Items {
+	for _, m := range ms {
 		if _, err := h.App.FetchParticipantOfUser(r.ctx, r.grant.ServiceSid, m.Conversation.Sid, r.grant.UserSid); err == nil {
 			return true
 		}
@@ -271,23 +292,15 @@ type mapItem struct {
 // mapItemsOf reads the items of a map object (a user's info or
 // conversations, a conversation's roster), in key order.
 func (h *Handler) mapItemsOf(r *request, o syncObject, id string) ([]mapItem, error) {
-	if o.view == "roster" {
-		c, err := h.conversationOf(r, o.owner)
-		if err != nil {
-			return nil, err
-		}
-		return h.rosterItems(r, c, id)
-	}
-	return h.items(r, o, id)
-}
-
-// items reads the items of a map object, in key order.
-func (h *Handler) items(r *request, o syncObject, id string) ([]mapItem, error) {
 	base := r.link("/v3/Maps/%s/Items/", url.PathEscape(id))
 	var out []mapItem
 	switch o.view {
+	case "roster":
+		return h.rosterItems(r, o.conv, id)
 	case "info":
-		u, err := h.userOf(r, o.owner)
+		// Presence as stored: the REST null rule does not apply inside
+		// the client protocol.
+		u, err := h.App.FetchUserRaw(r.ctx, r.grant.ServiceSid, o.owner)
 		if err != nil {
 			return nil, err
 		}
@@ -303,11 +316,11 @@ func (h *Handler) items(r *request, o syncObject, id string) ([]mapItem, error) 
 			out = append(out, mapItem{Key: it.key, URL: base + it.key, Revision: "0", Data: it.data, DateUpdated: stamp(u.DateUpdated)})
 		}
 	case "conversations":
-		p, err := h.App.ListUserConversations(r.ctx, r.grant.ServiceSid, o.owner, parley.PageQuery{Size: 1000})
+		ms, err := h.memberships(r, o.owner)
 		if err != nil {
 			return nil, err
 		}
-		for _, m := range p.Items {
+		for _, m := range ms {
 			out = append(out, mapItem{Key: m.Conversation.Sid, URL: base + m.Conversation.Sid, Revision: "0",
 				DateUpdated: stamp(m.Participant.DateUpdated),
 				Data: map[string]any{"channel": m.Conversation.Sid + ".channel", "status": "joined",
@@ -318,20 +331,14 @@ func (h *Handler) items(r *request, o syncObject, id string) ([]mapItem, error) 
 	return out, nil
 }
 
-// userOf reads a user of the connection's service with its raw presence
-// (the REST null rule does not apply inside the client protocol).
-func (h *Handler) userOf(r *request, sid string) (parley.User, error) {
-	return h.App.FetchUserRaw(r.ctx, r.grant.ServiceSid, sid)
-}
+// mapViews are the objects that are Sync maps.
+var mapViews = []string{"info", "conversations", "roster"}
 
 // mapDescriptor is GET /v3/Maps/{id}, with its items when Include=items.
 func (h *Handler) mapDescriptor(r *request, id string) (twilsock.Response, error) {
-	o, err := h.parseObject(r, id)
+	o, err := h.object(r, id, mapViews...)
 	if err != nil {
 		return twilsock.Response{}, err
-	}
-	if o.view != "info" && o.view != "conversations" && o.view != "roster" {
-		return twilsock.Response{}, parley.NotFound()
 	}
 	d := map[string]any{"sid": id, "unique_name": id, "url": r.link("/v3/Maps/%s", url.PathEscape(id)), "revision": "0",
 		"last_event_id": 0, "date_updated": stamp(time.Unix(0, 0)), "date_expires": nil,
@@ -348,12 +355,9 @@ func (h *Handler) mapDescriptor(r *request, id string) (twilsock.Response, error
 
 // mapItems is GET {links.items}: one item by Key, or a page from From.
 func (h *Handler) mapItems(r *request, id string) (twilsock.Response, error) {
-	o, err := h.parseObject(r, id)
+	o, err := h.object(r, id, mapViews...)
 	if err != nil {
 		return twilsock.Response{}, err
-	}
-	if o.view != "info" && o.view != "conversations" && o.view != "roster" {
-		return twilsock.Response{}, parley.NotFound()
 	}
 	items, err := h.mapItemsOf(r, o, id)
 	if err != nil {

@@ -58,14 +58,11 @@ func documentData(c parley.Conversation) map[string]any {
 
 // document is GET /v3/Documents/CH….channel.
 func (h *Handler) document(r *request, id string) (twilsock.Response, error) {
-	sid, found := strings.CutSuffix(id, ".channel")
-	if !found {
-		return twilsock.Response{}, parley.NotFound()
-	}
-	c, err := h.conversationOf(r, sid)
+	o, err := h.object(r, id, "channel")
 	if err != nil {
 		return twilsock.Response{}, err
 	}
+	c := o.conv
 	return ok(map[string]any{"sid": id, "unique_name": id, "url": r.link("/v3/Documents/%s", id), "revision": "0",
 		"last_event_id": 0, "data": documentData(c), "date_updated": stamp(c.DateUpdated), "date_expires": nil})
 }
@@ -130,14 +127,11 @@ func messageItem(m parley.Message, base string) map[string]any {
 
 // list is GET /v3/Lists/CH….messages.
 func (h *Handler) list(r *request, id string) (twilsock.Response, error) {
-	sid, found := strings.CutSuffix(id, ".messages")
-	if !found {
-		return twilsock.Response{}, parley.NotFound()
-	}
-	c, err := h.conversationOf(r, sid)
+	o, err := h.object(r, id, "messages")
 	if err != nil {
 		return twilsock.Response{}, err
 	}
+	c := o.conv
 	return ok(listDescriptor(r, id, c))
 }
 
@@ -150,14 +144,11 @@ func listDescriptor(r *request, id string, c parley.Conversation) map[string]any
 // listItems is GET /v3/Lists/CH….messages/Items: one message by Index, or
 // a page of PageSize (50 by default) from From (inclusive) in Order.
 func (h *Handler) listItems(r *request, id string) (twilsock.Response, error) {
-	sid, found := strings.CutSuffix(id, ".messages")
-	if !found {
-		return twilsock.Response{}, parley.NotFound()
-	}
-	c, err := h.conversationOf(r, sid)
+	o, err := h.object(r, id, "messages")
 	if err != nil {
 		return twilsock.Response{}, err
 	}
+	c := o.conv
 	base := r.link("/v3/Lists/%s/Items/", id)
 	size := 50
 	if n, err := strconv.Atoi(r.param("PageSize")); err == nil && n > 0 && n <= 100 {
