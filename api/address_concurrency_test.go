@@ -144,3 +144,33 @@ func TestConcurrentInboundMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestWritesRacingServiceDelete: writes that refer to a service (an
+// address configuration creating conversations there, its push settings,
+// a device registration, an inbound message auto-creating a
+// conversation there) racing the service's delete succeed or get
+// Twilio's 4xx, never a 500, and leave nothing behind in the service.
+func TestWritesRacingServiceDelete(t *testing.T) {
+	t.Parallel()
+	c := rawClient{t: t, srv: parleytest.New(t)}
+	for i := range rounds {
+		svc := c.must("POST", "/v1/Services", "FriendlyName=doomed", 201)["sid"].(string)
+		c.must("POST", "/v1/Services/"+svc+"/Users", "Identity=u", 201)
+		to := fmt.Sprintf("%%2B1555400%04d", i)
+		c.must("POST", "/v1/Configuration/Addresses", "Type=sms&Address="+to+"&AutoCreation.Enabled=true&AutoCreation.ConversationServiceSid="+svc, 201)
+		replies := c.together(
+			[3]string{"POST", "/v1/Configuration/Addresses", fmt.Sprintf("Type=sms&Address=%%2B1555500%04d&AutoCreation.ConversationServiceSid=%s", i, svc)},
+			[3]string{"POST", "/v1/Services/" + svc + "/Configuration/Notifications", "LogEnabled=true"},
+			[3]string{"POST", "/parley/v1/Services/" + svc + "/Bindings", "Identity=u&BindingType=twilsock&Address=device"},
+			[3]string{"POST", "/parley/v1/Inbound", "From=%2B15551230001&To=" + to + "&Body=hi"},
+			[3]string{"DELETE", "/v1/Services/" + svc, ""},
+		)
+		wantOneOf(t, fmt.Sprintf("round %d: address configuration", i), replies[0], []int{201, 400}, 20001)
+		wantOneOf(t, fmt.Sprintf("round %d: push settings", i), replies[1], []int{200, 404}, 20404)
+		wantOneOf(t, fmt.Sprintf("round %d: registration", i), replies[2], []int{201, 404}, 20404)
+		wantOneOf(t, fmt.Sprintf("round %d: inbound", i), replies[3], []int{201, 404}, 20404)
+		wantOneOf(t, fmt.Sprintf("round %d: delete", i), replies[4], []int{204})
+		c.must("GET", "/v1/Services/"+svc+"/Bindings", "", 404)
+		c.must("GET", "/v1/Services/"+svc+"/Conversations", "", 404)
+	}
+}

@@ -86,6 +86,11 @@ func (a *App) RegisterBinding(ctx context.Context, svc string, in BindingInput, 
 		// moving between users, would otherwise have most of them lose
 		// races and start over, and a burst could exhaust the retries.
 		// Registrations are rare next to messages; the wait is short.
+		// The service first (share), as its delete takes it before the
+		// rows that cascade from it: the binding's insert refers to it.
+		if _, err := tx.ForShare().Service(ctx, ref); err != nil {
+			return notFound(err)
+		}
 		cfg, err := tx.ForUpdate().ServiceConfig(ctx, ref)
 		if err != nil {
 			return notFound(err)
