@@ -96,14 +96,15 @@ func TestClientSignIn(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond) // exp is in whole seconds
 	for _, tc := range []struct {
 		what, token string
-		code        int
+		want        twilsock.Status
 	}{
-		{"garbage", "nope", 20101},
-		{"expired", expired, 20104},
+		{"garbage", "nope", twilsock.Status{Code: 401, Status: "Unauthorized", Description: "Invalid Access Token", ErrorCode: 20101}},
+		{"expired", expired, twilsock.Status{Code: 401, Status: "Unauthorized",
+			Description: "Access Token expired or expiration date invalid", ErrorCode: 20104}},
 	} {
 		got := sockExchange(t, srv, twilsock.Frame{Header: twilsock.Header{Method: "init", ID: "TM9", Token: tc.token}})
-		if s := got[0].Header.Status; s.Code != 401 || s.ErrorCode != tc.code {
-			t.Errorf("%s token: %+v", tc.what, s)
+		if s := got[0].Header.Status; got[0].Header.ID != "TM9" || s == nil || *s != tc.want {
+			t.Errorf("%s token: %+v, want %+v", tc.what, s, tc.want)
 		}
 	}
 }
