@@ -1,6 +1,9 @@
 package parley
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // EventType names what happened, in Twilio's webhook vocabulary.
 type EventType string
@@ -93,4 +96,21 @@ type Event struct {
 type WebhookTarget struct {
 	URL    string
 	Method string // GET or POST
+}
+
+// SyncEvent is one change of a Sync object that client SDKs read
+// (client-sdk-protocol.md §4.4–4.6): an item added, updated or removed in
+// a map or list, or a document updated or removed. Object names the
+// object ("CH….messages"); ID counts its events from 1 (shared by its
+// items, strictly increasing in commit order); Key is the item's key, or
+// a list item's index, and "" for a document; Data is the item's or the
+// document's data after the change (before it, for a removed item).
+type SyncEvent struct {
+	Object      string
+	ID          int64
+	ServiceSid  string
+	Type        string
+	Key         string
+	Data        json.RawMessage
+	DateCreated time.Time
 }

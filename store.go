@@ -70,6 +70,7 @@ type Tx interface {
 	MessageTx
 	ConversationWebhookTx
 	DeliveryTx
+	SyncTx
 	MediaTx
 	AddressTx
 	BindingTx
@@ -280,6 +281,28 @@ type DeliveryTx interface {
 	FinishDelivery(ctx context.Context, d Delivery) error
 	// ListDeliveries lists the outbox, the deliveries f matches only.
 	ListDeliveries(ctx context.Context, f DeliveryFilter, q PageQuery) (Page[Delivery], error)
+}
+
+// SyncTx is the log of the events client SDKs see on their Sync
+// objects (SyncEvent). A write appends the events it causes in its own
+// transaction, as it queues its webhooks, so a change that commits has
+// its events and one that does not has none.
+type SyncTx interface {
+	// AdvanceSyncObject reserves the next n event ids of object and
+	// returns the last of them (the ids are last-n+1 … last). The object's
+	// counter row stays locked until the transaction ends, so one object's
+	// ids are in commit order.
+	AdvanceSyncObject(ctx context.Context, object string, n int) (int64, error)
+	// AppendSyncEvents writes events whose ids AdvanceSyncObject gave.
+	AppendSyncEvents(ctx context.Context, events []SyncEvent) error
+	// SyncEventsAfter returns up to limit of object's events with ids
+	// above after, in id order.
+	SyncEventsAfter(ctx context.Context, object string, after int64, limit int) ([]SyncEvent, error)
+	// LastSyncEventID is object's last event id; 0 when it has none.
+	LastSyncEventID(ctx context.Context, object string) (int64, error)
+	// TrimSyncEvents deletes events created before before and returns how
+	// many it deleted. The counters stay, so ids never go back.
+	TrimSyncEvents(ctx context.Context, before time.Time) (int64, error)
 }
 
 // MediaTx is the storage of media. An upload is written in steps, one

@@ -1075,7 +1075,7 @@ var (
 		"CountOpenConversations", "ListUserConversations", "ListParticipantConversations", "MessageBySid",
 		"ListMessages", "ConversationWebhookBySid", "ConversationWebhooks", "ListConversationWebhooks", "ReceiptBySid", "Receipts", "ListReceipts",
 		"MediaBySid", "MediaChunk", "AddressConfig", "AddressConfigByAddress", "ListAddressConfigs", "Binding",
-		"BindingByEndpoint", "ListBindings",
+		"BindingByEndpoint", "ListBindings", "SyncEventsAfter", "LastSyncEventID",
 		// DueConversations locks the rows it returns, skipping rows others
 		// hold (testConcurrentTimerClaims races it).
 		"DueConversations"}
@@ -1099,7 +1099,11 @@ var (
 		// An address configuration refers to no row (its service is a
 		// setting checked when written, not a key); RefreshNotifiable
 		// recomputes a user's flag from its bindings in one statement.
-		"CreateAddressConfig", "DeleteAddressConfig", "DeleteBinding", "RefreshNotifiable"}
+		"CreateAddressConfig", "DeleteAddressConfig", "DeleteBinding", "RefreshNotifiable",
+		// The Sync log: AdvanceSyncObject is one upsert that adds to a
+		// counter (testConcurrentSyncAppends races it); events are only
+		// inserted, referred to by nothing, and only deleted by age.
+		"AdvanceSyncObject", "AppendSyncEvents", "TrimSyncEvents"}
 )
 
 // testEveryWriteIsCovered fails for a Tx method that no part of the suite

@@ -61,6 +61,8 @@ func Run(t *testing.T, open Opener) {
 		{"ConversationWebhooks", testConversationWebhooks},
 		{"Receipts", testReceipts},
 		{"Media", testMedia},
+		{"SyncEvents", testSyncEvents},
+		{"ConcurrentSyncAppends", testConcurrentSyncAppends},
 	}
 	t.Run("EveryWriteIsCovered", testEveryWriteIsCovered)
 	t.Run("ConcurrentPartialUpdates", func(t *testing.T) {
