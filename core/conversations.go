@@ -466,6 +466,12 @@ func (a *App) DeleteConversation(ctx context.Context, svc, key string, opts Writ
 			return err
 		}
 		ev.keepScoped(c.Sid, hooks)
+		// And its participants, whose users' conversation maps lose it.
+		ps, err := allParticipants(ctx, tx, c.Sid)
+		if err != nil {
+			return err
+		}
+		ev.keepGone(c.Sid, ps)
 		if err := tx.DeleteConversation(ctx, c.ServiceSid, c.Sid); err != nil {
 			return notFound(err)
 		}

@@ -89,7 +89,8 @@ type App struct {
 	enqueued      func()
 	log           *slog.Logger
 	limits        Limits
-	subs          subscribers
+	subs          subscribers[parley.Event]
+	syncSubs      subscribers[[]parley.SyncEvent]
 }
 
 // New returns an App.
@@ -182,7 +183,7 @@ func (a *App) update(ctx context.Context, fn func(tx parley.Tx, ev *events) erro
 	if ev.queued > 0 && a.enqueued != nil {
 		a.enqueued()
 	}
-	a.publish(ev.list)
+	a.publish(&ev)
 	return nil
 }
 

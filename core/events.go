@@ -22,16 +22,30 @@ type events struct {
 	// scoped holds conversations' own webhooks, read once per write;
 	// a conversation delete puts them here before the cascade takes them.
 	scoped map[string][]parley.ConversationWebhook
+	// gone holds, by conversation or user SID, the participants a delete
+	// of it cascades to (keepGone).
+	gone map[string][]parley.Participant
+	// sync are the Sync events recordSync appended, with their ids.
+	sync []parley.SyncEvent
 }
 
 func (ev *events) add(e parley.Event) { ev.list = append(ev.list, e) }
 
 // record writes, inside the write's own transaction, what its events owe
 // the outside world: an outbox row per post-event webhook due, to the
-// service's (or account's) target and to the conversation's own webhooks.
+// service's (or account's) target and to the conversation's own webhooks,
+// and the Sync events client SDKs are to see (recordSync).
 // So a change that commits has its deliveries committed with it, and a
 // change that does not commit has none.
 func (a *App) record(ctx context.Context, tx parley.Tx, ev *events) error {
+	if err := a.webhooks(ctx, tx, ev); err != nil {
+		return err
+	}
+	return a.recordSync(ctx, tx, ev)
+}
+
+// webhooks queues the post-event deliveries a write's events owe.
+func (a *App) webhooks(ctx context.Context, tx parley.Tx, ev *events) error {
 	targets := map[string]parley.WebhookConfig{} // per service, read once per write
 	for _, e := range ev.list {
 		if !e.Webhooks {
@@ -143,22 +157,19 @@ func scopedWants(h parley.ConversationWebhook, e parley.Event) bool {
 	return false
 }
 
-// subscribers are told the events of each write after it commits.
-type subscribers struct {
+// subscribers are told what each write did, after it commits.
+type subscribers[T any] struct {
 	mu   sync.RWMutex
 	next int
-	fns  map[int]func(parley.Event)
+	fns  map[int]func(T)
 }
 
-// Subscribe registers fn to be told, after each write commits, the events
-// it made, in order. fn runs on the writing request's goroutine, so it must
-// hand work off rather than block. The returned function unsubscribes.
-func (a *App) Subscribe(fn func(parley.Event)) (unsubscribe func()) {
-	s := &a.subs
+// add registers fn and returns the function that removes it.
+func (s *subscribers[T]) add(fn func(T)) (remove func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.fns == nil {
-		s.fns = map[int]func(parley.Event){}
+		s.fns = map[int]func(T){}
 	}
 	id := s.next
 	s.next++
@@ -170,20 +181,36 @@ func (a *App) Subscribe(fn func(parley.Event)) (unsubscribe func()) {
 	}
 }
 
-// publish tells the subscribers a committed write's events.
-func (a *App) publish(list []parley.Event) {
-	if len(list) == 0 {
-		return
-	}
-	a.subs.mu.RLock()
-	fns := make([]func(parley.Event), 0, len(a.subs.fns))
-	for _, fn := range a.subs.fns {
+// all returns the registered functions.
+func (s *subscribers[T]) all() []func(T) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	fns := make([]func(T), 0, len(s.fns))
+	for _, fn := range s.fns {
 		fns = append(fns, fn)
 	}
-	a.subs.mu.RUnlock()
-	for _, e := range list {
-		for _, fn := range fns {
-			fn(e)
+	return fns
+}
+
+// Subscribe registers fn to be told, after each write commits, the events
+// it made, in order. fn runs on the writing request's goroutine, so it must
+// hand work off rather than block. The returned function unsubscribes.
+func (a *App) Subscribe(fn func(parley.Event)) (unsubscribe func()) { return a.subs.add(fn) }
+
+// publish tells the subscribers a committed write's events and Sync
+// events.
+func (a *App) publish(ev *events) {
+	if len(ev.list) > 0 {
+		fns := a.subs.all()
+		for _, e := range ev.list {
+			for _, fn := range fns {
+				fn(e)
+			}
+		}
+	}
+	if len(ev.sync) > 0 {
+		for _, fn := range a.syncSubs.all() {
+			fn(ev.sync)
 		}
 	}
 }

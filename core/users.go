@@ -260,6 +260,12 @@ func (a *App) DeleteUser(ctx context.Context, svc, key string, opts WriteOptions
 		if err != nil {
 			return err
 		}
+		// Its participants go with it, and leave their rosters.
+		ps, err := allMemberships(ctx, tx, u.Sid)
+		if err != nil {
+			return err
+		}
+		ev.keepGone(u.Sid, ps)
 		if err := tx.DeleteUser(ctx, u.ServiceSid, u.Sid); err != nil {
 			return notFound(err)
 		}

@@ -1,0 +1,199 @@
+package core
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/syncview"
+)
+
+// The Sync event log: every write appends, in its own transaction, the
+// events its changes cause on the Sync objects client SDKs read
+// (syncview), with per-object ids. Connections are fed from it after
+// commit (SubscribeSync) and replay it from a client's last_event_id
+// (SyncEventsAfter).
+
+// syncEvents translates a write's events into the Sync events they cause,
+// in order, without ids.
+func syncEvents(ev *events) ([]parley.SyncEvent, error) {
+	var out []parley.SyncEvent
+	var err error
+	add := func(svc, object, typ, key string, data any, at time.Time) {
+		if err != nil {
+			return
+		}
+		e := parley.SyncEvent{Object: object, ServiceSid: svc, Type: typ, Key: key, DateCreated: at}
+		if data != nil {
+			e.Data, err = json.Marshal(data)
+		}
+		out = append(out, e)
+	}
+	// member adds the map item of a chat participant in its user's
+	// conversations map.
+	member := func(typ string, p parley.Participant, at time.Time) {
+		if p.UserSid != nil {
+			add(p.ServiceSid, syncview.ID(*p.UserSid, syncview.Conversations), typ, p.ConversationSid, syncview.Membership(p), at)
+		}
+	}
+	for _, e := range ev.list {
+		switch e.Type {
+		case parley.EventConversationUpdated, parley.EventConversationStateUpdated:
+			c := e.Conversation
+			add(c.ServiceSid, syncview.ID(c.Sid, syncview.Channel), syncview.DocumentUpdated, "", syncview.Conversation(*c), e.At)
+		case parley.EventConversationRemoved:
+			c := e.Conversation
+			for _, p := range ev.gone[c.Sid] {
+				member(syncview.MapItemRemoved, p, e.At)
+			}
+			add(c.ServiceSid, syncview.ID(c.Sid, syncview.Channel), syncview.DocumentRemoved, "", nil, e.At)
+		case parley.EventMessageAdded, parley.EventMessageUpdated, parley.EventMessageRemoved:
+			m := e.Message
+			typ := map[parley.EventType]string{parley.EventMessageAdded: syncview.ListItemAdded,
+				parley.EventMessageUpdated: syncview.ListItemUpdated, parley.EventMessageRemoved: syncview.ListItemRemoved}[e.Type]
+			add(m.ServiceSid, syncview.ID(m.ConversationSid, syncview.Messages), typ, strconv.FormatInt(m.Index, 10), syncview.Message(*m), e.At)
+			if e.Type == parley.EventMessageAdded {
+				// The document's lastMessage moves.
+				c := *e.Conversation
+				c.LastMessageIndex = &m.Index
+				add(c.ServiceSid, syncview.ID(c.Sid, syncview.Channel), syncview.DocumentUpdated, "", syncview.Conversation(c), e.At)
+			}
+		case parley.EventParticipantAdded, parley.EventParticipantUpdated, parley.EventParticipantRemoved:
+			p := e.Participant
+			typ := map[parley.EventType]string{parley.EventParticipantAdded: syncview.MapItemAdded,
+				parley.EventParticipantUpdated: syncview.MapItemUpdated, parley.EventParticipantRemoved: syncview.MapItemRemoved}[e.Type]
+			add(p.ServiceSid, syncview.ID(p.ConversationSid, syncview.Roster), typ, p.Sid, syncview.Participant(*p), e.At)
+			member(typ, *p, e.At)
+		case parley.EventUserUpdated:
+			u := e.User
+			for _, it := range syncview.UserInfo(*u) {
+				add(u.ServiceSid, syncview.ID(u.Sid, syncview.Info), syncview.MapItemUpdated, it.Key, it.Data, e.At)
+			}
+		case parley.EventUserRemoved:
+			// Its participants went with it.
+			for _, p := range ev.gone[e.User.Sid] {
+				add(p.ServiceSid, syncview.ID(p.ConversationSid, syncview.Roster), syncview.MapItemRemoved, p.Sid, syncview.Participant(p), e.At)
+			}
+		}
+	}
+	return out, err
+}
+
+// recordSync appends a write's Sync events to the log. Ids are reserved
+// object by object in object order, after everything else the write
+// locks, so that two writes touching the same objects queue on their
+// counters in one order and never deadlock.
+func (a *App) recordSync(ctx context.Context, tx parley.Tx, ev *events) error {
+	list, err := syncEvents(ev)
+	if err != nil || len(list) == 0 {
+		return err
+	}
+	counts := map[string]int{}
+	for _, e := range list {
+		counts[e.Object]++
+	}
+	objects := make([]string, 0, len(counts))
+	for o := range counts {
+		objects = append(objects, o)
+	}
+	slices.Sort(objects)
+	next := map[string]int64{}
+	for _, o := range objects {
+		last, err := tx.AdvanceSyncObject(ctx, o, counts[o])
+		if err != nil {
+			return err
+		}
+		next[o] = last - int64(counts[o]) + 1
+	}
+	for i := range list {
+		list[i].ID = next[list[i].Object]
+		next[list[i].Object]++
+	}
+	if err := tx.AppendSyncEvents(ctx, list); err != nil {
+		return err
+	}
+	ev.sync = list
+	return nil
+}
+
+// keepGone remembers, before a delete cascades, the participants that go
+// with what is deleted (key: the conversation or user SID), whose Sync
+// items then go too.
+func (ev *events) keepGone(key string, ps []parley.Participant) {
+	if ev.gone == nil {
+		ev.gone = map[string][]parley.Participant{}
+	}
+	ev.gone[key] = append(ev.gone[key], ps...)
+}
+
+// allParticipants reads every participant of a conversation, page by
+// page.
+func allParticipants(ctx context.Context, tx parley.Tx, conv string) ([]parley.Participant, error) {
+	var out []parley.Participant
+	q := parley.PageQuery{Size: 1000}
+	for {
+		p, err := tx.ListParticipants(ctx, conv, q)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Items...)
+		if !p.HasNext {
+			return out, nil
+		}
+		q.After = p.LastSeq
+	}
+}
+
+// allMemberships reads every participant of a user, page by page.
+func allMemberships(ctx context.Context, tx parley.Tx, user string) ([]parley.Participant, error) {
+	var out []parley.Participant
+	q := parley.PageQuery{Size: 1000}
+	for {
+		p, err := tx.ListUserConversations(ctx, user, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range p.Items {
+			out = append(out, m.Participant)
+		}
+		if !p.HasNext {
+			return out, nil
+		}
+		q.After = p.LastSeq
+	}
+}
+
+// SubscribeSync registers fn to be told, after each write commits, the
+// Sync events it appended, in log order. fn runs on the writing
+// request's goroutine, so it must hand work off rather than block.
+func (a *App) SubscribeSync(fn func([]parley.SyncEvent)) (unsubscribe func()) {
+	return a.syncSubs.add(fn)
+}
+
+// SyncEventsAfter reads up to limit of object's logged events with ids
+// above after.
+func (a *App) SyncEventsAfter(ctx context.Context, object string, after int64, limit int) ([]parley.SyncEvent, error) {
+	return read(ctx, a, func(tx parley.Tx) ([]parley.SyncEvent, error) {
+		return tx.SyncEventsAfter(ctx, object, after, limit)
+	})
+}
+
+// LastSyncEventID is object's last event id (0 before its first).
+func (a *App) LastSyncEventID(ctx context.Context, object string) (int64, error) {
+	return read(ctx, a, func(tx parley.Tx) (int64, error) { return tx.LastSyncEventID(ctx, object) })
+}
+
+// TrimSyncEvents deletes logged Sync events older than age: a client
+// that was away longer reads current state instead of a replay.
+func (a *App) TrimSyncEvents(ctx context.Context, age time.Duration) (int64, error) {
+	var n int64
+	err := a.store.Update(ctx, func(tx parley.Tx) error {
+		var err error
+		n, err = tx.TrimSyncEvents(ctx, a.clock().Add(-age))
+		return err
+	})
+	return n, err
+}
