@@ -16,7 +16,7 @@ const clientPath = "/v3/wsconnect"
 
 // newTwilsock makes the client endpoint of s.
 func (s *Server) newTwilsock() *twilsock.Server {
-	client := &clientapi.Handler{App: s.app}
+	client := &clientapi.Handler{App: s.app, Hub: clientapi.NewHub(s.app, s.log)}
 	return twilsock.New(twilsock.Options{Log: s.log, Verify: s.signIn, Upstream: client.Serve, BaseURL: s.baseURL})
 }
 

@@ -13,17 +13,21 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/core"
+	"github.com/parleyhq/parley/syncview"
 	"github.com/parleyhq/parley/twilsock"
 )
 
 // Handler answers tunnelled requests for one parley.
 type Handler struct {
 	App *core.App
+	// Hub feeds subscribed connections their objects' events.
+	Hub *Hub
 }
 
 // request is one tunnelled request of a signed-in client.
@@ -290,30 +294,23 @@ type mapItem struct {
 }
 
 // mapItemsOf reads the items of a map object (a user's info or
-// conversations, a conversation's roster), in key order.
-func (h *Handler) mapItemsOf(r *request, o syncObject, id string) ([]mapItem, error) {
+// conversations, a conversation's roster), in key order. Each carries
+// last, the object's last event id, read before them: events after it
+// change what they show.
+func (h *Handler) mapItemsOf(r *request, o syncObject, id string, last int64) ([]mapItem, error) {
 	base := r.link("/v3/Maps/%s/Items/", url.PathEscape(id))
 	var out []mapItem
 	switch o.view {
 	case "roster":
-		return h.rosterItems(r, o.conv, id)
+		return h.rosterItems(r, o.conv, id, last)
 	case "info":
-		// Presence as stored: the REST null rule does not apply inside
-		// the client protocol.
 		u, err := h.App.FetchUserRaw(r.ctx, r.grant.ServiceSid, o.owner)
 		if err != nil {
 			return nil, err
 		}
-		online, notifiable := u.IsOnline != nil && *u.IsOnline, u.IsNotifiable != nil && *u.IsNotifiable
-		for _, it := range []struct {
-			key  string
-			data any
-		}{
-			{"attributes", map[string]any{"value": u.Attributes}},
-			{"friendlyName", map[string]any{"value": u.FriendlyName}},
-			{"reachability", map[string]any{"online": online, "notifiable": notifiable}},
-		} {
-			out = append(out, mapItem{Key: it.key, URL: base + it.key, Revision: "0", Data: it.data, DateUpdated: stamp(u.DateUpdated)})
+		for _, it := range syncview.UserInfo(u) {
+			out = append(out, mapItem{Key: it.Key, URL: base + it.Key, Revision: rev(last), LastEventID: last,
+				Data: it.Data, DateUpdated: stamp(u.DateUpdated)})
 		}
 	case "conversations":
 		ms, err := h.memberships(r, o.owner)
@@ -321,11 +318,8 @@ func (h *Handler) mapItemsOf(r *request, o syncObject, id string) ([]mapItem, er
 			return nil, err
 		}
 		for _, m := range ms {
-			out = append(out, mapItem{Key: m.Conversation.Sid, URL: base + m.Conversation.Sid, Revision: "0",
-				DateUpdated: stamp(m.Participant.DateUpdated),
-				Data: map[string]any{"channel": m.Conversation.Sid + ".channel", "status": "joined",
-					"lastConsumedMessageIndex": m.Participant.LastReadMessageIndex,
-					"notificationLevel":        m.Participant.NotificationLevel}})
+			out = append(out, mapItem{Key: m.Conversation.Sid, URL: base + m.Conversation.Sid, Revision: rev(last),
+				LastEventID: last, DateUpdated: stamp(m.Participant.DateUpdated), Data: syncview.Membership(m.Participant)})
 		}
 	}
 	return out, nil
@@ -340,11 +334,15 @@ func (h *Handler) mapDescriptor(r *request, id string) (twilsock.Response, error
 	if err != nil {
 		return twilsock.Response{}, err
 	}
-	d := map[string]any{"sid": id, "unique_name": id, "url": r.link("/v3/Maps/%s", url.PathEscape(id)), "revision": "0",
-		"last_event_id": 0, "date_updated": stamp(time.Unix(0, 0)), "date_expires": nil,
+	last, err := h.App.LastSyncEventID(r.ctx, id)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	d := map[string]any{"sid": id, "unique_name": id, "url": r.link("/v3/Maps/%s", url.PathEscape(id)), "revision": rev(last),
+		"last_event_id": last, "date_updated": stamp(time.Unix(0, 0)), "date_expires": nil,
 		"links": map[string]string{"items": r.link("/v3/Maps/%s/Items", url.PathEscape(id))}}
 	if r.param("Include") == "items" {
-		items, err := h.mapItemsOf(r, o, id)
+		items, err := h.mapItemsOf(r, o, id, last)
 		if err != nil {
 			return twilsock.Response{}, err
 		}
@@ -359,7 +357,11 @@ func (h *Handler) mapItems(r *request, id string) (twilsock.Response, error) {
 	if err != nil {
 		return twilsock.Response{}, err
 	}
-	items, err := h.mapItemsOf(r, o, id)
+	last, err := h.App.LastSyncEventID(r.ctx, id)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	items, err := h.mapItemsOf(r, o, id, last)
 	if err != nil {
 		return twilsock.Response{}, err
 	}
@@ -405,9 +407,10 @@ type subscriptionRequest struct {
 	} `json:"requests"`
 }
 
-// subscriptions establishes or cancels subscriptions: the answer, then a
-// twilio.sync.event saying which objects are subscribed (and which were
-// refused).
+// subscriptions establishes or cancels subscriptions: the answer, then,
+// through the connection's feed, the replay of what each object's
+// subscriber missed and a twilio.sync.event saying which objects are
+// subscribed (and which were refused).
 func (h *Handler) subscriptions(r *request) (twilsock.Response, error) {
 	var req subscriptionRequest
 	if err := json.Unmarshal(r.body, &req); err != nil {
@@ -416,7 +419,7 @@ func (h *Handler) subscriptions(r *request) (twilsock.Response, error) {
 	if len(req.Requests) > maxSubscriptionBatch {
 		return twilsock.Response{}, parley.InvalidParam("Too many subscription requests: at most %d at once", maxSubscriptionBatch)
 	}
-	var done, failed []map[string]any
+	change := &subscriptionChange{cancel: req.Action == "cancel", correlation: req.CorrelationID}
 	for _, q := range req.Requests {
 		if _, err := h.parseObject(r, q.ObjectSid); err != nil {
 			e := parley.AsError(err)
@@ -427,35 +430,18 @@ func (h *Handler) subscriptions(r *request) (twilsock.Response, error) {
 			if msg == "" {
 				msg = "Object " + q.ObjectSid + " not found"
 			}
-			failed = append(failed, map[string]any{"object_sid": q.ObjectSid, "object_type": q.ObjectType,
+			change.failed = append(change.failed, map[string]any{"object_sid": q.ObjectSid, "object_type": q.ObjectType,
 				"error": map[string]any{"message": msg, "status": e.Kind.Status(), "code": e.Code}})
 			continue
 		}
-		ev := map[string]any{"object_sid": q.ObjectSid, "object_type": q.ObjectType}
-		if req.Action != "cancel" {
-			ev["replay_status"], ev["last_event_id"] = "completed", 0
-		}
-		done = append(done, ev)
-	}
-	eventType := "subscription_established"
-	if req.Action == "cancel" {
-		eventType = "subscription_canceled"
+		change.objects = append(change.objects, subscribed{id: q.ObjectSid, kind: q.ObjectType, last: q.LastEventID})
 	}
 	res, err := ok(map[string]any{"estimated_delivery_in_ms": 1000, "max_batch_size": maxSubscriptionBatch, "ttl_in_s": 3600})
 	res.After = func(ctx context.Context, c *twilsock.Conn) {
-		for _, batch := range []struct {
-			typ    string
-			events []map[string]any
-		}{{eventType, done}, {"subscription_failed", failed}} {
-			if len(batch.events) == 0 {
-				continue
-			}
-			b, err := json.Marshal(map[string]any{"event_type": batch.typ, "correlation_id": req.CorrelationID,
-				"event_protocol_version": 4, "events": batch.events})
-			if err == nil {
-				c.Notify(ctx, "twilio.sync.event", b)
-			}
-		}
+		h.Hub.feedOf(c).push(job{change: change})
 	}
 	return res, err
 }
+
+// rev is a Sync revision: parley's are the object's last event id.
+func rev(last int64) string { return strconv.FormatInt(last, 10) }

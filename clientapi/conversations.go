@@ -1,7 +1,6 @@
 package clientapi
 
 import (
-	"encoding/json"
 	"errors"
 	"slices"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/syncview"
 	"github.com/parleyhq/parley/twilsock"
 )
 
@@ -38,23 +38,8 @@ func (h *Handler) conversationOf(r *request, sid string) (parley.Conversation, e
 	return c, nil
 }
 
-// stamp is a Sync date: RFC 3339 in UTC, with milliseconds.
-func stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
-
-// documentData is a conversation as its Sync document shows it.
-func documentData(c parley.Conversation) map[string]any {
-	d := map[string]any{
-		"friendlyName": c.FriendlyName, "uniqueName": c.UniqueName, "attributes": c.Attributes,
-		"createdBy": c.CreatedBy, "dateCreated": stamp(c.DateCreated), "dateUpdated": stamp(c.DateUpdated),
-		"state":    map[string]any{"current": string(c.State), "dateUpdated": stamp(c.DateUpdated)},
-		"bindings": map[string]any{},
-		"messages": c.Sid + ".messages", "roster": c.Sid + ".roster",
-	}
-	if c.LastMessageIndex != nil {
-		d["lastMessage"] = map[string]any{"index": *c.LastMessageIndex, "timestamp": stamp(c.DateUpdated)}
-	}
-	return d
-}
+// stamp is a Sync date.
+func stamp(t time.Time) string { return syncview.Stamp(t) }
 
 // document is GET /v3/Documents/CH….channel.
 func (h *Handler) document(r *request, id string) (twilsock.Response, error) {
@@ -62,13 +47,22 @@ func (h *Handler) document(r *request, id string) (twilsock.Response, error) {
 	if err != nil {
 		return twilsock.Response{}, err
 	}
-	c := o.conv
-	return ok(map[string]any{"sid": id, "unique_name": id, "url": r.link("/v3/Documents/%s", id), "revision": "0",
-		"last_event_id": 0, "data": documentData(c), "date_updated": stamp(c.DateUpdated), "date_expires": nil})
+	// The id is read before the row (parseObject read it before, too):
+	// events after it change the document.
+	last, err := h.App.LastSyncEventID(r.ctx, id)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	c, err := h.App.FetchConversation(r.ctx, r.grant.ServiceSid, o.owner)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	return ok(map[string]any{"sid": id, "unique_name": id, "url": r.link("/v3/Documents/%s", id), "revision": rev(last),
+		"last_event_id": last, "data": syncview.Conversation(c), "date_updated": stamp(c.DateUpdated), "date_expires": nil})
 }
 
 // rosterItems are a conversation's participants as roster items, by key.
-func (h *Handler) rosterItems(r *request, c parley.Conversation, id string) ([]mapItem, error) {
+func (h *Handler) rosterItems(r *request, c parley.Conversation, id string, last int64) ([]mapItem, error) {
 	p, err := h.App.ListParticipants(r.ctx, r.grant.ServiceSid, c.Sid, parley.PageQuery{Size: 2000})
 	if err != nil {
 		return nil, err
@@ -76,53 +70,18 @@ func (h *Handler) rosterItems(r *request, c parley.Conversation, id string) ([]m
 	base := r.link("/v3/Maps/%s/Items/", id)
 	var out []mapItem
 	for _, p := range p.Items {
-		typ := p.Binding.Type
-		if typ == "" {
-			typ = "chat"
-		}
-		var userInfo any
-		if p.UserSid != nil {
-			userInfo = *p.UserSid + ".info"
-		}
-		out = append(out, mapItem{Key: p.Sid, URL: base + p.Sid, Revision: "0", DateUpdated: stamp(p.DateUpdated),
-			Data: map[string]any{"identity": p.Identity, "attributes": p.Attributes, "dateCreated": stamp(p.DateCreated),
-				"dateUpdated": stamp(p.DateUpdated), "roleSid": p.RoleSid, "lastConsumedMessageIndex": p.LastReadMessageIndex,
-				"lastConsumptionTimestamp": p.LastReadTimestamp, "type": typ, "userInfo": userInfo,
-				"bindings": bindingData(p.Binding)}})
+		out = append(out, mapItem{Key: p.Sid, URL: base + p.Sid, Revision: rev(last), LastEventID: last,
+			DateUpdated: stamp(p.DateUpdated), Data: syncview.Participant(p)})
 	}
 	slices.SortFunc(out, func(a, b mapItem) int { return strings.Compare(a.Key, b.Key) })
 	return out, nil
 }
 
-// bindingData is a non-chat participant's binding; nil for chat.
-func bindingData(b parley.MessagingBinding) any {
-	if b.Address == nil {
-		return nil
-	}
-	return map[string]any{b.Type: map[string]any{"address": b.Address, "proxy_address": b.ProxyAddress}}
-}
-
 // messageItem is a message as its list item shows it.
-func messageItem(m parley.Message, base string) map[string]any {
-	typ := "text"
-	var medias []map[string]any
-	for _, md := range m.Media {
-		typ = "media"
-		medias = append(medias, map[string]any{"sid": md.Sid, "category": "media", "filename": md.Filename,
-			"contentType": md.ContentType, "size": md.Size})
-	}
-	data := map[string]any{"sid": m.Sid, "text": m.Body, "author": m.Author, "attributes": m.Attributes,
-		"timestamp": stamp(m.DateCreated), "dateUpdated": stamp(m.DateUpdated), "memberSid": m.ParticipantSid,
-		"type": typ, "subject": m.Subject, "contentSid": m.ContentSid}
-	if medias != nil {
-		data["medias"] = medias
-	}
-	if m.Delivery != nil {
-		data["delivery"] = json.RawMessage(*m.Delivery)
-	}
+func messageItem(m parley.Message, base string, last int64) map[string]any {
 	idx := strconv.FormatInt(m.Index, 10)
-	return map[string]any{"index": m.Index, "url": base + idx, "revision": "0", "last_event_id": 0,
-		"date_updated": stamp(m.DateUpdated), "date_expires": nil, "data": data}
+	return map[string]any{"index": m.Index, "url": base + idx, "revision": rev(last), "last_event_id": last,
+		"date_updated": stamp(m.DateUpdated), "date_expires": nil, "data": syncview.Message(m)}
 }
 
 // list is GET /v3/Lists/CH….messages.
@@ -131,14 +90,13 @@ func (h *Handler) list(r *request, id string) (twilsock.Response, error) {
 	if err != nil {
 		return twilsock.Response{}, err
 	}
-	c := o.conv
-	return ok(listDescriptor(r, id, c))
-}
-
-func listDescriptor(r *request, id string, c parley.Conversation) map[string]any {
-	return map[string]any{"sid": id, "unique_name": id, "url": r.link("/v3/Lists/%s", id), "revision": "0",
-		"last_event_id": 0, "date_updated": stamp(c.DateUpdated), "date_expires": nil,
-		"links": map[string]string{"items": r.link("/v3/Lists/%s/Items", id)}}
+	last, err := h.App.LastSyncEventID(r.ctx, id)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	return ok(map[string]any{"sid": id, "unique_name": id, "url": r.link("/v3/Lists/%s", id), "revision": rev(last),
+		"last_event_id": last, "date_updated": stamp(o.conv.DateUpdated), "date_expires": nil,
+		"links": map[string]string{"items": r.link("/v3/Lists/%s/Items", id)}})
 }
 
 // listItems is GET /v3/Lists/CH….messages/Items: one message by Index, or
@@ -173,6 +131,10 @@ func (h *Handler) listItems(r *request, id string) (twilsock.Response, error) {
 			q.After = n + 2
 		}
 	}
+	last, err := h.App.LastSyncEventID(r.ctx, id)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
 	p, err := h.App.ListMessages(r.ctx, r.grant.ServiceSid, c.Sid, q)
 	if err != nil {
 		return twilsock.Response{}, err
@@ -182,7 +144,7 @@ func (h *Handler) listItems(r *request, id string) (twilsock.Response, error) {
 		if r.param("Index") != "" && strconv.FormatInt(m.Index, 10) != r.param("Index") {
 			continue
 		}
-		items = append(items, messageItem(m, base))
+		items = append(items, messageItem(m, base, last))
 	}
 	if r.param("Index") != "" && len(items) == 0 {
 		return twilsock.Response{}, parley.Errorf(parley.KindNotFound, 54151, "List Item not found")

@@ -391,6 +391,15 @@ func (c *Conn) stop() {
 	})
 }
 
+// Done is closed when the connection has ended.
+func (c *Conn) Done() <-chan struct{} { return c.closing }
+
+// Offload tells the client to reconnect (close 308) and ends the
+// connection: what a node does when it stops, or when a client has
+// fallen too far behind to be fed (it catches up by replay when it
+// reconnects).
+func (c *Conn) Offload() { c.closeWith(308, "Offload", offload) }
+
 // offload is the close payload of a node going down: reconnect (to
 // another node, through the load balancer) after a second or so.
 var offload = []byte(`{"backoff_policy":{"reconnect_min_ms":1000,"reconnect_max_ms":3000}}`)

@@ -54,6 +54,21 @@ function connect(Client, jwt) {
   });
 }
 
+// waitFor resolves with the arguments of the first event of name on
+// emitter for which match is true, or fails after 10 s.
+function waitFor(emitter, name, match = () => true) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${name} in 10 s`)), 10000);
+    const listener = (...args) => {
+      if (!match(...args)) return;
+      clearTimeout(timer);
+      emitter.removeListener(name, listener);
+      resolve(args.length > 1 ? args : args[0]);
+    };
+    emitter.on(name, listener);
+  });
+}
+
 run("client", async () => {
   await v1.users.create({ identity: "alice", friendlyName: "Alice", attributes: '{"team":"blue"}' });
   // A conversation made over REST, as an app's backend makes it.
@@ -98,6 +113,66 @@ run("client", async () => {
         assert.deepEqual([bob.identity, bob.friendlyName], ["bob", null]);
         const me = await client.getUser("alice");
         assert.equal(me.friendlyName, "Alice");
+      } finally {
+        await client.shutdown();
+      }
+    });
+
+    await step(`${version}: what the backend does over REST reaches the client live`, async () => {
+      const { client, state } = await connect(sdk.Client, token("alice"));
+      try {
+        assert.equal(state, "initialized");
+        // The backend adds alice to a conversation.
+        const live = await v1.conversations.create({ friendlyName: `Live ${version}` });
+        await v1.conversations(live.sid).participants.create({ identity: "bob" });
+        let next = waitFor(client, "conversationJoined", (c) => c.sid === live.sid);
+        await v1.conversations(live.sid).participants.create({ identity: "alice" });
+        const conv = await next;
+        assert.equal(conv.friendlyName, `Live ${version}`);
+        assert.deepEqual((await conv.getParticipants()).map((p) => p.identity).sort(), ["alice", "bob"]);
+        assert.deepEqual((await conv.getMessages()).items, []);
+
+        next = waitFor(conv, "messageAdded");
+        const sent = await v1.conversations(live.sid).messages.create({ author: "bob", body: "live", attributes: '{"n":1}' });
+        const m = await next;
+        assert.deepEqual([m.sid, m.index, m.author, m.body, m.attributes], [sent.sid, sent.index, "bob", "live", { n: 1 }]);
+        assert.equal(conv.lastMessage?.index, sent.index);
+
+        next = waitFor(conv, "messageUpdated", ({ updateReasons }) => updateReasons.includes("body"));
+        await v1.conversations(live.sid).messages(sent.sid).update({ body: "edited" });
+        assert.equal((await next).message.body, "edited");
+
+        next = waitFor(conv, "messageRemoved");
+        await v1.conversations(live.sid).messages(sent.sid).remove();
+        assert.equal((await next).sid, sent.sid);
+
+        next = waitFor(conv, "updated", ({ updateReasons }) => updateReasons.includes("friendlyName"));
+        await v1.conversations(live.sid).update({ friendlyName: "Renamed" });
+        await next;
+        assert.equal(conv.friendlyName, "Renamed");
+
+        next = waitFor(conv, "participantUpdated", ({ participant, updateReasons }) =>
+          participant.identity === "bob" && updateReasons.includes("lastReadMessageIndex"));
+        await v1.conversations(live.sid).participants("bob").update({ lastReadMessageIndex: sent.index });
+        assert.equal((await next).participant.lastReadMessageIndex, sent.index);
+
+        next = waitFor(conv, "participantJoined", (p) => p.identity === "carol");
+        await v1.conversations(live.sid).participants.create({ identity: "carol" });
+        await next;
+        next = waitFor(conv, "participantLeft", (p) => p.identity === "carol");
+        await v1.conversations(live.sid).participants("carol").remove();
+        await next;
+
+        next = waitFor(client.user, "updated", ({ updateReasons }) => updateReasons.includes("friendlyName"));
+        await v1.users("alice").update({ friendlyName: `Alice ${version}` });
+        await next;
+        assert.equal(client.user.friendlyName, `Alice ${version}`);
+        await v1.users("alice").update({ friendlyName: "Alice" }); // as the other steps expect
+
+        // The backend removes her.
+        next = waitFor(client, "conversationLeft", (c) => c.sid === live.sid);
+        await v1.conversations(live.sid).participants("alice").remove();
+        await next;
       } finally {
         await client.shutdown();
       }

@@ -1,0 +1,334 @@
+package clientapi
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/core"
+	"github.com/parleyhq/parley/syncview"
+	"github.com/parleyhq/parley/twilsock"
+)
+
+// Live Sync events: a connection subscribes to objects (POST
+// /v4/Subscriptions); from then on it is sent, in id order, every event
+// the log gets for them. The log is the truth: a subscription first
+// replays what the client missed (ids above the last_event_id it gives),
+// and events committed meanwhile are sent once, whichever way they come.
+
+// maxReplay is the most events one subscription replays. A client further
+// behind is told the object's current id and reads current state instead
+// (docs/compatibility.md).
+const maxReplay = 1000
+
+// maxQueued is how many events may wait for a connection that does not
+// read them; past that it is offloaded (close 308) and catches up by
+// replay when it reconnects.
+const maxQueued = 10000
+
+// Hub feeds connections the Sync events of the objects they subscribed to.
+type Hub struct {
+	app *core.App
+	log *slog.Logger
+
+	mu       sync.Mutex
+	byObject map[string]map[*feed]struct{}
+	feeds    map[*twilsock.Conn]*feed
+	stop     func()
+}
+
+// NewHub starts feeding subscribed connections app's Sync events.
+func NewHub(app *core.App, log *slog.Logger) *Hub {
+	h := &Hub{app: app, log: log, byObject: map[string]map[*feed]struct{}{}, feeds: map[*twilsock.Conn]*feed{}}
+	h.stop = app.SubscribeSync(h.publish)
+	return h
+}
+
+// Close stops the hub's subscription to the app's events.
+func (h *Hub) Close() { h.stop() }
+
+// feed is one connection's ordered queue of work: live events and
+// subscription changes, done one at a time by its run goroutine.
+type feed struct {
+	hub  *Hub
+	conn *twilsock.Conn
+
+	mu     sync.Mutex
+	queue  []job
+	queued int // events in queue
+	wake   chan struct{}
+
+	// sent is, per object, the last event id the client has (run only).
+	sent map[string]int64
+	// objects are the subscribed objects (under hub.mu).
+	objects map[string]struct{}
+}
+
+// job is live events, or a subscription change.
+type job struct {
+	events []parley.SyncEvent
+	change *subscriptionChange
+}
+
+// subscriptionChange is an accepted POST /v4/Subscriptions.
+type subscriptionChange struct {
+	cancel      bool
+	correlation int64
+	objects     []subscribed
+	failed      []map[string]any
+}
+
+type subscribed struct {
+	id, kind string
+	last     *int64
+}
+
+// feedOf returns conn's feed, starting it on first use.
+func (h *Hub) feedOf(conn *twilsock.Conn) *feed {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	f, ok := h.feeds[conn]
+	if !ok {
+		f = &feed{hub: h, conn: conn, wake: make(chan struct{}, 1), sent: map[string]int64{}, objects: map[string]struct{}{}}
+		h.feeds[conn] = f
+		go f.run()
+	}
+	return f
+}
+
+// publish hands each subscribed feed the events of its objects.
+func (h *Hub) publish(events []parley.SyncEvent) {
+	per := map[*feed][]parley.SyncEvent{}
+	h.mu.Lock()
+	for _, e := range events {
+		for f := range h.byObject[e.Object] {
+			per[f] = append(per[f], e)
+		}
+	}
+	h.mu.Unlock()
+	for f, evs := range per {
+		f.push(job{events: evs})
+	}
+}
+
+// push queues a job; a connection too far behind is offloaded.
+func (f *feed) push(j job) {
+	f.mu.Lock()
+	f.queue = append(f.queue, j)
+	f.queued += len(j.events)
+	over := f.queued > maxQueued
+	if over {
+		f.queue, f.queued = nil, 0
+	}
+	f.mu.Unlock()
+	if over {
+		f.hub.log.Warn("client too far behind; offloaded", "identity", f.conn.Grant().Identity)
+		go f.conn.Offload()
+		return
+	}
+	select {
+	case f.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run does the feed's jobs in order until the connection ends.
+func (f *feed) run() {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer f.hub.forget(f)
+	for {
+		select {
+		case <-f.conn.Done():
+			return
+		case <-f.wake:
+		}
+		f.mu.Lock()
+		jobs := f.queue
+		f.queue, f.queued = nil, 0
+		f.mu.Unlock()
+		for _, j := range jobs {
+			if j.change != nil {
+				f.change(ctx, j.change)
+			} else {
+				f.deliver(ctx, j.events)
+			}
+		}
+	}
+}
+
+// forget drops a feed whose connection ended.
+func (h *Hub) forget(f *feed) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for o := range f.objects {
+		h.unsubscribe(f, o)
+	}
+	delete(h.feeds, f.conn)
+}
+
+// unsubscribe drops f's subscription to object o (under h.mu).
+func (h *Hub) unsubscribe(f *feed, o string) {
+	delete(f.objects, o)
+	if subs := h.byObject[o]; subs != nil {
+		delete(subs, f)
+		if len(subs) == 0 {
+			delete(h.byObject, o)
+		}
+	}
+}
+
+// subscribedTo reports whether f is subscribed to o.
+func (h *Hub) subscribedTo(f *feed, o string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	_, ok := f.objects[o]
+	return ok
+}
+
+// deliver sends the events the client has not had of objects it is
+// still subscribed to.
+func (f *feed) deliver(ctx context.Context, events []parley.SyncEvent) {
+	for _, e := range events {
+		if e.ID <= f.sent[e.Object] || !f.hub.subscribedTo(f, e.Object) {
+			continue
+		}
+		f.send(ctx, e)
+	}
+}
+
+// send sends one event and notes it sent. A user's conversation leaving
+// their conversations map ends their subscriptions to its objects: they
+// may no longer read them.
+func (f *feed) send(ctx context.Context, e parley.SyncEvent) {
+	f.sent[e.Object] = e.ID
+	if b, err := json.Marshal(map[string]any{"event_type": e.Type, "event_protocol_version": 4,
+		"event": notification(f.conn.BaseURL, e)}); err == nil {
+		f.conn.Notify(ctx, "twilio.sync.event", b)
+	}
+	owner, view := syncview.Parse(e.Object)
+	if e.Type == syncview.MapItemRemoved && view == syncview.Conversations && owner == f.conn.Grant().UserSid {
+		f.hub.mu.Lock()
+		for _, v := range []string{syncview.Channel, syncview.Roster, syncview.Messages} {
+			f.hub.unsubscribe(f, syncview.ID(e.Key, v))
+		}
+		f.hub.mu.Unlock()
+	}
+}
+
+// notification is the event part of a Sync data notification
+// (client-sdk-protocol.md §4.6).
+func notification(base string, e parley.SyncEvent) map[string]any {
+	rev := strconv.FormatInt(e.ID, 10)
+	n := map[string]any{"id": e.ID, "date_created": syncview.Stamp(e.DateCreated)}
+	var data any = e.Data
+	if e.Data == nil {
+		data = nil
+	}
+	esc := url.PathEscape(e.Object)
+	switch {
+	case strings.HasPrefix(e.Type, "map_"):
+		n["map_sid"], n["item_key"], n["item_data"], n["map_revision"] = e.Object, e.Key, data, rev
+		n["item_url"], n["item_revision"] = base+"/v3/Maps/"+esc+"/Items/"+url.PathEscape(e.Key), rev
+	case strings.HasPrefix(e.Type, "list_"):
+		idx, _ := strconv.ParseInt(e.Key, 10, 64)
+		n["list_sid"], n["item_index"], n["item_data"], n["list_revision"] = e.Object, idx, data, rev
+		n["item_url"], n["item_revision"] = base+"/v3/Lists/"+esc+"/Items/"+e.Key, rev
+	default:
+		n["document_sid"], n["document_revision"], n["document_data"] = e.Object, rev, data
+	}
+	return n
+}
+
+// change subscribes or unsubscribes, replaying what each new subscriber
+// missed before saying the subscription is established.
+func (f *feed) change(ctx context.Context, c *subscriptionChange) {
+	done := make([]map[string]any, 0, len(c.objects))
+	for _, o := range c.objects {
+		ev := map[string]any{"object_sid": o.id, "object_type": o.kind}
+		if c.cancel {
+			f.hub.mu.Lock()
+			f.hub.unsubscribe(f, o.id)
+			f.hub.mu.Unlock()
+			done = append(done, ev)
+			continue
+		}
+		// Subscribed first, so that what commits from now on reaches the
+		// queue; then the log read catches all that committed before.
+		f.hub.mu.Lock()
+		f.objects[o.id] = struct{}{}
+		subs := f.hub.byObject[o.id]
+		if subs == nil {
+			subs = map[*feed]struct{}{}
+			f.hub.byObject[o.id] = subs
+		}
+		subs[f] = struct{}{}
+		f.hub.mu.Unlock()
+		last, err := f.replay(ctx, o)
+		if err != nil {
+			f.hub.log.Error("sync replay", "object", o.id, "err", err)
+			ev["replay_status"], ev["last_event_id"] = "interrupted", f.sent[o.id]
+		} else {
+			ev["replay_status"], ev["last_event_id"] = "completed", last
+		}
+		done = append(done, ev)
+	}
+	eventType := "subscription_established"
+	if c.cancel {
+		eventType = "subscription_canceled"
+	}
+	for _, batch := range []struct {
+		typ    string
+		events []map[string]any
+	}{{eventType, done}, {"subscription_failed", c.failed}} {
+		if len(batch.events) == 0 {
+			continue
+		}
+		b, err := json.Marshal(map[string]any{"event_type": batch.typ, "correlation_id": c.correlation,
+			"event_protocol_version": 4, "events": batch.events})
+		if err == nil {
+			f.conn.Notify(ctx, "twilio.sync.event", b)
+		}
+	}
+}
+
+// replay sends the events of o after the client's last_event_id and
+// returns the id the client then holds.
+func (f *feed) replay(ctx context.Context, o subscribed) (int64, error) {
+	// The object's last id is read first: whatever commits after it is
+	// in the log read below, or comes live.
+	last, err := f.hub.app.LastSyncEventID(ctx, o.id)
+	if err != nil {
+		return f.sent[o.id], err
+	}
+	if o.last == nil || *o.last < 0 {
+		// No position: from now on.
+		f.sent[o.id] = max(f.sent[o.id], last)
+		return f.sent[o.id], nil
+	}
+	after := max(*o.last, f.sent[o.id])
+	f.sent[o.id] = after
+	events, err := f.hub.app.SyncEventsAfter(ctx, o.id, after, maxReplay+1)
+	if err != nil {
+		return after, err
+	}
+	trimmed := last > after && (len(events) == 0 || events[0].ID > after+1)
+	if trimmed || len(events) > maxReplay {
+		// What the client missed is no longer all in the log, or is too
+		// much to send: it goes on from now.
+		if len(events) > 0 {
+			last = max(last, events[len(events)-1].ID)
+		}
+		f.sent[o.id] = max(after, last)
+		return f.sent[o.id], nil
+	}
+	for _, e := range events {
+		f.send(ctx, e)
+	}
+	return f.sent[o.id], nil
+}
