@@ -169,7 +169,7 @@ func TestClientSyncViews(t *testing.T) {
 	other := c.must("POST", "/v1/Conversations", "UniqueName=other", 201)["sid"].(string)
 	got = sockExchange(t, srv, twilsock.Frame{Header: twilsock.Header{Method: "init", ID: "TM0", Token: token}},
 		get(1, "/v3/Documents/"+ch+".channel", nil),
-		get(2, "/v3/Documents/"+other+".channel", nil),
+		get(2, "/v3/Lists/"+other+".messages", nil),
 		get(3, "/v3/Lists/"+ch+".messages/Items", map[string]any{"Order": "desc", "PageSize": "2"}),
 		get(4, "/v3/Lists/"+ch+".messages/Items", map[string]any{"Order": "desc", "From": "1", "PageSize": "5"}),
 		get(5, "/v3/Lists/"+ch+".messages/Items", map[string]any{"Index": "1"}),
@@ -182,7 +182,7 @@ func TestClientSyncViews(t *testing.T) {
 		t.Fatalf("document: %s", p)
 	}
 	if h := got[2].Header.HTTPStatus; h.Code != 403 {
-		t.Fatalf("a conversation alice is not in: %+v %s", h, got[2].Payload)
+		t.Fatalf("the messages of a conversation alice is not in: %+v %s", h, got[2].Payload)
 	}
 	indexes := func(f twilsock.Frame) (out []float64, next any) {
 		var page struct {
@@ -230,7 +230,7 @@ func TestClientSyncViews(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = sockExchange(t, srv, twilsock.Frame{Header: twilsock.Header{Method: "init", ID: "TM0", Token: impostor}},
-		get(1, "/v3/Documents/"+ch+".channel", nil), get(2, "/v3/Maps/"+alice+".info", nil))
+		get(1, "/v3/Maps/"+ch+".roster", nil), get(2, "/v3/Maps/"+alice+".info", nil))
 	if got[1].Header.HTTPStatus.Code != 403 || got[2].Header.HTTPStatus.Code != 403 {
 		t.Fatalf("an identity shaped like a participant SID: %+v %+v", got[1].Header.HTTPStatus, got[2].Header.HTTPStatus)
 	}

@@ -44,22 +44,8 @@ var membershipFields = fields[parley.Membership]{
 	"conversation_timers":           rawJSON(func(m *parley.Membership) string { return timersJSON(&m.Conversation) }),
 }
 
-// unreadMessages is how many messages lie past the read horizon, from
-// the conversation's last index, without counting rows: null while the
-// horizon is unset, at most 1,000 (as Twilio caps it). Indexes skip
-// deleted messages, so after deletes it counts them too, as an index
-// difference does on Twilio.
-func unreadMessages(m *parley.Membership) *int64 {
-	horizon := m.Participant.LastReadMessageIndex
-	if horizon == nil {
-		return nil
-	}
-	var n int64
-	if last := m.Conversation.LastMessageIndex; last != nil {
-		n = min(max(*last-*horizon, 0), core.MaxUnreadMessages)
-	}
-	return &n
-}
+// unreadMessages is core.UnreadMessages for the wire's field.
+func unreadMessages(m *parley.Membership) *int64 { return core.UnreadMessages(*m) }
 
 func deref(p *string) string {
 	if p == nil {

@@ -85,6 +85,32 @@ func (h *Handler) route(r *request) (twilsock.Response, error) {
 		return h.myConversations(r)
 	case m == "GET" && match(s, "Client", "v2", "Services", "*", "Users", "*") && s[5] != "Me":
 		return h.user(r, s[3], s[5])
+	case m == "POST" && match(s, "Client", "v2", "Services", "*", "Users", "*") && s[5] != "Me":
+		return h.updateUser(r, s[3], s[5])
+	case m == "GET" && match(s, "Client", "v2", "Services", "*", "Users", "Me", "Conversations", "*"):
+		return h.myConversation(r, s[3], s[7])
+	case m == "POST" && match(s, "Client", "v2", "Services", "*", "Users", "Me", "Conversations", "*"):
+		return h.updateMyConversation(r, s[3], s[7])
+	case m == "POST" && match(s, "Client", "v2", "Services", "*", "Typing"):
+		return h.typing(r, s[3])
+	case m == "POST" && match(s, "Client", "v2", "Services", "*", "Conversations"):
+		return h.createConversation(r, s[3])
+	case m == "POST" && match(s, "Client", "v2", "Services", "*", "Conversations", "*"):
+		return h.updateConversation(r, s[3], s[5])
+	case m == "DELETE" && match(s, "Client", "v2", "Services", "*", "Conversations", "*"):
+		return h.deleteConversation(r, s[3], s[5])
+	case m == "POST" && match(s, "Client", "v2", "Services", "*", "Conversations", "*", "Messages"):
+		return h.sendMessage(r, s[3], s[5])
+	case m == "POST" && match(s, "Client", "v2", "Services", "*", "Conversations", "*", "Messages", "*"):
+		return h.updateMessage(r, s[3], s[5], s[7])
+	case m == "DELETE" && match(s, "Client", "v2", "Services", "*", "Conversations", "*", "Messages", "*"):
+		return h.deleteMessage(r, s[3], s[5], s[7])
+	case m == "POST" && match(s, "Client", "v2", "Services", "*", "Conversations", "*", "Participants"):
+		return h.addParticipant(r, s[3], s[5])
+	case m == "POST" && match(s, "Client", "v2", "Services", "*", "Conversations", "*", "Participants", "*"):
+		return h.updateParticipant(r, s[3], s[5], s[7])
+	case m == "DELETE" && match(s, "Client", "v2", "Services", "*", "Conversations", "*", "Participants", "*"):
+		return h.removeParticipant(r, s[3], s[5], s[7])
 	case m == "GET" && match(s, "v3", "Maps", "*"):
 		return h.mapDescriptor(r, s[2])
 	case m == "GET" && match(s, "v3", "Maps", "*", "Items"):
@@ -250,7 +276,7 @@ func (h *Handler) parseObject(r *request, id string) (syncObject, error) {
 		return o, parley.Errorf(parley.KindForbidden, 20403, "Forbidden: %s is another user's", id)
 	case parley.IsSID(parley.PrefixConversation, owner) && (view == "channel" || view == "roster" || view == "messages"):
 		var err error
-		o.conv, err = h.conversationOf(r, owner)
+		o.conv, err = h.conversationOf(r, owner, view == "channel")
 		return o, err
 	}
 	return o, parley.NotFound()

@@ -19,8 +19,10 @@ import (
 // client reads those of the conversations it is a participant of.
 
 // conversationOf reads the conversation a Sync object of it names, if
-// the client is one of its participants.
-func (h *Handler) conversationOf(r *request, sid string) (parley.Conversation, error) {
+// the client is one of its participants; or, for its document (peek),
+// if the client created it or may join it (joinConversation): the SDK
+// opens the document of a conversation it has just created or has left.
+func (h *Handler) conversationOf(r *request, sid string, peek bool) (parley.Conversation, error) {
 	if !parley.IsSID(parley.PrefixConversation, sid) {
 		return parley.Conversation{}, parley.NotFound()
 	}
@@ -28,14 +30,24 @@ func (h *Handler) conversationOf(r *request, sid string) (parley.Conversation, e
 	if err != nil {
 		return c, err
 	}
-	if _, err := h.App.FetchParticipantOfUser(r.ctx, r.grant.ServiceSid, sid, r.grant.UserSid); err != nil {
-		var pe *parley.Error
-		if errors.As(err, &pe) && pe.Kind == parley.KindNotFound {
-			return c, parley.Errorf(parley.KindForbidden, 20403, "Forbidden: %s is not a participant of %s", r.grant.Identity, sid)
-		}
+	_, err = h.App.FetchParticipantOfUser(r.ctx, r.grant.ServiceSid, sid, r.grant.UserSid)
+	var pe *parley.Error
+	if err == nil || !errors.As(err, &pe) || pe.Kind != parley.KindNotFound {
 		return c, err
 	}
-	return c, nil
+	if peek {
+		if c.CreatedBy == r.grant.Identity {
+			return c, nil
+		}
+		g, err := h.grants(r, "")
+		if err != nil {
+			return c, err
+		}
+		if g.Has("joinConversation") {
+			return c, nil
+		}
+	}
+	return c, parley.Errorf(parley.KindForbidden, 20403, "Forbidden: %s is not a participant of %s", r.grant.Identity, sid)
 }
 
 // stamp is a Sync date.

@@ -38,13 +38,15 @@ type Hub struct {
 
 	mu       sync.Mutex
 	byObject map[string]map[*feed]struct{}
+	byUser   map[string]map[*feed]struct{}
 	feeds    map[*twilsock.Conn]*feed
 	stop     func()
 }
 
 // NewHub starts feeding subscribed connections app's Sync events.
 func NewHub(app *core.App, log *slog.Logger) *Hub {
-	h := &Hub{app: app, log: log, byObject: map[string]map[*feed]struct{}{}, feeds: map[*twilsock.Conn]*feed{}}
+	h := &Hub{app: app, log: log, byObject: map[string]map[*feed]struct{}{}, byUser: map[string]map[*feed]struct{}{},
+		feeds: map[*twilsock.Conn]*feed{}}
 	h.stop = app.SubscribeSync(h.publish)
 	return h
 }
@@ -57,6 +59,7 @@ func (h *Hub) Close() { h.stop() }
 type feed struct {
 	hub  *Hub
 	conn *twilsock.Conn
+	user string // the connection's user SID
 
 	mu     sync.Mutex
 	queue  []job
@@ -69,10 +72,18 @@ type feed struct {
 	objects map[string]struct{}
 }
 
-// job is live events, or a subscription change.
+// job is live events, a subscription change, or a notification that is
+// not stored (typing).
 type job struct {
 	events []parley.SyncEvent
 	change *subscriptionChange
+	notice *notice
+}
+
+// notice is a notification of messageType with its payload.
+type notice struct {
+	messageType string
+	payload     []byte
 }
 
 // subscriptionChange is an accepted POST /v4/Subscriptions.
@@ -94,11 +105,32 @@ func (h *Hub) feedOf(conn *twilsock.Conn) *feed {
 	defer h.mu.Unlock()
 	f, ok := h.feeds[conn]
 	if !ok {
-		f = &feed{hub: h, conn: conn, wake: make(chan struct{}, 1), sent: map[string]int64{}, objects: map[string]struct{}{}}
+		f = &feed{hub: h, conn: conn, user: conn.Grant().UserSid, wake: make(chan struct{}, 1), sent: map[string]int64{},
+			objects: map[string]struct{}{}}
 		h.feeds[conn] = f
+		if h.byUser[f.user] == nil {
+			h.byUser[f.user] = map[*feed]struct{}{}
+		}
+		h.byUser[f.user][f] = struct{}{}
 		go f.run()
 	}
 	return f
+}
+
+// notifyUsers sends a notification that is not logged (typing) to the
+// connections of users.
+func (h *Hub) notifyUsers(users []string, messageType string, payload []byte) {
+	var feeds []*feed
+	h.mu.Lock()
+	for _, u := range users {
+		for f := range h.byUser[u] {
+			feeds = append(feeds, f)
+		}
+	}
+	h.mu.Unlock()
+	for _, f := range feeds {
+		f.push(job{notice: &notice{messageType, payload}})
+	}
 }
 
 // publish hands each subscribed feed the events of its objects.
@@ -153,9 +185,12 @@ func (f *feed) run() {
 		f.queue, f.queued = nil, 0
 		f.mu.Unlock()
 		for _, j := range jobs {
-			if j.change != nil {
+			switch {
+			case j.change != nil:
 				f.change(ctx, j.change)
-			} else {
+			case j.notice != nil:
+				f.conn.Notify(ctx, j.notice.messageType, j.notice.payload)
+			default:
 				f.deliver(ctx, j.events)
 			}
 		}
@@ -170,6 +205,12 @@ func (h *Hub) forget(f *feed) {
 		h.unsubscribe(f, o)
 	}
 	delete(h.feeds, f.conn)
+	if users := h.byUser[f.user]; users != nil {
+		delete(users, f)
+		if len(users) == 0 {
+			delete(h.byUser, f.user)
+		}
+	}
 }
 
 // unsubscribe drops f's subscription to object o (under h.mu).

@@ -300,8 +300,9 @@ func (in ConversationInput) checkCreate() (conversationChange, error) {
 
 // draftConversation is the conversation a create in svc would write at
 // now, with sid: the defaults of the service and account, then the
-// request's fields.
-func (a *App) draftConversation(ctx context.Context, tx parley.Tx, svc, sid string, ch conversationChange) (parley.Conversation, error) {
+// request's fields. A client SDK user's conversation is created by them
+// (created_by), a REST call's by "system".
+func (a *App) draftConversation(ctx context.Context, tx parley.Tx, svc, sid string, ch conversationChange, opts WriteOptions) (parley.Conversation, error) {
 	ref, err := serviceRef(svc)
 	if err != nil {
 		return parley.Conversation{}, err
@@ -316,6 +317,9 @@ func (a *App) draftConversation(ctx context.Context, tx parley.Tx, svc, sid stri
 	}
 	now := a.clock()
 	c := newConversation(sid, cfg, acfg, now)
+	if opts.ClientIdentity != "" {
+		c.CreatedBy = opts.ClientIdentity
+	}
 	ch.apply(&c, now)
 	return c, nil
 }
@@ -324,7 +328,7 @@ func (a *App) draftConversation(ctx context.Context, tx parley.Tx, svc, sid stri
 // pre-event's answer applied.
 func (a *App) createConversation(ctx context.Context, tx parley.Tx, ev *events, svc string, ch conversationChange,
 	answer PreAnswer, opts WriteOptions) (parley.Conversation, error) {
-	c, err := a.draftConversation(ctx, tx, svc, a.sids.New(parley.PrefixConversation), ch)
+	c, err := a.draftConversation(ctx, tx, svc, a.sids.New(parley.PrefixConversation), ch, opts)
 	if err != nil {
 		return c, err
 	}
@@ -355,7 +359,7 @@ func (a *App) CreateConversation(ctx context.Context, svc string, in Conversatio
 // conversation's pre-event.
 func (a *App) createWith(ctx context.Context, svc string, ch conversationChange, participants []participantChange, opts WriteOptions) (parley.Conversation, error) {
 	answer, err := a.conversationPreEvent(ctx, parley.EventConversationAdd, svc, opts, func(tx parley.Tx) (parley.Conversation, error) {
-		return a.draftConversation(ctx, tx, svc, "", ch)
+		return a.draftConversation(ctx, tx, svc, "", ch, opts)
 	})
 	if err != nil {
 		return parley.Conversation{}, err

@@ -127,6 +127,9 @@ func (a *App) PageKey() []byte { return a.account.PageKey }
 
 // clock returns now at Twilio's second precision, in UTC: the time every
 // row written by one operation carries.
+// Now is the app's clock, for what callers stamp themselves.
+func (a *App) Now() time.Time { return a.now() }
+
 func (a *App) clock() time.Time { return a.now().UTC().Truncate(time.Second) }
 
 // WriteOptions carry what a REST request says about side effects.

@@ -250,10 +250,11 @@ func method(cfg parley.WebhookConfig) string {
 	return "POST"
 }
 
-// preEvents reports whether a REST write runs pre-event webhooks: only
-// with the parley extension on and X-Twilio-Webhook-Enabled: true.
+// preEvents reports whether a write runs pre-event webhooks: a client
+// SDK's always (as on Twilio); a REST call's only with the parley
+// extension on and X-Twilio-Webhook-Enabled: true.
 func (a *App) preEvents(opts WriteOptions) bool {
-	return opts.Webhooks && a.restPreEvents && a.preHook != nil
+	return opts.Webhooks && a.preHook != nil && (a.restPreEvents || opts.Source == parley.SourceSDK)
 }
 
 // askFirst runs a pre-event before a write when the REST extension asks

@@ -233,7 +233,7 @@ func (a *App) deliver(ctx context.Context, svc string, create bool, ac parley.Ad
 func (a *App) askAutoCreation(ctx context.Context, svc, from string, pch participantChange, mch messageChange,
 	opts WriteOptions) (PreAnswer, error) {
 	c, err := read(ctx, a, func(tx parley.Tx) (parley.Conversation, error) {
-		return a.draftConversation(ctx, tx, svc, "", conversationChange{})
+		return a.draftConversation(ctx, tx, svc, "", conversationChange{}, WriteOptions{})
 	})
 	if err != nil {
 		return PreAnswer{}, err

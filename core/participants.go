@@ -423,6 +423,11 @@ func (a *App) addParticipant(ctx context.Context, tx parley.Tx, ev *events, svc,
 		p.UserSid = &user.Sid
 		if p.RoleSid == nil {
 			p.RoleSid = &cfg.DefaultConversationRoleSid
+			// A client user joining the conversation they created gets the
+			// creator's role ("system" creates what REST creates).
+			if user.Identity == c.CreatedBy && c.CreatedBy != "system" {
+				p.RoleSid = &cfg.DefaultConversationCreatorRoleSid
+			}
 		}
 		if _, err := tx.ParticipantByIdentity(ctx, c.Sid, user.Identity); err == nil {
 			return p, errParticipantExists

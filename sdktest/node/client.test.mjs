@@ -178,6 +178,93 @@ run("client", async () => {
       }
     });
 
+    await step(`${version}: two clients talk: send, edit, delete, typing, read horizon, create, join, add, leave`, async () => {
+      const a = await connect(sdk.Client, token("alice"));
+      const b = await connect(sdk.Client, token("bob"));
+      const { client: alice } = a;
+      const { client: bob } = b;
+      try {
+        assert.deepEqual([a.state, b.state], ["initialized", "initialized"]);
+        // alice makes a conversation, joins it and adds bob.
+        const made = await alice.createConversation({ friendlyName: `Chat ${version}`, attributes: { v: version } });
+        assert.equal(made.createdBy, "alice");
+        await made.join();
+        const bobJoined = waitFor(bob, "conversationJoined", (c) => c.sid === made.sid);
+        await made.add("bob");
+        const theirs = await bobJoined;
+        assert.deepEqual([theirs.friendlyName, theirs.attributes], [`Chat ${version}`, { v: version }]);
+        await theirs.getMessages();
+        const rest = await v1.conversations(made.sid).fetch();
+        assert.deepEqual([rest.friendlyName, JSON.parse(rest.attributes)], [`Chat ${version}`, { v: version }]);
+        // The creator joined with the creator's role.
+        const config = await v1.services(env.defaultServiceSid).configuration().fetch();
+        assert.equal((await v1.conversations(made.sid).participants("alice").fetch()).roleSid, config.defaultConversationCreatorRoleSid);
+
+        // alice sends; bob sees it.
+        let next = waitFor(theirs, "messageAdded");
+        const index = await made.sendMessage("hi bob", { kind: "greeting" });
+        assert.equal(index, 0);
+        const got = await next;
+        assert.deepEqual([got.index, got.author, got.body, got.attributes], [0, "alice", "hi bob", { kind: "greeting" }]);
+        const restMsg = await v1.conversations(made.sid).messages(got.sid).fetch();
+        assert.deepEqual([restMsg.author, restMsg.body, restMsg.participantSid],
+          ["alice", "hi bob", (await made.getParticipantByIdentity("alice")).sid]);
+
+        // She edits and deletes it; bob sees both.
+        const [mine] = (await made.getMessages()).items;
+        next = waitFor(theirs, "messageUpdated", ({ updateReasons }) => updateReasons.includes("body"));
+        await mine.updateBody("hi, bob");
+        assert.equal((await next).message.body, "hi, bob");
+        // bob may not edit alice's message (channel user: editOwnMessage only).
+        const [bobsCopy] = (await theirs.getMessages()).items;
+        await assert.rejects(bobsCopy.updateBody("mine now"), (err) => err.status === 403 && err.body?.code === 50107);
+
+        // bob types; alice sees it.
+        const aliceBob = await made.getParticipantByIdentity("bob");
+        next = waitFor(made, "typingStarted", (p) => p.identity === "bob");
+        await theirs.typing();
+        await next;
+        assert.equal(aliceBob.isTyping, true);
+
+        // bob reads; alice sees his read horizon, and his own count drops.
+        next = waitFor(made, "participantUpdated", ({ participant, updateReasons }) =>
+          participant.identity === "bob" && updateReasons.includes("lastReadMessageIndex"));
+        const unread = await theirs.setAllMessagesRead();
+        assert.equal(unread, 0);
+        assert.equal((await next).participant.lastReadMessageIndex, 0);
+        assert.equal(await theirs.getUnreadMessagesCount(), 0);
+        const bobPart = await v1.conversations(made.sid).participants("bob").fetch();
+        assert.equal(bobPart.lastReadMessageIndex, 0);
+
+        next = waitFor(theirs, "messageRemoved");
+        await mine.remove();
+        await next;
+
+        // alice renames herself; the conversation too.
+        next = waitFor(theirs, "updated", ({ updateReasons }) => updateReasons.includes("friendlyName"));
+        await made.updateFriendlyName(`Renamed ${version}`);
+        await next;
+        assert.equal((await v1.conversations(made.sid).fetch()).friendlyName, `Renamed ${version}`);
+        await alice.user.updateFriendlyName("Alice");
+        assert.equal((await v1.users("alice").fetch()).friendlyName, "Alice");
+
+        // bob leaves; alice sees him go.
+        next = waitFor(made, "participantLeft", (p) => p.identity === "bob");
+        await theirs.leave();
+        await next;
+        await assert.rejects(v1.conversations(made.sid).participants("bob").fetch());
+
+        // alice, its creator, deletes it.
+        next = waitFor(alice, "conversationRemoved", (c) => c.sid === made.sid);
+        await made.delete();
+        await next;
+        await assert.rejects(v1.conversations(made.sid).fetch());
+      } finally {
+        await alice.shutdown();
+        await bob.shutdown();
+      }
+    });
+
     await step(`${version}: a first sign-in creates the user`, async () => {
       const identity = `newcomer-${version}`;
       const { client, state } = await connect(sdk.Client, token(identity));

@@ -1,0 +1,591 @@
+package clientapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/core"
+	"github.com/parleyhq/parley/syncview"
+	"github.com/parleyhq/parley/twilsock"
+)
+
+// The client API's writes (client-sdk-protocol.md §4.3): each checks the
+// user's permissions (core.Grants), then runs the same core operation as
+// its REST counterpart, as the SDK user (Source SDK, ClientIdentity), so
+// webhooks, pre-events included, and Sync events follow as for REST. The
+// SDK sends JSON with snake_case names and attributes as JSON strings.
+
+// body is a request's JSON object, field by field.
+type body map[string]json.RawMessage
+
+// parseBody reads a JSON object; an empty body is an empty object.
+func parseBody(r *request) (body, error) {
+	b := body{}
+	if len(r.body) == 0 {
+		return b, nil
+	}
+	if err := json.Unmarshal(r.body, &b); err != nil {
+		return nil, parley.InvalidParam("Invalid request body: %v", err)
+	}
+	return b, nil
+}
+
+// str reads a string field: nil when absent, "" when null.
+func (b body) str(name string) (*string, error) {
+	raw, ok := b[name]
+	if !ok {
+		return nil, nil
+	}
+	var v *string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return nil, parley.InvalidParam("Invalid %s: must be a string", name)
+	}
+	if v == nil {
+		v = new(string)
+	}
+	return v, nil
+}
+
+// strs reads string fields into the pointers dsts names.
+func (b body) strs(dsts map[string]**string) error {
+	for name, dst := range dsts {
+		v, err := b.str(name)
+		if err != nil {
+			return err
+		}
+		*dst = v
+	}
+	return nil
+}
+
+// sdk is how a client's write is reported: as its user's.
+func (r *request) sdk() core.WriteOptions {
+	return core.WriteOptions{Webhooks: true, Source: parley.SourceSDK, ClientIdentity: r.grant.Identity}
+}
+
+// inService checks that a request addresses the client's own service.
+func (r *request) inService(svc string) error {
+	if svc != r.grant.ServiceSid {
+		return parley.NotFound()
+	}
+	return nil
+}
+
+// grants reads what the client's user may do in conversation conv.
+func (h *Handler) grants(r *request, conv string) (core.Grants, error) {
+	if conv != "" && !parley.IsSID(parley.PrefixConversation, conv) {
+		return core.Grants{}, parley.NotFound()
+	}
+	return h.App.GrantsOf(r.ctx, r.grant.ServiceSid, r.grant.UserSid, conv)
+}
+
+// conversationView is a conversation as the client API answers it.
+func conversationView(r *request, c parley.Conversation) map[string]any {
+	self := r.link("/Client/v2/Services/%s/Conversations/%s", c.ServiceSid, c.Sid)
+	return map[string]any{"sid": c.Sid, "friendly_name": c.FriendlyName, "unique_name": c.UniqueName,
+		"attributes": c.Attributes, "created_by": c.CreatedBy, "date_created": stamp(c.DateCreated),
+		"date_updated": stamp(c.DateUpdated), "state": string(c.State), "url": self,
+		"links": map[string]string{"messages": self + "/Messages", "participants": self + "/Participants"},
+		"sync_objects": map[string]string{"conversation": syncview.ID(c.Sid, syncview.Channel),
+			"messages": syncview.ID(c.Sid, syncview.Messages), "participants": syncview.ID(c.Sid, syncview.Roster)}}
+}
+
+// participantView is a participant as the client API answers it.
+func participantView(p parley.Participant) map[string]any {
+	var binding any
+	if p.Binding.Address != nil {
+		binding = map[string]any{"type": p.Binding.Type, "address": p.Binding.Address, "proxy_address": p.Binding.ProxyAddress}
+	}
+	return map[string]any{"sid": p.Sid, "conversation_sid": p.ConversationSid, "identity": p.Identity,
+		"attributes": p.Attributes, "date_created": stamp(p.DateCreated), "date_updated": stamp(p.DateUpdated),
+		"role_sid": p.RoleSid, "messaging_binding": binding}
+}
+
+// messageView is a message as the client API answers it.
+func messageView(m parley.Message) map[string]any {
+	return map[string]any{"sid": m.Sid, "index": m.Index, "conversation_sid": m.ConversationSid, "author": m.Author,
+		"body": m.Body, "attributes": m.Attributes, "participant_sid": m.ParticipantSid,
+		"date_created": stamp(m.DateCreated), "date_updated": stamp(m.DateUpdated)}
+}
+
+// membershipView is the user's view of a conversation they are in
+// (GET and POST {my_conversations}/{CH}).
+func membershipView(r *request, m parley.Membership) map[string]any {
+	v := conversationView(r, m.Conversation)
+	v["conversation_sid"] = m.Conversation.Sid
+	v["status"] = "joined"
+	v["notification_level"] = m.Participant.NotificationLevel
+	v["last_read_message_index"] = m.Participant.LastReadMessageIndex
+	v["unread_messages_count"] = core.UnreadMessages(m)
+	return v
+}
+
+// createConversation is POST {conversations} (createConversation): the
+// user becomes its creator, not yet a participant (the SDK joins next).
+func (h *Handler) createConversation(r *request, svc string) (twilsock.Response, error) {
+	if err := r.inService(svc); err != nil {
+		return twilsock.Response{}, err
+	}
+	b, err := parseBody(r)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	g, err := h.grants(r, "")
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	if err := g.Require("createConversation"); err != nil {
+		return twilsock.Response{}, err
+	}
+	var in core.ConversationInput
+	if err := b.strs(map[string]**string{"friendly_name": &in.FriendlyName, "unique_name": &in.UniqueName,
+		"attributes": &in.Attributes}); err != nil {
+		return twilsock.Response{}, err
+	}
+	opts := r.sdk()
+	c, err := h.App.CreateConversation(r.ctx, svc, in, opts)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	return created(conversationView(r, c))
+}
+
+// updateConversation is POST {conversations}/{CH}: its friendly name,
+// unique name or attributes.
+func (h *Handler) updateConversation(r *request, svc, conv string) (twilsock.Response, error) {
+	if err := r.inService(svc); err != nil {
+		return twilsock.Response{}, err
+	}
+	b, err := parseBody(r)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	g, err := h.grants(r, conv)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	var in core.ConversationInput
+	if err := b.strs(map[string]**string{"friendly_name": &in.FriendlyName, "unique_name": &in.UniqueName,
+		"attributes": &in.Attributes}); err != nil {
+		return twilsock.Response{}, err
+	}
+	if in.FriendlyName != nil || in.UniqueName != nil {
+		if err := g.Require("editConversationName"); err != nil {
+			return twilsock.Response{}, err
+		}
+	}
+	if in.Attributes != nil {
+		if err := g.Require("editConversationAttributes"); err != nil {
+			return twilsock.Response{}, err
+		}
+	}
+	c, err := h.App.UpdateConversation(r.ctx, svc, conv, in, r.sdk())
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	return ok(conversationView(r, c))
+}
+
+// deleteConversation is DELETE {conversations}/{CH}.
+func (h *Handler) deleteConversation(r *request, svc, conv string) (twilsock.Response, error) {
+	if err := r.inService(svc); err != nil {
+		return twilsock.Response{}, err
+	}
+	g, err := h.grants(r, conv)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	if err := g.Require("deleteConversation"); err != nil {
+		return twilsock.Response{}, err
+	}
+	if err := h.App.DeleteConversation(r.ctx, svc, conv, r.sdk()); err != nil {
+		return twilsock.Response{}, err
+	}
+	return ok(map[string]any{})
+}
+
+// sendMessage is POST {conversations}/{CH}/Messages: a message by the
+// user, with a body or the media it uploaded.
+func (h *Handler) sendMessage(r *request, svc, conv string) (twilsock.Response, error) {
+	if err := r.inService(svc); err != nil {
+		return twilsock.Response{}, err
+	}
+	b, err := parseBody(r)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	g, err := h.grants(r, conv)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	if err := g.Member(); err != nil {
+		return twilsock.Response{}, err
+	}
+	in := core.MessageInput{Author: &r.grant.Identity}
+	if err := b.strs(map[string]**string{"body": &in.Body, "attributes": &in.Attributes, "subject": &in.Subject,
+		"content_sid": &in.ContentSid, "content_variables": &in.ContentVariables}); err != nil {
+		return twilsock.Response{}, err
+	}
+	if in.Body != nil && *in.Body == "" {
+		in.Body = nil // sendMessage("") with media
+	}
+	var media []string
+	if raw, ok := b["media_sids"]; ok && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &media); err != nil {
+			return twilsock.Response{}, parley.InvalidParam("Invalid media_sids: must be a list of media SIDs")
+		}
+	}
+	switch len(media) {
+	case 0:
+		err = g.Require("sendMessage")
+	case 1:
+		in.MediaSid = &media[0]
+		err = g.Require("sendMediaMessage")
+	default:
+		err = parley.InvalidParam("Too many media: parley's messages carry one (media_attachments_count_limit)")
+	}
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	m, err := h.App.CreateMessage(r.ctx, svc, conv, in, r.sdk())
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	return created(messageView(m))
+}
+
+// messageOf reads a message and whether it is the user's own.
+func (h *Handler) messageOf(r *request, svc, conv, sid string) (own bool, err error) {
+	m, err := h.App.FetchMessage(r.ctx, svc, conv, sid)
+	if err != nil {
+		return false, err
+	}
+	return m.Author == r.grant.Identity, nil
+}
+
+// updateMessage is POST {conversations}/{CH}/Messages/{IM}: its body or
+// attributes, the user's own (editOwnMessage…) or anyone's
+// (editAnyMessage…).
+func (h *Handler) updateMessage(r *request, svc, conv, sid string) (twilsock.Response, error) {
+	if err := r.inService(svc); err != nil {
+		return twilsock.Response{}, err
+	}
+	b, err := parseBody(r)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	g, err := h.grants(r, conv)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	own, err := h.messageOf(r, svc, conv, sid)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	var in core.MessageInput
+	if err := b.strs(map[string]**string{"body": &in.Body, "attributes": &in.Attributes}); err != nil {
+		return twilsock.Response{}, err
+	}
+	if in.Body != nil {
+		if err := g.Require(ownOrAny(own, "editOwnMessage", "editAnyMessage")...); err != nil {
+			return twilsock.Response{}, err
+		}
+	}
+	if in.Attributes != nil {
+		if err := g.Require(ownOrAny(own, "editOwnMessageAttributes", "editAnyMessageAttributes")...); err != nil {
+			return twilsock.Response{}, err
+		}
+	}
+	m, err := h.App.UpdateMessage(r.ctx, svc, conv, sid, in, r.sdk())
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	return ok(messageView(m))
+}
+
+// ownOrAny are the permissions that allow an action on something of the
+// user's own (either) or on another's (the "any" one only).
+func ownOrAny(own bool, ownPerm, anyPerm string) []string {
+	if own {
+		return []string{ownPerm, anyPerm}
+	}
+	return []string{anyPerm}
+}
+
+// deleteMessage is DELETE {conversations}/{CH}/Messages/{IM}.
+func (h *Handler) deleteMessage(r *request, svc, conv, sid string) (twilsock.Response, error) {
+	if err := r.inService(svc); err != nil {
+		return twilsock.Response{}, err
+	}
+	g, err := h.grants(r, conv)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	own, err := h.messageOf(r, svc, conv, sid)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	if err := g.Require(ownOrAny(own, "deleteOwnMessage", "deleteAnyMessage")...); err != nil {
+		return twilsock.Response{}, err
+	}
+	if err := h.App.DeleteMessage(r.ctx, svc, conv, sid, r.sdk()); err != nil {
+		return twilsock.Response{}, err
+	}
+	return ok(map[string]any{})
+}
+
+// addParticipant is POST {conversations}/{CH}/Participants: joining
+// (the user's own identity: joinConversation), adding another user
+// (addParticipant) or a non-chat participant (addNonChatParticipant).
+func (h *Handler) addParticipant(r *request, svc, conv string) (twilsock.Response, error) {
+	if err := r.inService(svc); err != nil {
+		return twilsock.Response{}, err
+	}
+	b, err := parseBody(r)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	g, err := h.grants(r, conv)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	var in core.ParticipantInput
+	if err := b.strs(map[string]**string{"identity": &in.Identity, "attributes": &in.Attributes}); err != nil {
+		return twilsock.Response{}, err
+	}
+	if raw, ok := b["messaging_binding"]; ok && string(raw) != "null" {
+		var mb body
+		if err := json.Unmarshal(raw, &mb); err != nil {
+			return twilsock.Response{}, parley.InvalidParam("Invalid messaging_binding: must be an object")
+		}
+		var name, level *string
+		if err := mb.strs(map[string]**string{"address": &in.Address, "proxy_address": &in.ProxyAddress,
+			"name": &name, "level": &level}); err != nil {
+			return twilsock.Response{}, err
+		}
+		in.BindingNameOrLevel = name != nil || level != nil
+	}
+	switch {
+	case in.Address != nil:
+		err = g.Require("addNonChatParticipant", "addParticipant")
+	case in.Identity != nil && *in.Identity == r.grant.Identity:
+		err = g.Require("joinConversation", "addParticipant")
+	default:
+		err = g.Require("addParticipant")
+	}
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	p, err := h.App.CreateParticipant(r.ctx, svc, conv, in, r.sdk())
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	return created(participantView(p))
+}
+
+// updateParticipant is POST {conversations}/{CH}/Participants/{MB}: its
+// attributes, the user's own participant's (editOwnParticipantAttributes)
+// or another's (editAnyParticipantAttributes).
+func (h *Handler) updateParticipant(r *request, svc, conv, key string) (twilsock.Response, error) {
+	if err := r.inService(svc); err != nil {
+		return twilsock.Response{}, err
+	}
+	b, err := parseBody(r)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	g, err := h.grants(r, conv)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	p, err := h.App.FetchParticipant(r.ctx, svc, conv, key)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	own := g.Participant != nil && g.Participant.Sid == p.Sid
+	if err := g.Require(ownOrAny(own, "editOwnParticipantAttributes", "editAnyParticipantAttributes")...); err != nil {
+		return twilsock.Response{}, err
+	}
+	var in core.ParticipantInput
+	if err := b.strs(map[string]**string{"attributes": &in.Attributes}); err != nil {
+		return twilsock.Response{}, err
+	}
+	p, err = h.App.UpdateParticipant(r.ctx, svc, conv, p.Sid, in, r.sdk())
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	return ok(participantView(p))
+}
+
+// removeParticipant is DELETE {conversations}/{CH}/Participants/{key}:
+// leaving (the user's own: leaveConversation) or removing another
+// (removeParticipant).
+func (h *Handler) removeParticipant(r *request, svc, conv, key string) (twilsock.Response, error) {
+	if err := r.inService(svc); err != nil {
+		return twilsock.Response{}, err
+	}
+	g, err := h.grants(r, conv)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	var p parley.Participant
+	if key == r.grant.Identity && g.Participant != nil {
+		p = *g.Participant
+	} else if p, err = h.App.FetchParticipant(r.ctx, svc, conv, key); err != nil {
+		return twilsock.Response{}, err
+	}
+	own := g.Participant != nil && g.Participant.Sid == p.Sid
+	if err := g.Require(ownOrAny(own, "leaveConversation", "removeParticipant")...); err != nil {
+		return twilsock.Response{}, err
+	}
+	if err := h.App.DeleteParticipant(r.ctx, svc, conv, p.Sid, r.sdk()); err != nil {
+		return twilsock.Response{}, err
+	}
+	return ok(map[string]any{})
+}
+
+// updateUser is POST {users}/{identity}: a friendly name or attributes,
+// the user's own (editOwnUserInfo) or another's (editAnyUserInfo).
+func (h *Handler) updateUser(r *request, svc, identity string) (twilsock.Response, error) {
+	if err := r.inService(svc); err != nil {
+		return twilsock.Response{}, err
+	}
+	b, err := parseBody(r)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	g, err := h.grants(r, "")
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	if err := g.Require(ownOrAny(identity == r.grant.Identity, "editOwnUserInfo", "editAnyUserInfo")...); err != nil {
+		return twilsock.Response{}, err
+	}
+	u, err := h.App.FetchUserRaw(r.ctx, svc, identity)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	var in core.UserUpdate
+	if err := b.strs(map[string]**string{"friendly_name": &in.FriendlyName, "attributes": &in.Attributes}); err != nil {
+		return twilsock.Response{}, err
+	}
+	u, err = h.App.UpdateUser(r.ctx, svc, u.Sid, in, r.sdk())
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	return ok(map[string]any{"identity": u.Identity, "friendly_name": u.FriendlyName, "attributes": u.Attributes,
+		"sync_objects": map[string]string{"user_info_map": syncview.ID(u.Sid, syncview.Info)},
+		"url": r.link("/Client/v2/Services/%s/Users/%s", svc, url.PathEscape(u.Identity))})
+}
+
+// myConversation is GET {my_conversations}/{CH or unique name}: the
+// user's membership of it (getConversationByUniqueName,
+// getUnreadMessagesCount).
+func (h *Handler) myConversation(r *request, svc, key string) (twilsock.Response, error) {
+	if err := r.inService(svc); err != nil {
+		return twilsock.Response{}, err
+	}
+	m, err := h.App.FetchUserConversation(r.ctx, svc, r.grant.UserSid, key)
+	if err != nil {
+		return twilsock.Response{}, memberErr(err)
+	}
+	return ok(membershipView(r, m))
+}
+
+// memberErr is a membership lookup's not-found as the SDK's 50430.
+func memberErr(err error) error {
+	if parley.AsError(err).Kind == parley.KindNotFound {
+		return parley.Errorf(parley.KindNotFound, 50430, "Participant is not a member of conversation")
+	}
+	return err
+}
+
+// updateMyConversation is POST {my_conversations}/{CH}: the read horizon
+// (last_read_message_index, a number or null) or the notification level.
+// Setting the horizon stamps it now, as the roster shows
+// (lastConsumptionTimestamp).
+func (h *Handler) updateMyConversation(r *request, svc, conv string) (twilsock.Response, error) {
+	if err := r.inService(svc); err != nil {
+		return twilsock.Response{}, err
+	}
+	b, err := parseBody(r)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	var in core.UserConversationUpdate
+	if in.NotificationLevel, err = b.str("notification_level"); err != nil {
+		return twilsock.Response{}, err
+	}
+	if raw, ok := b["last_read_message_index"]; ok {
+		var idx *int64
+		if err := json.Unmarshal(raw, &idx); err != nil || idx != nil && *idx < 0 {
+			return twilsock.Response{}, parley.Errorf(parley.KindInvalid, 50421, "Invalid last read message index format")
+		}
+		v, now := "", h.App.Now().UTC().Format(time.RFC3339)
+		if idx != nil {
+			v = strconv.FormatInt(*idx, 10)
+		}
+		in.LastReadMessageIndex, in.LastReadTimestamp = &v, &now
+	}
+	m, err := h.App.UpdateUserConversation(r.ctx, svc, r.grant.UserSid, conv, in, r.sdk())
+	if err != nil {
+		return twilsock.Response{}, memberErr(err)
+	}
+	return ok(membershipView(r, m))
+}
+
+// typingTimeout is how long a typing indicator lasts, in seconds: Twilio's
+// default. Notifications carry one more (the SDK's source says Twilio
+// adds one there, src/services/typing-indicator.ts).
+const typingTimeout = 5
+
+// typing is POST {typing} (ChannelSid=CH…, a form): the user is typing
+// in a conversation they are in; its other participants' connections are
+// told, and nothing is stored.
+func (h *Handler) typing(r *request, svc string) (twilsock.Response, error) {
+	if err := r.inService(svc); err != nil {
+		return twilsock.Response{}, err
+	}
+	form, err := url.ParseQuery(string(r.body))
+	if err != nil {
+		return twilsock.Response{}, parley.InvalidParam("Invalid form body: %v", err)
+	}
+	conv := form.Get("ChannelSid")
+	g, err := h.grants(r, conv)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	if err := g.Member(); err != nil {
+		return twilsock.Response{}, err
+	}
+	ps, err := h.App.ListParticipants(r.ctx, svc, conv, parley.PageQuery{Size: 2000})
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	var users []string
+	for _, p := range ps.Items {
+		if p.UserSid != nil && *p.UserSid != r.grant.UserSid {
+			users = append(users, *p.UserSid)
+		}
+	}
+	payload := fmt.Appendf(nil, `{"channel_sid":%q,"identity":%s,"typing_timeout":%d}`, conv, jsonString(r.grant.Identity), typingTimeout+1)
+	h.Hub.notifyUsers(users, "twilio.ipmsg.typing_indicator", payload)
+	return ok(map[string]any{"typing_timeout": typingTimeout})
+}
+
+// jsonString is s as a JSON string.
+func jsonString(s string) string {
+	b, _ := json.Marshal(s) // a string always marshals
+	return string(b)
+}
+
+// created is a 201 with v as JSON.
+func created(v any) (twilsock.Response, error) {
+	res, err := ok(v)
+	res.Status = 201
+	return res, err
+}
