@@ -479,7 +479,7 @@ func (h *Handler) updateUser(r *request, svc, identity string) (twilsock.Respons
 	}
 	return ok(map[string]any{"identity": u.Identity, "friendly_name": u.FriendlyName, "attributes": u.Attributes,
 		"sync_objects": map[string]string{"user_info_map": syncview.ID(u.Sid, syncview.Info)},
-		"url": r.link("/Client/v2/Services/%s/Users/%s", svc, url.PathEscape(u.Identity))})
+		"url":          r.link("/Client/v2/Services/%s/Users/%s", svc, url.PathEscape(u.Identity))})
 }
 
 // myConversation is GET {my_conversations}/{CH or unique name}: the
