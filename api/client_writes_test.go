@@ -1,0 +1,107 @@
+package api_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/parleyhq/parley/parleytest"
+)
+
+// TestClientWritePermissions: a client's writes are checked against its
+// user's service role and conversation role, and refused with the codes
+// the SDK surfaces: 50107 for what the roles do not grant, 50430 for a
+// conversation the user is not in; typing reaches the other participants
+// and is not stored; the read horizon answers the unread count.
+func TestClientWritePermissions(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.New(t)
+	c := rawClient{t: t, srv: srv}
+	is := srv.DefaultServiceSid
+	alice := c.must("POST", "/v1/Users", "Identity=alice", 201)["sid"].(string)
+	c.must("POST", "/v1/Users", "Identity=bob", 201)
+	ch := c.must("POST", "/v1/Conversations", "UniqueName=room", 201)["sid"].(string)
+	c.must("POST", "/v1/Conversations/room/Participants", "Identity=alice", 201)
+	c.must("POST", "/v1/Conversations/room/Participants", "Identity=bob", 201)
+	hers := c.must("POST", "/v1/Conversations/room/Messages", "Author=alice&Body=one", 201)["sid"].(string)
+	conv := "/Client/v2/Services/" + is + "/Conversations/" + ch
+
+	a := parleytest.DialClient(t, srv, "alice")
+	a.Subscribe(1, map[string]int64{alice + ".conversations": 1}, map[string]string{alice + ".conversations": "map"})
+	b := parleytest.DialClient(t, srv, "bob")
+	carol := parleytest.DialClient(t, srv, "carol")
+
+	refused := func(who *parleytest.SockClient, method, path, body string, status, code int, message string) {
+		t.Helper()
+		got, v := who.Request(method, path, nil, body)
+		if got != status {
+			t.Fatalf("%s %s: %d %v, want %d", method, path, got, v, status)
+		}
+		valueEqual(t, method+" "+path, v, errBody(status, code, message))
+	}
+	const notPermitted = "User not authorized for command"
+	// bob, a channel user, edits and deletes his own messages only, and
+	// may not rename the conversation or another user.
+	refused(b, "DELETE", conv+"/Messages/"+hers, "", 403, 50107, notPermitted)
+	refused(b, "POST", conv+"/Messages/"+hers, `{"body":"mine now"}`, 403, 50107, notPermitted)
+	refused(b, "POST", conv, `{"friendly_name":"bob's"}`, 403, 50107, notPermitted)
+	refused(b, "POST", "/Client/v2/Services/"+is+"/Users/alice", `{"friendly_name":"Al"}`, 403, 50107, notPermitted)
+	refused(b, "POST", conv+"/Participants", `{"identity":"dave"}`, 403, 50107, notPermitted)
+	refused(b, "DELETE", conv+"/Participants/alice", "", 403, 50107, notPermitted)
+	status, m := b.Request("POST", conv+"/Messages", nil, `{"body":"two"}`)
+	if status != 201 || m["index"] != 1.0 || m["author"] != "bob" {
+		t.Fatalf("bob sends: %d %v", status, m)
+	}
+	if status, v := b.Request("POST", conv+"/Messages/"+m["sid"].(string), nil, `{"body":"two!"}`); status != 200 || v["body"] != "two!" {
+		t.Fatalf("bob edits his own: %d %v", status, v)
+	}
+	if status, v := b.Request("POST", "/Client/v2/Services/"+is+"/Users/bob", nil, `{"friendly_name":"Bob"}`); status != 200 || v["friendly_name"] != "Bob" {
+		t.Fatalf("bob renames himself: %d %v", status, v)
+	}
+	refused(b, "POST", conv+"/Messages", `{"body":`, 400, 20001, "Invalid request body: unexpected end of JSON input")
+	refused(b, "POST", conv+"/Messages", `{"body":7}`, 400, 20001, "Invalid body: must be a string")
+
+	// carol is in no conversation: she may not write in one, nor read
+	// her membership of it.
+	const notMember = "Participant is not a member of conversation"
+	refused(carol, "POST", conv+"/Messages", `{"body":"hi"}`, 404, 50430, notMember)
+	refused(carol, "GET", "/Client/v2/Services/"+is+"/Users/Me/Conversations/"+ch, "", 404, 50430, notMember)
+	refused(carol, "POST", "/Client/v2/Services/"+is+"/Users/Me/Conversations/"+ch, `{"last_read_message_index":0}`, 404, 50430, notMember)
+	refused(carol, "POST", "/Client/v2/Services/"+is+"/Typing", "ChannelSid="+ch, 404, 50430, notMember)
+
+	// Typing: alice is told, with Twilio's timeout plus one.
+	if status, v := b.Request("POST", "/Client/v2/Services/"+is+"/Typing", nil, "ChannelSid="+ch); status != 200 {
+		t.Fatalf("typing: %d %v", status, v)
+	} else {
+		valueEqual(t, "typing answer", v, `{"typing_timeout":5}`)
+	}
+	typ, v := a.NextNotification()
+	if typ != "twilio.ipmsg.typing_indicator" {
+		t.Fatalf("alice got %s %v", typ, v)
+	}
+	valueEqual(t, "typing indicator", v, fmt.Sprintf(`{"channel_sid":%q,"identity":"bob","typing_timeout":6}`, ch))
+
+	// bob's read horizon: his unread count, and the check of the index.
+	my := "/Client/v2/Services/" + is + "/Users/Me/Conversations/"
+	if status, v := b.Request("POST", my+ch, nil, `{"last_read_message_index":0}`); status != 200 ||
+		v["unread_messages_count"] != 1.0 || v["last_read_message_index"] != 0.0 || v["status"] != "joined" {
+		t.Fatalf("read horizon: %d %v", status, v)
+	}
+	if status, v := b.Request("GET", my+"room", nil, ""); status != 200 || v["conversation_sid"] != ch || v["unread_messages_count"] != 1.0 {
+		t.Fatalf("membership by unique name: %d %v", status, v)
+	}
+	refused(b, "POST", my+ch, `{"last_read_message_index":"x"}`, 400, 50421, "Invalid last read message index format")
+	refused(b, "POST", my+ch, `{"notification_level":"loud"}`, 400, 50210, `Invalid NotificationLevel "loud": must be default or muted`)
+
+	// Without joinConversation, carol may neither join nor peek.
+	role := c.roleOf(is, "service user")
+	c.must("POST", "/v1/Services/"+is+"/Roles/"+role, "Permission=createConversation", 200)
+	refused(carol, "POST", conv+"/Participants", `{"identity":"carol"}`, 403, 50107, notPermitted)
+	refused(carol, "GET", "/v3/Documents/"+ch+".channel", "", 403, 20403, "Forbidden: carol is not a participant of "+ch)
+	c.must("POST", "/v1/Services/"+is+"/Roles/"+role, "Permission=createConversation&Permission=joinConversation", 200)
+	if status, v := carol.Request("GET", "/v3/Documents/"+ch+".channel", nil, ""); status != 200 {
+		t.Fatalf("peek: %d %v", status, v)
+	}
+	if status, v := carol.Request("POST", conv+"/Participants", nil, `{"identity":"carol"}`); status != 201 || v["identity"] != "carol" {
+		t.Fatalf("join: %d %v", status, v)
+	}
+}
