@@ -187,4 +187,3 @@ func (c *SockClient) Quiet() {
 	case <-time.After(300 * time.Millisecond):
 	}
 }
-
