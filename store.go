@@ -364,4 +364,7 @@ type BindingTx interface {
 	// RefreshNotifiable sets the user's is_notifiable to whether it has a
 	// binding.
 	RefreshNotifiable(ctx context.Context, userSid string) error
+	// SetOnline sets the user's is_online; ErrNotFound when there is no
+	// such user.
+	SetOnline(ctx context.Context, userSid string, online bool) error
 }

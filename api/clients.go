@@ -17,7 +17,9 @@ const clientPath = "/v3/wsconnect"
 // newTwilsock makes the client endpoint of s.
 func (s *Server) newTwilsock() *twilsock.Server {
 	client := &clientapi.Handler{App: s.app, Hub: clientapi.NewHub(s.app, s.log)}
+	presence := &clientapi.Presence{App: s.app, Log: s.log}
 	return twilsock.New(twilsock.Options{Log: s.log, Verify: s.signIn, Upstream: client.Serve, BaseURL: s.baseURL,
+		SignedIn: presence.SignedIn, Closed: presence.Closed,
 		// The app's clock: token expiry follows it as verification does.
 		Now: s.app.Now})
 }

@@ -187,3 +187,6 @@ func (c *SockClient) Quiet() {
 	case <-time.After(300 * time.Millisecond):
 	}
 }
+
+// Close ends the socket, as a client that goes away.
+func (c *SockClient) Close() { c.ws.Close(websocket.StatusNormalClosure, "") }

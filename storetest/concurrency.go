@@ -1100,6 +1100,9 @@ var (
 		// setting checked when written, not a key); RefreshNotifiable
 		// recomputes a user's flag from its bindings in one statement.
 		"CreateAddressConfig", "DeleteAddressConfig", "DeleteBinding", "RefreshNotifiable",
+		// SetOnline writes one column of a user from the connections a
+		// node holds, in one statement.
+		"SetOnline",
 		// The Sync log: AdvanceSyncObject is one upsert that adds to a
 		// counter (testConcurrentSyncAppends races it); events are only
 		// inserted, referred to by nothing, and only deleted by age.

@@ -711,6 +711,16 @@ func testUsers(t *testing.T, s parley.Store) {
 	err = s.Update(ctx, func(tx parley.Tx) error { return tx.UpdateUser(ctx, ghost) })
 	wantErr(t, err, parley.ErrNotFound)
 
+	// SetOnline changes presence alone.
+	for _, online := range []bool{false, true} {
+		update(t, s, func(tx parley.Tx) error { return tx.SetOnline(ctx, u.Sid, online) })
+		u.IsOnline = ptr(online)
+		got = mustView(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserBySid(ctx, f.svc.Sid, u.Sid) })
+		diff(t, fmt.Sprintf("user set online=%v", online), got, u)
+	}
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.SetOnline(ctx, ghost.Sid, true) })
+	wantErr(t, err, parley.ErrNotFound)
+
 	err = s.Update(ctx, func(tx parley.Tx) error { return tx.DeleteUser(ctx, other.svc.Sid, u.Sid) })
 	wantErr(t, err, parley.ErrNotFound)
 	update(t, s, func(tx parley.Tx) error { return tx.DeleteUser(ctx, f.svc.Sid, u.Sid) })

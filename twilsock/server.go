@@ -40,11 +40,12 @@ type Conn struct {
 	BaseURL string
 	mu      sync.Mutex // guards grant and the expiry timers
 	// grant is the current token's; an update replaces it.
-	grant   Grant
-	warn    *time.Timer
-	expire  *time.Timer
-	closing chan struct{}
-	once    sync.Once
+	grant    Grant
+	signedIn bool
+	warn     *time.Timer
+	expire   *time.Timer
+	closing  chan struct{}
+	once     sync.Once
 }
 
 // Grant returns the connection's current grant.
@@ -76,6 +77,10 @@ type Options struct {
 	// InitTimeout is how long a new socket has to send its init before it
 	// is closed; 30 s when zero.
 	InitTimeout time.Duration
+	// SignedIn, when set, is called once a connection has signed in (after
+	// its init reply), and Closed when a signed-in connection has ended:
+	// presence follows them.
+	SignedIn, Closed func(c *Conn)
 }
 
 // Server runs the twilsock endpoint (/v3/wsconnect): one goroutine reads
@@ -262,6 +267,12 @@ func (c *Conn) init(ctx context.Context, h Header) bool {
 		InitRegistrations: regs}})
 	// The expiry warning may be due at once; it must follow the reply.
 	c.setGrant(g)
+	c.mu.Lock()
+	c.signedIn = true
+	c.mu.Unlock()
+	if c.srv.o.SignedIn != nil {
+		c.srv.o.SignedIn(c)
+	}
 	go c.keepalive(ctx)
 	return true
 }
@@ -383,11 +394,15 @@ func (c *Conn) stop() {
 			c.warn.Stop()
 			c.expire.Stop()
 		}
+		signedIn := c.signedIn
 		c.mu.Unlock()
 		c.srv.mu.Lock()
 		delete(c.srv.conns, c)
 		c.srv.mu.Unlock()
 		c.ws.CloseNow()
+		if signedIn && c.srv.o.Closed != nil {
+			c.srv.o.Closed(c)
+		}
 	})
 }
 

@@ -113,6 +113,10 @@ func (t *Tx) DeleteBinding(ctx context.Context, serviceSid, sid string) error {
 	return t.execOne(ctx, true, "DELETE FROM bindings WHERE sid = ? AND service_sid = ?", sid, serviceSid)
 }
 
+func (t *Tx) SetOnline(ctx context.Context, userSid string, online bool) error {
+	return t.execOne(ctx, false, `UPDATE users SET is_online = ? WHERE sid = ?`, online, userSid)
+}
+
 func (t *Tx) RefreshNotifiable(ctx context.Context, userSid string) error {
 	return t.execOne(ctx, false, `UPDATE users SET is_notifiable = EXISTS (SELECT 1 FROM bindings WHERE user_sid = ?)
 		WHERE sid = ?`, userSid, userSid)

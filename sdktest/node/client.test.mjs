@@ -265,6 +265,33 @@ run("client", async () => {
       }
     });
 
+    await step(`${version}: who is online: reachability follows connections`, async () => {
+      await v1.services(env.defaultServiceSid).configuration().update({ reachabilityEnabled: true });
+      const b = await connect(sdk.Client, token("bob"));
+      const bob = b.client;
+      let aliceClient;
+      try {
+        assert.equal(bob.reachabilityEnabled, true);
+        const aliceUser = await bob.getUser("alice");
+        assert.equal(aliceUser.isOnline, false);
+        let next = waitFor(aliceUser, "updated", ({ updateReasons }) => updateReasons.includes("reachabilityOnline"));
+        aliceClient = (await connect(sdk.Client, token("alice"))).client;
+        await next;
+        assert.equal(aliceUser.isOnline, true);
+        assert.equal((await v1.users("alice").fetch()).isOnline, true);
+        next = waitFor(aliceUser, "updated", ({ updateReasons }) => updateReasons.includes("reachabilityOnline"));
+        await aliceClient.shutdown();
+        aliceClient = null;
+        await next;
+        assert.equal(aliceUser.isOnline, false);
+        assert.equal((await v1.users("alice").fetch()).isOnline, false);
+      } finally {
+        await aliceClient?.shutdown();
+        await bob.shutdown();
+        await v1.services(env.defaultServiceSid).configuration().update({ reachabilityEnabled: false });
+      }
+    });
+
     await step(`${version}: a first sign-in creates the user`, async () => {
       const identity = `newcomer-${version}`;
       const { client, state } = await connect(sdk.Client, token(identity));

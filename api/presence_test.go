@@ -1,0 +1,72 @@
+package api_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/parleytest"
+)
+
+// TestClientPresence: a user is online while a client of theirs is
+// connected, over REST (with reachability enabled) and in the
+// reachability item co-participants see; a second connection ending
+// leaves them online; the last one takes them offline.
+func TestClientPresence(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.New(t)
+	c := rawClient{t: t, srv: srv}
+	is := srv.DefaultServiceSid
+	c.must("POST", "/v1/Services/"+is+"/Configuration", "ReachabilityEnabled=true", 200)
+	alice := c.must("POST", "/v1/Users", "Identity=alice", 201)["sid"].(string)
+	c.must("POST", "/v1/Users", "Identity=bob", 201)
+	c.must("POST", "/v1/Conversations", "UniqueName=room", 201)
+	c.must("POST", "/v1/Conversations/room/Participants", "Identity=alice", 201)
+	c.must("POST", "/v1/Conversations/room/Participants", "Identity=bob", 201)
+	if u := c.must("GET", "/v1/Users/alice", "", 200); u["is_online"] != nil {
+		t.Fatalf("before any connection: %v", u["is_online"])
+	}
+
+	b := parleytest.DialClient(t, srv, "bob")
+	info := alice + ".info"
+	b.Subscribe(1, map[string]int64{info: 0}, map[string]string{info: "map"})
+	// reachability is the info map's third item; each change updates all
+	// three (the SDK compares them with what it has).
+	reach := func() map[string]any {
+		t.Helper()
+		for {
+			n := b.Next()
+			e := n["event"].(map[string]any)
+			if n["event_type"] != "map_item_updated" || e["map_sid"] != info {
+				t.Fatalf("bob got %v", n)
+			}
+			if e["item_key"] == "reachability" {
+				return e["item_data"].(map[string]any)
+			}
+		}
+	}
+	online := func(want bool) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			u := c.must("GET", "/v1/Users/alice", "", 200)
+			if u["is_online"] == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("is_online %v, want %v", u["is_online"], want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+
+	a1 := parleytest.DialClient(t, srv, "alice")
+	online(true)
+	valueEqual(t, "online", reach(), `{"online":true,"notifiable":false}`)
+	a2 := parleytest.DialClient(t, srv, "alice")
+	a1.Close()
+	b.Quiet() // still online: a2 is connected
+	online(true)
+	a2.Close()
+	valueEqual(t, "offline", reach(), `{"online":false,"notifiable":false}`)
+	online(false)
+}
