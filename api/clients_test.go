@@ -148,7 +148,7 @@ func TestClientSyncViews(t *testing.T) {
 	}
 	if err := json.Unmarshal(got[1].Payload, &info); err != nil || got[1].Header.HTTPStatus.Code != 200 || info.Sid != alice+".info" ||
 		len(info.Items) != 3 || info.Items[0].Data["value"] != `{"a":1}` || info.Items[1].Data["value"] != "Alice" ||
-		info.Items[2].Data["online"] != false {
+		info.Items[2].Data["online"] != true { // alice is connected: this is her socket
 		t.Fatalf("own info map: %+v %s", got[1].Header.HTTPStatus, got[1].Payload)
 	}
 	if p := string(got[2].Payload); got[2].Header.HTTPStatus.Code != 200 || !strings.Contains(p, `"key":"`+ch+`"`) ||

@@ -261,18 +261,19 @@ func (c *Conn) init(ctx context.Context, h Header) bool {
 			}
 		}
 	}
+	// Counted before the reply: a client that has its reply is online.
+	c.mu.Lock()
+	c.grant, c.signedIn = g, true
+	c.mu.Unlock()
+	if c.srv.o.SignedIn != nil {
+		c.srv.o.SignedIn(c)
+	}
 	token := parley.NewSID("CT")
 	c.send(ctx, Frame{Header: Header{Method: "reply", ID: h.ID, Status: &Status{Code: 200, Status: "OK"},
 		Capabilities: []string{"client_update"}, ContinuationToken: &token, ContinuationTokenStatus: status,
 		InitRegistrations: regs}})
 	// The expiry warning may be due at once; it must follow the reply.
 	c.setGrant(g)
-	c.mu.Lock()
-	c.signedIn = true
-	c.mu.Unlock()
-	if c.srv.o.SignedIn != nil {
-		c.srv.o.SignedIn(c)
-	}
 	go c.keepalive(ctx)
 	return true
 }
