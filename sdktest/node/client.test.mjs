@@ -27,6 +27,17 @@ process.on("unhandledRejection", (err) => {
 });
 const ws = env.url.replace(/^http/, "ws") + "/v3/wsconnect";
 
+// Node 20 has no global WebSocket, so twilsock uses the ws package; this
+// subclass, put where twilsock looks first, keeps every socket the SDK
+// opens, so that a step can cut one as a network would.
+const sockets = [];
+globalThis.WebSocket = class extends require("ws") {
+  constructor(...args) {
+    super(...args);
+    sockets.push(this);
+  }
+};
+
 // token mints an access token for identity with the API key parley made
 // for this script.
 function token(identity, { serviceSid = env.defaultServiceSid, ttl = 3600, secret } = {}) {
@@ -289,6 +300,39 @@ run("client", async () => {
         await aliceClient?.shutdown();
         await bob.shutdown();
         await v1.services(env.defaultServiceSid).configuration().update({ reachabilityEnabled: false });
+      }
+    });
+
+    await step(`${version}: a client whose connection dropped is replayed what it missed`, async () => {
+      const room2 = await v1.conversations.create({ friendlyName: `Replay ${version}` });
+      await v1.conversations(room2.sid).participants.create({ identity: "bob" });
+      await v1.conversations(room2.sid).participants.create({ identity: "alice" });
+      const before = sockets.length;
+      const { client, state } = await connect(sdk.Client, token("alice"));
+      try {
+        assert.equal(state, "initialized");
+        const conv = await client.getConversationBySid(room2.sid);
+        await conv.getMessages();
+        await conv.getParticipants();
+        const mine = sockets.slice(before);
+        assert.equal(mine.length, 1, "one socket");
+        const dropped = waitFor(client, "connectionStateChanged", (s) => s !== "connected");
+        mine[0].terminate(); // as a network drop: no close frame
+        await dropped;
+        // Written while alice is away.
+        const missed = await v1.conversations(room2.sid).messages.create({ author: "bob", body: "while you were away" });
+        await v1.conversations(room2.sid).participants("bob").update({ lastReadMessageIndex: missed.index });
+        const added = waitFor(conv, "messageAdded", (m) => m.sid === missed.sid);
+        const read = waitFor(conv, "participantUpdated", ({ participant, updateReasons }) =>
+          participant.identity === "bob" && updateReasons.includes("lastReadMessageIndex"));
+        const m = await added;
+        assert.deepEqual([m.index, m.author, m.body], [missed.index, "bob", "while you were away"]);
+        assert.equal((await read).participant.lastReadMessageIndex, missed.index);
+        assert.equal(client.connectionState, "connected");
+        assert.equal(sockets.length - before, 2, "it reconnected once");
+        await v1.conversations(room2.sid).participants("alice").remove(); // as the other steps expect
+      } finally {
+        await client.shutdown();
       }
     });
 
