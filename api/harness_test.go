@@ -143,6 +143,13 @@ func (e *env) do(r request) response {
 // expand replaces $BASE with the server's URL, $US1, $RL5… with the SIDs
 // of that prefix and number, and $AC and $IS with the bootstrap ones.
 func (e *env) expand(s string) string {
+	// $LINK<n>: the temporary link token of media $ME<n> (the clock is
+	// fixed, so it is what the server makes).
+	s = linkRef.ReplaceAllStringFunc(s, func(m string) string {
+		var n int
+		fmt.Sscanf(m[5:], "%d", &n)
+		return e.srv.App.MediaLink(IS, sidN("ME", n))
+	})
 	s = sidRef.ReplaceAllStringFunc(s, func(m string) string {
 		var n int
 		fmt.Sscanf(m[3:], "%d", &n)
@@ -153,6 +160,9 @@ func (e *env) expand(s string) string {
 
 // sidRef is $ and any two-letter SID prefix with a number: $US1, $CH12.
 var sidRef = regexp.MustCompile(`\$[A-Z]{2}[0-9]+`)
+
+// linkRef is a media link token: $LINK1.
+var linkRef = regexp.MustCompile(`\$LINK[0-9]+`)
 
 // step is a request with its expected status and body. A body of "" means
 // an empty body; "*" means any body (used only in setup steps).

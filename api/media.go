@@ -1,11 +1,13 @@
 package api
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -41,29 +43,38 @@ var mediaSchema = spec.Schema{Name: "mcs.v1.media", Properties: []spec.Property{
 	{Key: "links", Kind: spec.KindURIMap},
 }}
 
-var mediaFields = fields[parley.Media]{
-	"sid":                   str(func(m *parley.Media) string { return m.Sid }),
-	"service_sid":           str(func(m *parley.Media) string { return m.ServiceSid }),
-	"date_created":          date(func(m *parley.Media) time.Time { return m.DateCreated }),
-	"date_upload_updated":   date(func(m *parley.Media) time.Time { return m.DateCreated }),
-	"date_updated":          date(func(m *parley.Media) time.Time { return m.DateUpdated }),
-	"channel_sid":           optStr(func(m *parley.Media) *string { return m.ConversationSid }),
-	"message_sid":           optStr(func(m *parley.Media) *string { return m.MessageSid }),
-	"size":                  integer(func(m *parley.Media) int64 { return m.Size }),
-	"content_type":          str(func(m *parley.Media) string { return m.ContentType }),
-	"filename":              optStr(func(m *parley.Media) *string { return m.Filename }),
-	"author":                str(func(m *parley.Media) string { return m.Author }),
-	"category":              str(func(m *parley.Media) string { return m.Category }),
-	"is_multipart_upstream": boolean(func(*parley.Media) bool { return false }),
+// mediaView is media as the MCS answers it: with the token of its
+// temporary content link (core.MediaLink).
+type mediaView struct {
+	parley.Media
+	link string
 }
 
-// mediaOps are the three operations of the MCS parley serves. The
-// content link is absolute, like every parley URL; Twilio's
+var mediaFields = fields[mediaView]{
+	"link_token":            str(func(m *mediaView) string { return m.link }),
+	"sid":                   str(func(m *mediaView) string { return m.Sid }),
+	"service_sid":           str(func(m *mediaView) string { return m.ServiceSid }),
+	"date_created":          date(func(m *mediaView) time.Time { return m.DateCreated }),
+	"date_upload_updated":   date(func(m *mediaView) time.Time { return m.DateCreated }),
+	"date_updated":          date(func(m *mediaView) time.Time { return m.DateUpdated }),
+	"channel_sid":           optStr(func(m *mediaView) *string { return m.ConversationSid }),
+	"message_sid":           optStr(func(m *mediaView) *string { return m.MessageSid }),
+	"size":                  integer(func(m *mediaView) int64 { return m.Size }),
+	"content_type":          str(func(m *mediaView) string { return m.ContentType }),
+	"filename":              optStr(func(m *mediaView) *string { return m.Filename }),
+	"author":                str(func(m *mediaView) string { return m.Author }),
+	"category":              str(func(m *mediaView) string { return m.Category }),
+	"is_multipart_upstream": boolean(func(*mediaView) bool { return false }),
+}
+
+// mediaOps are the operations of the MCS parley serves. The content
+// link is absolute, like every parley URL; Twilio's
 // content_direct_temporary is a short-lived pre-signed URL of its file
-// store, and parley's is its content URL.
+// store, and parley's a signed link that works without credentials for
+// five minutes (core.MediaLink), served at mediaLinkPath.
 var mediaOps = func() []*spec.Operation {
 	const item = "/v1/Services/{service_sid}/Media/{sid}"
-	links := []spec.Link{{Key: "content", Template: item + "/Content"}, {Key: "content_direct_temporary", Template: item + "/Content"}}
+	links := []spec.Link{{Key: "content", Template: item + "/Content"}, {Key: "content_direct_temporary", Template: mediaLinkPath + "{link_token}"}}
 	svc := spec.Param{Name: "ChatServiceSid", In: spec.InPath, Type: spec.TypeString, Required: true}
 	sid := spec.Param{Name: "Sid", In: spec.InPath, Type: spec.TypeString, Required: true}
 	return []*spec.Operation{{
@@ -77,17 +88,27 @@ var mediaOps = func() []*spec.Operation {
 	}, {
 		ID: "FetchMediaContent", Method: "GET", Path: "/v1/Services/{ChatServiceSid}/Media/{Sid}/Content", PathType: "instance",
 		Status: 200, Params: []spec.Param{svc, sid},
+	}, {
+		// The SDK's batch lookup (mcs-client mediaSetGet): a JSON body
+		// {"command":"get","list":[{"media_sid":…}]}.
+		ID: "FetchMediaSet", Method: "POST", Path: "/v1/Services/{ChatServiceSid}/MediaSet", PathType: "list",
+		Status: 200, Params: []spec.Param{svc},
 	}}
 }()
 
-func (s *Server) fetchMedia(q *req) call[parley.Media] {
+// linked is media with its link token.
+func (s *Server) linked(m parley.Media, err error) (mediaView, error) {
+	return mediaView{Media: m, link: s.app.MediaLink(m.ServiceSid, m.Sid)}, err
+}
+
+func (s *Server) fetchMedia(q *req) call[mediaView] {
 	svc, sid := q.path("ChatServiceSid"), q.path("Sid")
-	return func() (parley.Media, error) { return s.app.FetchMedia(q.ctx, svc, sid) }
+	return func() (mediaView, error) { return s.linked(s.app.FetchMedia(q.ctx, svc, sid)) }
 }
 
 // uploadMedia reads an upload's parameters (and, for a multipart body,
 // finds its file); the call streams the bytes into core.
-func (s *Server) uploadMedia(q *req) call[parley.Media] {
+func (s *Server) uploadMedia(q *req) call[mediaView] {
 	r := q.r
 	svc := q.path("ChatServiceSid")
 	in := core.MediaUpload{ContentType: r.Header.Get("Content-Type"), Content: r.Body,
@@ -103,7 +124,7 @@ func (s *Server) uploadMedia(q *req) call[parley.Media] {
 			q.fail(parley.Errorf(parley.KindTooLarge, 50512, "Media is too large: at most %d bytes", max))
 		}
 	}
-	return func() (parley.Media, error) { return s.app.UploadMedia(q.ctx, svc, in) }
+	return func() (mediaView, error) { return s.linked(s.app.UploadMedia(q.ctx, svc, in)) }
 }
 
 // filePart points in at the first file of a multipart/form-data upload
@@ -140,6 +161,26 @@ func (s *Server) mediaContent(w http.ResponseWriter, q *req) error {
 	if err != nil {
 		return err
 	}
+	s.writeMedia(w, q.r, m, content)
+	return nil
+}
+
+// mediaLinkPath is where temporary media links are served, without
+// credentials (core.MediaLink).
+const mediaLinkPath = "/parley/v1/MediaContent/"
+
+// serveMediaLink answers a temporary media link.
+func (s *Server) serveMediaLink(w http.ResponseWriter, r *http.Request) {
+	m, content, err := s.app.OpenMediaLink(r.Context(), strings.TrimPrefix(r.URL.Path, mediaLinkPath))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.writeMedia(w, r, m, content)
+}
+
+// writeMedia writes media's file as the answer.
+func (s *Server) writeMedia(w http.ResponseWriter, r *http.Request, m parley.Media, content *core.MediaContent) {
 	h := w.Header()
 	h.Set("Content-Type", m.ContentType)
 	h.Set("Content-Length", strconv.FormatInt(m.Size, 10))
@@ -147,13 +188,58 @@ func (s *Server) mediaContent(w http.ResponseWriter, q *req) error {
 		h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": *m.Filename}))
 	}
 	w.WriteHeader(http.StatusOK)
-	if q.r.Method == http.MethodHead {
-		return nil
+	if r.Method == http.MethodHead {
+		return
 	}
-	if _, err := content.WriteTo(w); err != nil && !isClientGone(err) && q.ctx.Err() == nil {
+	if _, err := content.WriteTo(w); err != nil && !isClientGone(err) && r.Context().Err() == nil {
 		// The status is sent: all that is left is to cut the body short
 		// (the client sees fewer bytes than Content-Length) and log.
 		s.log.Error("media: writing content", "sid", m.Sid, "err", err)
 	}
+}
+
+// maxMediaSet is the most media one MediaSet request looks up.
+const maxMediaSet = 100
+
+// mediaSet is POST …/MediaSet: each media's record, as FetchMedia
+// answers it, with code 200, or code 404 and its SID alone.
+func (s *Server) mediaSet(w http.ResponseWriter, q *req) error {
+	svc := q.path("ChatServiceSid")
+	var body struct {
+		Command string `json:"command"`
+		List    []struct {
+			MediaSid string `json:"media_sid"`
+		} `json:"list"`
+	}
+	if err := json.NewDecoder(io.LimitReader(q.r.Body, 1<<20)).Decode(&body); err != nil {
+		return parley.InvalidParam("Invalid MediaSet request: %v", err)
+	}
+	if body.Command != "get" {
+		return parley.InvalidParam("Invalid MediaSet command %q: parley answers get", body.Command)
+	}
+	if len(body.List) > maxMediaSet {
+		return parley.InvalidParam("Too many media in one MediaSet request: at most %d", maxMediaSet)
+	}
+	c := &wireContext{base: s.baseURL(q.r), account: s.app.AccountSid()}
+	out := []byte{'['}
+	for i, it := range body.List {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		m, err := s.linked(s.app.FetchMedia(q.ctx, svc, it.MediaSid))
+		switch {
+		case err == nil:
+			out = append(out, `{"code":200,"media_record":`...)
+			out = s.mediaEncoder.append(out, c, &m)
+			case parley.AsError(err).Kind == parley.KindNotFound:
+			out = append(out, `{"code":404,"media_record":{"sid":`...)
+			out = appendString(out, it.MediaSid)
+			out = append(out, '}')
+		default:
+			return err
+		}
+		out = append(out, '}')
+	}
+	writeRaw(w, http.StatusOK, append(out, ']'))
 	return nil
 }

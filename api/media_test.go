@@ -25,8 +25,9 @@ func mediaBody(n int, size int, contentType, filename, channel, message string) 
 	self := fmt.Sprintf("$BASE/v1/Services/$IS/Media/$ME%d", n)
 	return fmt.Sprintf(`{"sid":"$ME%d","account_sid":"$AC","service_sid":"$IS","date_created":"%s","date_upload_updated":"%s",
 		"date_updated":"%s","channel_sid":%s,"message_sid":%s,"size":%d,"content_type":%q,"filename":%s,"author":"system",
-		"category":"media","is_multipart_upstream":false,"url":"%s","links":{"content":"%s/Content","content_direct_temporary":"%s/Content"}}`,
-		n, stamp, stamp, stamp, channel, message, size, contentType, filename, self, self, self)
+		"category":"media","is_multipart_upstream":false,"url":"%s","links":{"content":"%s/Content",
+		"content_direct_temporary":"$BASE/parley/v1/MediaContent/$LINK%d"}}`,
+		n, stamp, stamp, stamp, channel, message, size, contentType, filename, self, self, n)
 }
 
 // withMedia is a message body whose media is the JSON array given.

@@ -6,9 +6,11 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/core"
 	"github.com/parleyhq/parley/parleytest"
 )
 
@@ -107,4 +109,92 @@ func TestMediaWithAccessToken(t *testing.T) {
 		res.Header.Get("Access-Control-Allow-Origin") != "http://localhost:3000" {
 		t.Fatalf("preflight: %d %v", res.StatusCode, res.Header)
 	}
+}
+
+// TestMediaLinksAndSets: a media record's content_direct_temporary loads
+// without credentials for five minutes and not after; a link altered in
+// any way is a 404; MediaSet answers each media's record (as FetchMedia
+// does) or its 404, for an access token of the service.
+func TestMediaLinksAndSets(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	var offset atomic.Int64
+	start := time.Now()
+	srv := parleytest.NewWith(t, parleytest.Options{Core: core.Options{Now: func() time.Time {
+		return start.Add(time.Duration(offset.Load()))
+	}}})
+	key, _, err := srv.App.CreateAPIKey(ctx, "client tokens")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := srv.App.MintAccessToken(ctx, key.Sid, "alice", "", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func(method, path, tok, ctype, body string) (int, string) {
+		req, _ := http.NewRequest(method, path, strings.NewReader(body))
+		if ctype != "" {
+			req.Header.Set("Content-Type", ctype)
+		}
+		if tok != "" {
+			req.Header.Set("X-Twilio-Token", tok)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	media := srv.URL + "/v1/Services/" + srv.DefaultServiceSid + "/Media"
+	st, raw := call("POST", media+"?Filename=hi.txt", token, "text/plain", "hello")
+	var up struct {
+		Sid   string            `json:"sid"`
+		Links map[string]string `json:"links"`
+	}
+	if err := json.Unmarshal([]byte(raw), &up); err != nil || st != 201 {
+		t.Fatalf("upload: %d %s", st, raw)
+	}
+	link := up.Links["content_direct_temporary"]
+	if st, body := call("GET", link, "", "", ""); st != 200 || body != "hello" {
+		t.Fatalf("the link: %d %q", st, body)
+	}
+	for _, bad := range []string{link + "x", strings.Replace(link, up.Sid, "ME00000000000000000000000000000000", 1),
+		srv.URL + "/parley/v1/MediaContent/nonsense"} {
+		if st, body := call("GET", bad, "", "", ""); st != 404 {
+			t.Errorf("altered link %s: %d %s", bad, st, body)
+		}
+	}
+
+	// MediaSet: the record FetchMedia answers, with a fresh link.
+	_, record := call("GET", media+"/"+up.Sid, token, "", "")
+	st, set := call("POST", srv.URL+"/v1/Services/"+srv.DefaultServiceSid+"/MediaSet", token, "application/json",
+		`{"command":"get","list":[{"media_sid":"`+up.Sid+`"},{"media_sid":"ME0123456789abcdef0123456789abcdef"}]}`)
+	if st != 200 {
+		t.Fatalf("MediaSet: %d %s", st, set)
+	}
+	jsonEqual(t, "MediaSet", []byte(set), []byte(`[{"code":200,"media_record":`+record+`},`+
+		`{"code":404,"media_record":{"sid":"ME0123456789abcdef0123456789abcdef"}}]`))
+	for _, tc := range []struct{ body, want string }{
+		{`{"command":"put","list":[]}`, errBody(400, 20001, `Invalid MediaSet command "put": parley answers get`)},
+		{`nope`, errBody(400, 20001, "Invalid MediaSet request: invalid character 'o' in literal null (expecting 'u')")},
+	} {
+		st, body := call("POST", srv.URL+"/v1/Services/"+srv.DefaultServiceSid+"/MediaSet", token, "application/json", tc.body)
+		if st != 400 {
+			t.Fatalf("MediaSet %s: %d %s", tc.body, st, body)
+		}
+		jsonEqual(t, "MediaSet "+tc.body, []byte(body), []byte(tc.want))
+	}
+	if st, body := call("POST", srv.URL+"/v1/Services/"+srv.DefaultServiceSid+"/MediaSet", "", "application/json", `{}`); st != 401 {
+		t.Fatalf("MediaSet without credentials: %d %s", st, body)
+	}
+
+	// Five minutes on, the link has expired.
+	offset.Store(int64(core.MediaLinkTTL))
+	st, body := call("GET", link, "", "", "")
+	if st != 403 {
+		t.Fatalf("an expired link: %d %s", st, body)
+	}
+	jsonEqual(t, "expired link", []byte(body), []byte(errBody(403, 20403, "Forbidden: the media link has expired")))
 }

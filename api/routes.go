@@ -104,6 +104,8 @@ func (s *Server) routes() {
 	item(s, mediaFields, s.fetchMedia, "FetchMedia")
 	streamedItem(s, mediaFields, s.uploadMedia, "CreateMedia")
 	s.mountRaw(s.operation("FetchMediaContent"), s.mediaContent)
+	s.mediaEncoder = encoderFor(s.operation("FetchMedia"), mediaFields)
+	s.mountRaw(s.operation("FetchMediaSet"), s.mediaSet)
 
 	s.methodsNotAllowed()
 	// Everything else is Twilio's 404, with the JSON body.

@@ -47,6 +47,8 @@ type Server struct {
 	pages     pageTokens
 	// sock serves the client SDKs' WebSocket (clients.go).
 	sock *twilsock.Server
+	// mediaEncoder writes a media record, for MediaSet's list of them.
+	mediaEncoder *encoder[mediaView]
 
 	// What routes mounted: each operation once, and per path (in mount
 	// order) the methods it answers, for the 405s.
@@ -123,6 +125,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Clients sign in with a token inside the socket, not with HTTP
 		// credentials.
 		s.sock.ServeHTTP(w, r)
+		return
+	case strings.HasPrefix(r.URL.Path, mediaLinkPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		// A temporary media link is its own credential.
+		s.serveMediaLink(w, r)
 		return
 	case r.Method == http.MethodOptions && r.Header.Get("Origin") != "" &&
 		r.Header.Get("Access-Control-Request-Method") != "":
@@ -217,14 +223,14 @@ func clientIdentity(r *http.Request) string {
 }
 
 // mediaService reports whether path is one of the Media Content Service's
-// (/v1/Services/{ChatServiceSid}/Media…), and its service.
+// (/v1/Services/{ChatServiceSid}/Media…, …/MediaSet), and its service.
 func mediaService(path string) (string, bool) {
 	rest, ok := strings.CutPrefix(path, "/v1/Services/")
 	if !ok {
 		return "", false
 	}
 	svc, rest, _ := strings.Cut(rest, "/")
-	return svc, rest == "Media" || strings.HasPrefix(rest, "Media/")
+	return svc, rest == "Media" || rest == "MediaSet" || strings.HasPrefix(rest, "Media/")
 }
 
 // requestID is Twilio's RQ + 32 hex digits.

@@ -251,6 +251,22 @@ run("client", async () => {
         await mine.remove();
         await next;
 
+        // A picture: uploaded to parley's Media Content Service, sent, and
+        // shown to bob through a temporary link.
+        next = waitFor(theirs, "messageAdded");
+        await made.sendMessage({ contentType: "image/png", media: Buffer.from("not really a png"), filename: "cat.png" });
+        const pic = await next;
+        assert.equal(pic.type, "media");
+        const [att] = pic.attachedMedia;
+        assert.deepEqual([att.filename, att.contentType, att.size, att.category], ["cat.png", "image/png", 16, "media"]);
+        const link = await att.getContentTemporaryUrl();
+        assert.match(link, /\/parley\/v1\/MediaContent\//);
+        const res = await fetch(link);
+        assert.equal(res.status, 200);
+        assert.equal(await res.text(), "not really a png");
+        const restPic = await v1.conversations(made.sid).messages(pic.sid).fetch();
+        assert.equal(restPic.media[0].sid, att.sid);
+
         // alice renames herself; the conversation too.
         next = waitFor(theirs, "updated", ({ updateReasons }) => updateReasons.includes("friendlyName"));
         await made.updateFriendlyName(`Renamed ${version}`);
