@@ -231,7 +231,7 @@ func (s *Server) mediaSet(w http.ResponseWriter, q *req) error {
 		case err == nil:
 			out = append(out, `{"code":200,"media_record":`...)
 			out = s.mediaEncoder.append(out, c, &m)
-			case parley.AsError(err).Kind == parley.KindNotFound:
+		case parley.AsError(err).Kind == parley.KindNotFound:
 			out = append(out, `{"code":404,"media_record":{"sid":`...)
 			out = appendString(out, it.MediaSid)
 			out = append(out, '}')
