@@ -105,3 +105,42 @@ func TestClientWritePermissions(t *testing.T) {
 		t.Fatalf("join: %d %v", status, v)
 	}
 }
+
+// TestClientPushRegistrations: a device registers through the socket
+// with the push credential of its token's chat grant; a token without one
+// is told so; a client unregisters only its own devices.
+func TestClientPushRegistrations(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.New(t)
+	c := rawClient{t: t, srv: srv}
+	c.must("POST", "/v1/Users", "Identity=alice", 201)
+	c.must("POST", "/v1/Users", "Identity=bob", 201)
+	// bob's device, as the emulator control registers it (twilsock needs
+	// no credential).
+	bobs := c.must("POST", "/parley/v1/Services/"+srv.DefaultServiceSid+"/Bindings", "Identity=bob&BindingType=twilsock&Address=tab-1", 201)["sid"].(string)
+	a := parleytest.DialClient(t, srv, "alice")
+	status, v := a.Request("POST", "/v1/registrations", map[string]any{"productId": "ip_messaging"},
+		`{"channel_type":"fcm","data":{"registration_id":"device-1"},"message_types":["twilio.conversations.new_message"]}`)
+	if status != 400 {
+		t.Fatalf("without a push credential: %d %v", status, v)
+	}
+	valueEqual(t, "without a push credential", v,
+		errBody(400, 20001, "The access token's chat grant names no push_credential_sid to register the device with"))
+	// A twilsock registration takes no credential.
+	status, v = a.Request("POST", "/v1/registrations", nil, `{"channel_type":"twilsock","data":{"registration_id":"tab-2"}}`)
+	if status != 201 || v["channel_type"] != "twilsock" {
+		t.Fatalf("twilsock registration: %d %v", status, v)
+	}
+	mine := v["id"].(string)
+	if got := c.must("GET", "/v1/Services/"+srv.DefaultServiceSid+"/Bindings/"+mine, "", 200); got["identity"] != "alice" || got["endpoint"] != "tab-2" {
+		t.Fatalf("the binding: %v", got)
+	}
+	if status, v := a.Request("DELETE", "/v1/registrations/"+bobs, nil, ""); status != 404 {
+		t.Fatalf("unregistering bob's device: %d %v", status, v)
+	}
+	c.must("GET", "/v1/Services/"+srv.DefaultServiceSid+"/Bindings/"+bobs, "", 200)
+	if status, v := a.Request("DELETE", "/v1/registrations/"+mine, nil, ""); status != 200 {
+		t.Fatalf("unregistering her own: %d %v", status, v)
+	}
+	c.must("GET", "/v1/Services/"+srv.DefaultServiceSid+"/Bindings/"+mine, "", 404)
+}

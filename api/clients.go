@@ -34,7 +34,8 @@ func (s *Server) signIn(ctx context.Context, token string) (twilsock.Grant, erro
 	if err != nil {
 		return twilsock.Grant{}, err
 	}
-	return twilsock.Grant{Identity: tok.Identity, UserSid: u.Sid, ServiceSid: tok.ServiceSid, Expires: tok.Expires}, nil
+	return twilsock.Grant{Identity: tok.Identity, UserSid: u.Sid, ServiceSid: tok.ServiceSid,
+		PushCredentialSid: tok.PushCredentialSid, Expires: tok.Expires}, nil
 }
 
 // Shutdown tells connected clients to reconnect to another node (twilsock

@@ -121,6 +121,12 @@ func (h *Handler) route(r *request) (twilsock.Response, error) {
 		return h.list(r, s[2])
 	case m == "GET" && match(s, "v3", "Lists", "*", "Items"):
 		return h.listItems(r, s[2])
+	case m == "POST" && match(s, "v1", "registrations"):
+		return h.registerPush(r)
+	case m == "DELETE" && match(s, "v1", "registrations", "*"):
+		return h.unregisterPush(r, s[2])
+	case m == "DELETE" && match(s, "v1", "registrations"):
+		return h.unregisterDevice(r)
 	case m == "POST" && match(s, "v4", "Subscriptions"):
 		return h.subscriptions(r)
 	}

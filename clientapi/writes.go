@@ -34,6 +34,9 @@ func parseBody(r *request) (body, error) {
 	return b, nil
 }
 
+// jsonObject reads a nested JSON object.
+func jsonObject(raw json.RawMessage, dst *body) error { return json.Unmarshal(raw, dst) }
+
 // str reads a string field: nil when absent, "" when null.
 func (b body) str(name string) (*string, error) {
 	raw, ok := b[name]

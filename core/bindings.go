@@ -183,6 +183,14 @@ func (a *App) FetchBinding(ctx context.Context, svc, sid string) (parley.Binding
 	return read(ctx, a, func(tx parley.Tx) (parley.Binding, error) { return found(tx.Binding(ctx, ref, sid)) })
 }
 
+// FetchBindingByDevice returns the binding of a device, one (type,
+// address) of svc.
+func (a *App) FetchBindingByDevice(ctx context.Context, svc, bindingType, address string) (parley.Binding, error) {
+	return read(ctx, a, func(tx parley.Tx) (parley.Binding, error) {
+		return found(tx.BindingByEndpoint(ctx, svc, strings.ToLower(bindingType), address))
+	})
+}
+
 // DeleteBinding unregisters a device; its user is no longer notifiable
 // once it has no binding left.
 func (a *App) DeleteBinding(ctx context.Context, svc, sid string, opts WriteOptions) error {

@@ -18,7 +18,10 @@ type Grant struct {
 	Identity   string
 	UserSid    string
 	ServiceSid string
-	Expires    time.Time
+	// PushCredentialSid is the credential the token names for the
+	// device's push registrations.
+	PushCredentialSid string
+	Expires           time.Time
 }
 
 // Response is the answer to a tunnelled request.

@@ -40,10 +40,10 @@ globalThis.WebSocket = class extends require("ws") {
 
 // token mints an access token for identity with the API key parley made
 // for this script.
-function token(identity, { serviceSid = env.defaultServiceSid, ttl = 3600, secret } = {}) {
+function token(identity, { serviceSid = env.defaultServiceSid, ttl = 3600, secret, pushCredentialSid } = {}) {
   const t = new twilio.jwt.AccessToken(env.accountSid, process.env.PARLEY_API_KEY_SID,
     secret ?? process.env.PARLEY_API_KEY_SECRET, { identity, ttl });
-  t.addGrant(new twilio.jwt.AccessToken.ChatGrant({ serviceSid }));
+  t.addGrant(new twilio.jwt.AccessToken.ChatGrant({ serviceSid, pushCredentialSid }));
   return t.toJwt();
 }
 
@@ -302,10 +302,24 @@ run("client", async () => {
         const aliceUser = await bob.getUser("alice");
         assert.equal(aliceUser.isOnline, false);
         let next = waitFor(aliceUser, "updated", ({ updateReasons }) => updateReasons.includes("reachabilityOnline"));
-        aliceClient = (await connect(sdk.Client, token("alice"))).client;
+        const fcm = await v1.credentials.create({ type: "fcm", friendlyName: `push ${version}`, secret: "server-key" });
+        aliceClient = (await connect(sdk.Client, token("alice", { pushCredentialSid: fcm.sid }))).client;
         await next;
         assert.equal(aliceUser.isOnline, true);
         assert.equal((await v1.users("alice").fetch()).isOnline, true);
+
+        // A device's push token makes her notifiable: a binding over REST.
+        next = waitFor(aliceUser, "updated", ({ updateReasons }) => updateReasons.includes("reachabilityNotifiable"));
+        await aliceClient.setPushRegistrationId("fcm", `device-${version}`);
+        await next;
+        assert.equal(aliceUser.isNotifiable, true);
+        const bindings = await v1.services(env.defaultServiceSid).bindings.list({ identity: ["alice"] });
+        assert.deepEqual(bindings.map((b) => [b.bindingType, b.endpoint, b.credentialSid]), [["fcm", `device-${version}`, fcm.sid]]);
+        next = waitFor(aliceUser, "updated", ({ updateReasons }) => updateReasons.includes("reachabilityNotifiable"));
+        await aliceClient.unsetPushRegistrationId("fcm");
+        await next;
+        assert.equal(aliceUser.isNotifiable, false);
+        assert.deepEqual(await v1.services(env.defaultServiceSid).bindings.list({ identity: ["alice"] }), []);
         next = waitFor(aliceUser, "updated", ({ updateReasons }) => updateReasons.includes("reachabilityOnline"));
         await aliceClient.shutdown();
         aliceClient = null;
