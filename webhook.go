@@ -26,11 +26,13 @@ func (c WebhookConfig) Configured() bool {
 type DeliveryStatus string
 
 // Delivery states: pending until a 2xx answer (delivered) or until the retry
-// limit is spent (failed, kept for inspection).
+// limit is spent (failed, kept for inspection). A push parley would send
+// is recorded and never sent (it has no APNs or FCM connection).
 const (
 	DeliveryPending   DeliveryStatus = "pending"
 	DeliveryDelivered DeliveryStatus = "delivered"
 	DeliveryFailed    DeliveryStatus = "failed"
+	DeliveryRecorded  DeliveryStatus = "recorded"
 )
 
 // Delivery is one post-event webhook to one target: an outbox row written in

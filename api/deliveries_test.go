@@ -81,7 +81,7 @@ func TestDeliveryListFilters(t *testing.T) {
 			deliveryBody(5, "onUserAdded", "delivered"), deliveryBody(3, "onUserAdded", "delivered"),
 			deliveryBody(2, "onUserAdded", "pending"), deliveryBody(1, "onUserAdded", "delivered"))),
 		want(getQ(path, "Status=failed"), 200, listOf("Status=failed&", 50, "null")),
-		want(getQ(path, "Status=lost"), 400, errBody(400, 20001, "Invalid Status: must be one of pending, delivered, failed")),
+		want(getQ(path, "Status=lost"), 400, errBody(400, 20001, "Invalid Status: must be one of pending, delivered, failed, recorded")),
 		want(getQ(path, "Order=sideways"), 400, errBody(400, 20001, "Invalid Order: must be one of asc, desc")),
 	)
 

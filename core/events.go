@@ -41,6 +41,9 @@ func (a *App) record(ctx context.Context, tx parley.Tx, ev *events) error {
 	if err := a.webhooks(ctx, tx, ev); err != nil {
 		return err
 	}
+	if err := a.recordPushes(ctx, tx, ev); err != nil {
+		return err
+	}
 	return a.recordSync(ctx, tx, ev)
 }
 
