@@ -197,3 +197,29 @@ func (a *App) TrimSyncEvents(ctx context.Context, age time.Duration) (int64, err
 	})
 	return n, err
 }
+
+// SyncRetention is how long the Sync log keeps events by default: a
+// client away longer is told the current state instead of a replay.
+const SyncRetention = 24 * time.Hour
+
+// syncTrimEvery is how often RunSyncTrimmer trims.
+const syncTrimEvery = time.Minute
+
+// RunSyncTrimmer deletes Sync events older than retention every minute
+// until ctx ends (on every node: a trim is one idempotent statement).
+func (a *App) RunSyncTrimmer(ctx context.Context, retention time.Duration) {
+	t := time.NewTicker(syncTrimEvery)
+	defer t.Stop()
+	for {
+		if n, err := a.TrimSyncEvents(ctx, retention); err != nil && ctx.Err() == nil {
+			a.log.Error("sync log: trim", "err", err)
+		} else if n > 0 {
+			a.log.Debug("sync log: trimmed", "events", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -36,6 +36,7 @@ type config struct {
 	webhookMaxAttempts int
 	webhookBackoff     time.Duration
 	maxMediaBytes      int64
+	syncRetention      time.Duration
 }
 
 // flags defines the flags shared by every subcommand.
@@ -63,6 +64,8 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 		"tries per post-event webhook before it is kept as failed (env PARLEY_WEBHOOK_MAX_ATTEMPTS)")
 	fs.DurationVar(&c.webhookBackoff, "webhook-backoff", time.Second,
 		"wait before the first webhook retry, doubled for each further one up to 5m (env PARLEY_WEBHOOK_BACKOFF)")
+	fs.DurationVar(&c.syncRetention, "sync-retention", core.SyncRetention,
+		"how long client SDK events are kept to replay to clients that reconnect; one away longer sees current state (env PARLEY_SYNC_RETENTION)")
 	fs.Int64Var(&c.maxMediaBytes, "max-media-bytes", core.MaxMediaSize,
 		"largest media upload in bytes; Twilio's limit for chat media is 150 MB (env PARLEY_MAX_MEDIA_BYTES)")
 }
@@ -138,6 +141,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if c.maxMediaBytes < 1 {
 		return errors.New("--max-media-bytes must be positive")
+	}
+	if c.syncRetention < time.Minute {
+		return errors.New("--sync-retention must be at least 1m")
 	}
 	log, err := newLogger(c.logLevel, stderr)
 	if err != nil {
@@ -246,6 +252,10 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 	timersDone := make(chan struct{})
 	go func() { app.RunTimers(timersCtx, core.TimerPoll); close(timersDone) }()
 	defer func() { stopTimers(); <-timersDone }()
+	trimCtx, stopTrim := context.WithCancel(ctx)
+	trimDone := make(chan struct{})
+	go func() { app.RunSyncTrimmer(trimCtx, c.syncRetention); close(trimDone) }()
+	defer func() { stopTrim(); <-trimDone }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -176,6 +176,8 @@ func TestRunEnvironment(t *testing.T) {
 		{"PARLEY_WEBHOOK_BACKOFF": "soon"},
 		{"PARLEY_REST_PRE_WEBHOOKS": "yes please"},
 		{"PARLEY_SHUTDOWN_GRACE": "forever"},
+		{"PARLEY_SYNC_RETENTION": "a while"},
+		{"PARLEY_SYNC_RETENTION": "30s"},
 	} {
 		bad["PARLEY_DB"] = filepath.Join(dir, "bad.db")
 		bad["PARLEY_ADDR"] = "127.0.0.1:0"
@@ -191,7 +193,8 @@ func TestHelp(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{"-addr", "PARLEY_ADDR", "-db", "PARLEY_DB", "-account-sid", "PARLEY_ACCOUNT_SID",
-		"-auth-token", "PARLEY_AUTH_TOKEN", "-public-url", "PARLEY_PUBLIC_URL", "parley keys create"} {
+		"-auth-token", "PARLEY_AUTH_TOKEN", "-public-url", "PARLEY_PUBLIC_URL", "parley keys create",
+		"-sync-retention", "PARLEY_SYNC_RETENTION"} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("--help lacks %q:\n%s", want, out.String())
 		}
