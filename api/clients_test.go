@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -255,5 +257,24 @@ func TestClientSyncViews(t *testing.T) {
 	if err := json.Unmarshal(configuration.Payload, &cfg); err != nil || cfg.Identity != "alice" ||
 		cfg.SyncObjects["my_user_info"] != alice+".info" || cfg.Links["media_service"] != srv.URL+"/v1/Services/"+srv.DefaultServiceSid+"/Media" {
 		t.Fatalf("configuration: %s", configuration.Payload)
+	}
+}
+
+// TestExamplePage: the example page is served without credentials, and
+// points the SDK at this host's socket.
+func TestExamplePage(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.New(t)
+	for _, path := range []string{"/parley/example/", "/parley/example"} {
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "text/html; charset=utf-8" ||
+			!strings.Contains(string(b), `location.host + "/v3/wsconnect"`) || !strings.Contains(string(b), "new Twilio.Conversations.Client(") {
+			t.Fatalf("GET %s: %d %s", path, res.StatusCode, res.Header.Get("Content-Type"))
+		}
 	}
 }

@@ -126,6 +126,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// credentials.
 		s.sock.ServeHTTP(w, r)
 		return
+	case (r.URL.Path == examplePath || r.URL.Path+"/" == examplePath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		serveExample(w, r)
+		return
 	case strings.HasPrefix(r.URL.Path, mediaLinkPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		// A temporary media link is its own credential.
 		s.serveMediaLink(w, r)
