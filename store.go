@@ -172,6 +172,8 @@ type MessageTx interface {
 	// or with PageQuery.Desc descending); the page's FirstSeq and LastSeq
 	// are the indexes plus one (cursors are never 0).
 	ListMessages(ctx context.Context, conversationSid string, q PageQuery) (Page[Message], error)
+	// CountMessages counts a conversation's messages.
+	CountMessages(ctx context.Context, conversationSid string) (int64, error)
 	// NextMessageIndex raises the conversation's last message index and
 	// returns it (0 for the first message). It locks the conversation's
 	// row until commit, so concurrent senders get increasing, unique

@@ -92,11 +92,19 @@ func TestClientWritePermissions(t *testing.T) {
 	refused(b, "POST", my+ch, `{"last_read_message_index":"x"}`, 400, 50421, "Invalid last read message index format")
 	refused(b, "POST", my+ch, `{"notification_level":"loud"}`, 400, 50210, `Invalid NotificationLevel "loud": must be default or muted`)
 
+	// The conversation with its counts (getParticipantsCount,
+	// getMessagesCount).
+	if status, v := b.Request("GET", conv, nil, ""); status != 200 || v["participants_count"] != 2.0 ||
+		v["messages_count"] != 2.0 || v["sid"] != ch || v["sync_objects"].(map[string]any)["conversation"] != ch+".channel" {
+		t.Fatalf("peek: %d %v", status, v)
+	}
+
 	// Without joinConversation, carol may neither join nor peek.
 	role := c.roleOf(is, "service user")
 	c.must("POST", "/v1/Services/"+is+"/Roles/"+role, "Permission=createConversation", 200)
 	refused(carol, "POST", conv+"/Participants", `{"identity":"carol"}`, 403, 50107, notPermitted)
 	refused(carol, "GET", "/v3/Documents/"+ch+".channel", "", 403, 20403, "Forbidden: carol is not a participant of "+ch)
+	refused(carol, "GET", conv, "", 403, 20403, "Forbidden: carol is not a participant of "+ch)
 	c.must("POST", "/v1/Services/"+is+"/Roles/"+role, "Permission=createConversation&Permission=joinConversation", 200)
 	if status, v := carol.Request("GET", "/v3/Documents/"+ch+".channel", nil, ""); status != 200 {
 		t.Fatalf("peek: %d %v", status, v)

@@ -95,6 +95,8 @@ func (h *Handler) route(r *request) (twilsock.Response, error) {
 		return h.typing(r, s[3])
 	case m == "POST" && match(s, "Client", "v2", "Services", "*", "Conversations"):
 		return h.createConversation(r, s[3])
+	case m == "GET" && match(s, "Client", "v2", "Services", "*", "Conversations", "*"):
+		return h.peekConversation(r, s[3], s[5])
 	case m == "POST" && match(s, "Client", "v2", "Services", "*", "Conversations", "*"):
 		return h.updateConversation(r, s[3], s[5])
 	case m == "DELETE" && match(s, "Client", "v2", "Services", "*", "Conversations", "*"):

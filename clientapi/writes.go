@@ -127,6 +127,26 @@ func membershipView(r *request, m parley.Membership) map[string]any {
 	return v
 }
 
+// peekConversation is GET {conversations}/{CH} (peekConversationBySid,
+// getParticipantsCount, getMessagesCount), for whoever may read its
+// document.
+func (h *Handler) peekConversation(r *request, svc, conv string) (twilsock.Response, error) {
+	if err := r.inService(svc); err != nil {
+		return twilsock.Response{}, err
+	}
+	c, err := h.conversationOf(r, conv, true)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	participants, messages, err := h.App.ConversationCounts(r.ctx, svc, c.Sid)
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	v := conversationView(r, c)
+	v["participants_count"], v["messages_count"] = participants, messages
+	return ok(v)
+}
+
 // createConversation is POST {conversations} (createConversation): the
 // user becomes its creator, not yet a participant (the SDK joins next).
 func (h *Handler) createConversation(r *request, svc string) (twilsock.Response, error) {

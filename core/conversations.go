@@ -625,3 +625,23 @@ func (a *App) fire(ctx context.Context, tx parley.Tx, ev *events, c parley.Conve
 	}
 	return nil
 }
+
+// ConversationCounts are how many participants and messages a
+// conversation has (the client SDK's getParticipantsCount and
+// getMessagesCount).
+func (a *App) ConversationCounts(ctx context.Context, svc, conv string) (participants, messages int64, err error) {
+	err = a.store.View(ctx, func(tx parley.Tx) error {
+		c, err := findConversation(ctx, tx, svc, conv)
+		if err != nil {
+			return err
+		}
+		pc, err := tx.CountParticipants(ctx, c.Sid)
+		if err != nil {
+			return err
+		}
+		participants = int64(pc.Chat + pc.NonChat)
+		messages, err = tx.CountMessages(ctx, c.Sid)
+		return err
+	})
+	return participants, messages, err
+}

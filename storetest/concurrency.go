@@ -1075,7 +1075,7 @@ var (
 		"CountOpenConversations", "ListUserConversations", "ListParticipantConversations", "MessageBySid",
 		"ListMessages", "ConversationWebhookBySid", "ConversationWebhooks", "ListConversationWebhooks", "ReceiptBySid", "Receipts", "ListReceipts",
 		"MediaBySid", "MediaChunk", "AddressConfig", "AddressConfigByAddress", "ListAddressConfigs", "Binding",
-		"BindingByEndpoint", "ListBindings", "SyncEventsAfter", "LastSyncEventID",
+		"BindingByEndpoint", "ListBindings", "SyncEventsAfter", "LastSyncEventID", "CountMessages",
 		// DueConversations locks the rows it returns, skipping rows others
 		// hold (testConcurrentTimerClaims races it).
 		"DueConversations"}

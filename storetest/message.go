@@ -89,6 +89,11 @@ func testMessages(t *testing.T, s parley.Store) {
 	if fmt.Sprint(idx) != "[0 1 2 3 5]" {
 		t.Fatalf("indexes %v", idx)
 	}
+	for conv, want := range map[string]int64{c.Sid: 5, other.Sid: 1, sid(parley.PrefixConversation): 0} {
+		if n := mustView(t, s, func(tx parley.Tx) (int64, error) { return tx.CountMessages(ctx, conv) }); n != want {
+			t.Fatalf("CountMessages(%s) = %d, want %d", conv, n, want)
+		}
+	}
 	checkPaging(t, all, func(q parley.PageQuery) (parley.Page[parley.Message], error) {
 		return view(t, s, func(tx parley.Tx) (parley.Page[parley.Message], error) { return tx.ListMessages(ctx, c.Sid, q) })
 	}, func(m parley.Message) int64 { return m.Index + 1 }) // messages page by index, cursors from 1

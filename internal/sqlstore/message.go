@@ -45,6 +45,15 @@ func (t *Tx) NextMessageIndex(ctx context.Context, conversationSid string) (int6
 	return next, nil
 }
 
+func (t *Tx) CountMessages(ctx context.Context, conversationSid string) (int64, error) {
+	var n int64
+	err := t.c.QueryRow(ctx, t.d.rebind(`SELECT COUNT(*) FROM messages WHERE conversation_sid = ?`), conversationSid).Scan(&n)
+	if err != nil {
+		return 0, t.d.mapError(err, false)
+	}
+	return n, nil
+}
+
 func (t *Tx) CreateMessage(ctx context.Context, m parley.Message) error {
 	_, err := t.exec(ctx, false, `INSERT INTO messages (sid, service_sid, conversation_sid, idx, author, body, attributes,
 		participant_sid, content_sid, subject, date_created, date_updated, delivery, media)

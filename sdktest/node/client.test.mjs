@@ -247,6 +247,8 @@ run("client", async () => {
         const bobPart = await v1.conversations(made.sid).participants("bob").fetch();
         assert.equal(bobPart.lastReadMessageIndex, 0);
 
+        assert.equal(await theirs.getMessagesCount(), 1);
+        assert.equal(await theirs.getParticipantsCount(), 2);
         next = waitFor(theirs, "messageRemoved");
         await mine.remove();
         await next;
