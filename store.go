@@ -108,6 +108,9 @@ type ServiceTx interface {
 	DeleteService(ctx context.Context, sid string) error
 
 	ServiceConfig(ctx context.Context, serviceSid string) (ServiceConfig, error)
+	// NotificationSettings reads the service configuration's push
+	// settings alone (every message create asks).
+	NotificationSettings(ctx context.Context, serviceSid string) (NotificationSettings, error)
 	// PutServiceConfig creates or replaces a service's configuration.
 	PutServiceConfig(ctx context.Context, c ServiceConfig) error
 }
@@ -290,12 +293,13 @@ type DeliveryTx interface {
 // transaction, as it queues its webhooks, so a change that commits has
 // its events and one that does not has none.
 type SyncTx interface {
-	// AdvanceSyncObject reserves the next n event ids of object and
-	// returns the last of them (the ids are last-n+1 … last). The object's
-	// counter row stays locked until the transaction ends, so one object's
-	// ids are in commit order.
-	AdvanceSyncObject(ctx context.Context, object string, n int) (int64, error)
-	// AppendSyncEvents writes events whose ids AdvanceSyncObject gave.
+	// AdvanceSyncObjects reserves, for each object of counts, the next
+	// counts[object] event ids, in one statement, and returns the last of
+	// each (the ids are last-n+1 … last). Counter rows are locked in object
+	// order and stay locked until the transaction ends, so one object's ids
+	// are in commit order and two writes never deadlock on them.
+	AdvanceSyncObjects(ctx context.Context, counts map[string]int) (map[string]int64, error)
+	// AppendSyncEvents writes events whose ids AdvanceSyncObjects gave.
 	AppendSyncEvents(ctx context.Context, events []SyncEvent) error
 	// SyncEventsAfter returns up to limit of object's events with ids
 	// above after, in id order.

@@ -1,6 +1,8 @@
 package clientapi
 
 import (
+	"encoding/json"
+
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/core"
 	"github.com/parleyhq/parley/twilsock"
@@ -28,7 +30,7 @@ func (h *Handler) registerPush(r *request) (twilsock.Response, error) {
 	var address *string
 	if raw, ok := b["data"]; ok {
 		var data body
-		if err := jsonObject(raw, &data); err != nil {
+		if err := json.Unmarshal(raw, &data); err != nil {
 			return twilsock.Response{}, parley.InvalidParam("Invalid data: must be an object")
 		}
 		if address, err = data.str("registration_id"); err != nil {
@@ -42,10 +44,7 @@ func (h *Handler) registerPush(r *request) (twilsock.Response, error) {
 	identity, cred := r.grant.Identity, r.grant.PushCredentialSid
 	bind, err := h.App.RegisterBinding(r.ctx, r.grant.ServiceSid,
 		core.BindingInput{Identity: &identity, BindingType: channel, Address: address, CredentialSid: &cred}, r.sdk())
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	return created(map[string]any{"id": bind.Sid, "channel_type": bind.BindingType, "message_types": bind.MessageTypes})
+	return made(map[string]any{"id": bind.Sid, "channel_type": bind.BindingType, "message_types": bind.MessageTypes}, err)
 }
 
 // unregisterPush is DELETE v1/registrations/{id}: the client's own
@@ -58,10 +57,7 @@ func (h *Handler) unregisterPush(r *request, id string) (twilsock.Response, erro
 	if err == nil {
 		err = h.App.DeleteBinding(r.ctx, r.grant.ServiceSid, bind.Sid, r.sdk())
 	}
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	return ok(map[string]any{})
+	return empty(err)
 }
 
 // unregisterDevice is DELETE v1/registrations with {binding_type,
@@ -83,8 +79,5 @@ func (h *Handler) unregisterDevice(r *request) (twilsock.Response, error) {
 	if err == nil {
 		err = h.App.DeleteBinding(r.ctx, r.grant.ServiceSid, bind.Sid, r.sdk())
 	}
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	return ok(map[string]any{})
+	return empty(err)
 }

@@ -2,7 +2,6 @@ package clientapi
 
 import (
 	"encoding/json"
-	"fmt"
 	"net/url"
 	"strconv"
 	"time"
@@ -33,9 +32,6 @@ func parseBody(r *request) (body, error) {
 	}
 	return b, nil
 }
-
-// jsonObject reads a nested JSON object.
-func jsonObject(raw json.RawMessage, dst *body) error { return json.Unmarshal(raw, dst) }
 
 // str reads a string field: nil when absent, "" when null.
 func (b body) str(name string) (*string, error) {
@@ -127,6 +123,41 @@ func membershipView(r *request, m parley.Membership) map[string]any {
 	return v
 }
 
+// write is the start every write shares: the path's service must be the
+// client's, the body (JSON, or empty) is read, and so is what the user
+// may do in conversation conv ("" for the service).
+func (h *Handler) write(r *request, svc, conv string) (body, core.Grants, error) {
+	if err := r.inService(svc); err != nil {
+		return nil, core.Grants{}, err
+	}
+	b, err := parseBody(r)
+	if err != nil {
+		return nil, core.Grants{}, err
+	}
+	g, err := h.grants(r, conv)
+	return b, g, err
+}
+
+// done is the answer to a write: 200 with v, or the error.
+func done(v any, err error) (twilsock.Response, error) {
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	return ok(v)
+}
+
+// made is the answer to a create: 201 with v, or the error.
+func made(v any, err error) (twilsock.Response, error) {
+	res, err := done(v, err)
+	if err == nil {
+		res.Status = 201
+	}
+	return res, err
+}
+
+// empty is the answer to a delete: 200 with {}, or the error.
+func empty(err error) (twilsock.Response, error) { return done(map[string]any{}, err) }
+
 // peekConversation is GET {conversations}/{CH} (peekConversationBySid,
 // getParticipantsCount, getMessagesCount), for whoever may read its
 // document.
@@ -139,195 +170,108 @@ func (h *Handler) peekConversation(r *request, svc, conv string) (twilsock.Respo
 		return twilsock.Response{}, err
 	}
 	participants, messages, err := h.App.ConversationCounts(r.ctx, svc, c.Sid)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
 	v := conversationView(r, c)
 	v["participants_count"], v["messages_count"] = participants, messages
-	return ok(v)
+	return done(v, err)
+}
+
+// conversationInput reads a conversation's fields from a client's body.
+func conversationInput(b body) (core.ConversationInput, error) {
+	var in core.ConversationInput
+	err := b.strs(map[string]**string{"friendly_name": &in.FriendlyName, "unique_name": &in.UniqueName, "attributes": &in.Attributes})
+	return in, err
 }
 
 // createConversation is POST {conversations} (createConversation): the
 // user becomes its creator, not yet a participant (the SDK joins next).
 func (h *Handler) createConversation(r *request, svc string) (twilsock.Response, error) {
-	if err := r.inService(svc); err != nil {
-		return twilsock.Response{}, err
-	}
-	b, err := parseBody(r)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	g, err := h.grants(r, "")
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	if err := g.Require("createConversation"); err != nil {
-		return twilsock.Response{}, err
+	b, g, err := h.write(r, svc, "")
+	if err == nil {
+		err = g.Require("createConversation")
 	}
 	var in core.ConversationInput
-	if err := b.strs(map[string]**string{"friendly_name": &in.FriendlyName, "unique_name": &in.UniqueName,
-		"attributes": &in.Attributes}); err != nil {
-		return twilsock.Response{}, err
+	if err == nil {
+		in, err = conversationInput(b)
 	}
-	opts := r.sdk()
-	c, err := h.App.CreateConversation(r.ctx, svc, in, opts)
 	if err != nil {
 		return twilsock.Response{}, err
 	}
-	return created(conversationView(r, c))
+	c, err := h.App.CreateConversation(r.ctx, svc, in, r.sdk())
+	return made(conversationView(r, c), err)
 }
 
 // updateConversation is POST {conversations}/{CH}: its friendly name,
-// unique name or attributes.
+// unique name (editConversationName) or attributes
+// (editConversationAttributes).
 func (h *Handler) updateConversation(r *request, svc, conv string) (twilsock.Response, error) {
-	if err := r.inService(svc); err != nil {
-		return twilsock.Response{}, err
-	}
-	b, err := parseBody(r)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	g, err := h.grants(r, conv)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
+	b, g, err := h.write(r, svc, conv)
 	var in core.ConversationInput
-	if err := b.strs(map[string]**string{"friendly_name": &in.FriendlyName, "unique_name": &in.UniqueName,
-		"attributes": &in.Attributes}); err != nil {
+	if err == nil {
+		in, err = conversationInput(b)
+	}
+	if err == nil && (in.FriendlyName != nil || in.UniqueName != nil) {
+		err = g.Require("editConversationName")
+	}
+	if err == nil && in.Attributes != nil {
+		err = g.Require("editConversationAttributes")
+	}
+	if err != nil {
 		return twilsock.Response{}, err
-	}
-	if in.FriendlyName != nil || in.UniqueName != nil {
-		if err := g.Require("editConversationName"); err != nil {
-			return twilsock.Response{}, err
-		}
-	}
-	if in.Attributes != nil {
-		if err := g.Require("editConversationAttributes"); err != nil {
-			return twilsock.Response{}, err
-		}
 	}
 	c, err := h.App.UpdateConversation(r.ctx, svc, conv, in, r.sdk())
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	return ok(conversationView(r, c))
+	return done(conversationView(r, c), err)
 }
 
 // deleteConversation is DELETE {conversations}/{CH}.
 func (h *Handler) deleteConversation(r *request, svc, conv string) (twilsock.Response, error) {
-	if err := r.inService(svc); err != nil {
-		return twilsock.Response{}, err
+	_, g, err := h.write(r, svc, conv)
+	if err == nil {
+		err = g.Require("deleteConversation")
 	}
-	g, err := h.grants(r, conv)
-	if err != nil {
-		return twilsock.Response{}, err
+	if err == nil {
+		err = h.App.DeleteConversation(r.ctx, svc, conv, r.sdk())
 	}
-	if err := g.Require("deleteConversation"); err != nil {
-		return twilsock.Response{}, err
-	}
-	if err := h.App.DeleteConversation(r.ctx, svc, conv, r.sdk()); err != nil {
-		return twilsock.Response{}, err
-	}
-	return ok(map[string]any{})
+	return empty(err)
 }
 
 // sendMessage is POST {conversations}/{CH}/Messages: a message by the
-// user, with a body or the media it uploaded.
+// user, with a body (sendMessage) or the media it uploaded
+// (sendMediaMessage).
 func (h *Handler) sendMessage(r *request, svc, conv string) (twilsock.Response, error) {
-	if err := r.inService(svc); err != nil {
-		return twilsock.Response{}, err
-	}
-	b, err := parseBody(r)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	g, err := h.grants(r, conv)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	if err := g.Member(); err != nil {
-		return twilsock.Response{}, err
+	b, g, err := h.write(r, svc, conv)
+	if err == nil {
+		err = g.Member()
 	}
 	in := core.MessageInput{Author: &r.grant.Identity}
-	if err := b.strs(map[string]**string{"body": &in.Body, "attributes": &in.Attributes, "subject": &in.Subject,
-		"content_sid": &in.ContentSid, "content_variables": &in.ContentVariables}); err != nil {
+	if err == nil {
+		err = b.strs(map[string]**string{"body": &in.Body, "attributes": &in.Attributes, "subject": &in.Subject,
+			"content_sid": &in.ContentSid, "content_variables": &in.ContentVariables})
+	}
+	var media []string
+	if raw, ok := b["media_sids"]; err == nil && ok && string(raw) != "null" {
+		if json.Unmarshal(raw, &media) != nil {
+			err = parley.InvalidParam("Invalid media_sids: must be a list of media SIDs")
+		}
+	}
+	if err == nil {
+		switch len(media) {
+		case 0:
+			err = g.Require("sendMessage")
+		case 1:
+			in.MediaSid = &media[0]
+			err = g.Require("sendMediaMessage")
+		default:
+			err = parley.InvalidParam("Too many media: parley's messages carry one (media_attachments_count_limit)")
+		}
+	}
+	if err != nil {
 		return twilsock.Response{}, err
 	}
 	if in.Body != nil && *in.Body == "" {
-		in.Body = nil // sendMessage("") with media
-	}
-	var media []string
-	if raw, ok := b["media_sids"]; ok && string(raw) != "null" {
-		if err := json.Unmarshal(raw, &media); err != nil {
-			return twilsock.Response{}, parley.InvalidParam("Invalid media_sids: must be a list of media SIDs")
-		}
-	}
-	switch len(media) {
-	case 0:
-		err = g.Require("sendMessage")
-	case 1:
-		in.MediaSid = &media[0]
-		err = g.Require("sendMediaMessage")
-	default:
-		err = parley.InvalidParam("Too many media: parley's messages carry one (media_attachments_count_limit)")
-	}
-	if err != nil {
-		return twilsock.Response{}, err
+		in.Body = nil // a media message's empty text
 	}
 	m, err := h.App.CreateMessage(r.ctx, svc, conv, in, r.sdk())
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	return created(messageView(m))
-}
-
-// messageOf reads a message and whether it is the user's own.
-func (h *Handler) messageOf(r *request, svc, conv, sid string) (own bool, err error) {
-	m, err := h.App.FetchMessage(r.ctx, svc, conv, sid)
-	if err != nil {
-		return false, err
-	}
-	return m.Author == r.grant.Identity, nil
-}
-
-// updateMessage is POST {conversations}/{CH}/Messages/{IM}: its body or
-// attributes, the user's own (editOwnMessage…) or anyone's
-// (editAnyMessage…).
-func (h *Handler) updateMessage(r *request, svc, conv, sid string) (twilsock.Response, error) {
-	if err := r.inService(svc); err != nil {
-		return twilsock.Response{}, err
-	}
-	b, err := parseBody(r)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	g, err := h.grants(r, conv)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	own, err := h.messageOf(r, svc, conv, sid)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	var in core.MessageInput
-	if err := b.strs(map[string]**string{"body": &in.Body, "attributes": &in.Attributes}); err != nil {
-		return twilsock.Response{}, err
-	}
-	if in.Body != nil {
-		if err := g.Require(ownOrAny(own, "editOwnMessage", "editAnyMessage")...); err != nil {
-			return twilsock.Response{}, err
-		}
-	}
-	if in.Attributes != nil {
-		if err := g.Require(ownOrAny(own, "editOwnMessageAttributes", "editAnyMessageAttributes")...); err != nil {
-			return twilsock.Response{}, err
-		}
-	}
-	m, err := h.App.UpdateMessage(r.ctx, svc, conv, sid, in, r.sdk())
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	return ok(messageView(m))
+	return made(messageView(m), err)
 }
 
 // ownOrAny are the permissions that allow an action on something of the
@@ -339,170 +283,165 @@ func ownOrAny(own bool, ownPerm, anyPerm string) []string {
 	return []string{anyPerm}
 }
 
-// deleteMessage is DELETE {conversations}/{CH}/Messages/{IM}.
-func (h *Handler) deleteMessage(r *request, svc, conv, sid string) (twilsock.Response, error) {
-	if err := r.inService(svc); err != nil {
-		return twilsock.Response{}, err
-	}
-	g, err := h.grants(r, conv)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	own, err := h.messageOf(r, svc, conv, sid)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	if err := g.Require(ownOrAny(own, "deleteOwnMessage", "deleteAnyMessage")...); err != nil {
-		return twilsock.Response{}, err
-	}
-	if err := h.App.DeleteMessage(r.ctx, svc, conv, sid, r.sdk()); err != nil {
-		return twilsock.Response{}, err
-	}
-	return ok(map[string]any{})
+// ownMessage reports whether a message is the user's.
+func (h *Handler) ownMessage(r *request, svc, conv, sid string) (bool, error) {
+	m, err := h.App.FetchMessage(r.ctx, svc, conv, sid)
+	return m.Author == r.grant.Identity, err
 }
 
-// addParticipant is POST {conversations}/{CH}/Participants: joining
-// (the user's own identity: joinConversation), adding another user
+// updateMessage is POST {conversations}/{CH}/Messages/{IM}: its body
+// (editOwnMessage, editAnyMessage) or attributes (editOwnMessageAttributes,
+// editAnyMessageAttributes).
+func (h *Handler) updateMessage(r *request, svc, conv, sid string) (twilsock.Response, error) {
+	b, g, err := h.write(r, svc, conv)
+	var own bool
+	if err == nil {
+		own, err = h.ownMessage(r, svc, conv, sid)
+	}
+	var in core.MessageInput
+	if err == nil {
+		err = b.strs(map[string]**string{"body": &in.Body, "attributes": &in.Attributes})
+	}
+	if err == nil && in.Body != nil {
+		err = g.Require(ownOrAny(own, "editOwnMessage", "editAnyMessage")...)
+	}
+	if err == nil && in.Attributes != nil {
+		err = g.Require(ownOrAny(own, "editOwnMessageAttributes", "editAnyMessageAttributes")...)
+	}
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	m, err := h.App.UpdateMessage(r.ctx, svc, conv, sid, in, r.sdk())
+	return done(messageView(m), err)
+}
+
+// deleteMessage is DELETE {conversations}/{CH}/Messages/{IM}.
+func (h *Handler) deleteMessage(r *request, svc, conv, sid string) (twilsock.Response, error) {
+	_, g, err := h.write(r, svc, conv)
+	var own bool
+	if err == nil {
+		own, err = h.ownMessage(r, svc, conv, sid)
+	}
+	if err == nil {
+		err = g.Require(ownOrAny(own, "deleteOwnMessage", "deleteAnyMessage")...)
+	}
+	if err == nil {
+		err = h.App.DeleteMessage(r.ctx, svc, conv, sid, r.sdk())
+	}
+	return empty(err)
+}
+
+// addParticipant is POST {conversations}/{CH}/Participants: joining (the
+// user's own identity: joinConversation), adding another user
 // (addParticipant) or a non-chat participant (addNonChatParticipant).
 func (h *Handler) addParticipant(r *request, svc, conv string) (twilsock.Response, error) {
-	if err := r.inService(svc); err != nil {
-		return twilsock.Response{}, err
-	}
-	b, err := parseBody(r)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	g, err := h.grants(r, conv)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
+	b, g, err := h.write(r, svc, conv)
 	var in core.ParticipantInput
-	if err := b.strs(map[string]**string{"identity": &in.Identity, "attributes": &in.Attributes}); err != nil {
-		return twilsock.Response{}, err
+	if err == nil {
+		err = b.strs(map[string]**string{"identity": &in.Identity, "attributes": &in.Attributes})
 	}
-	if raw, ok := b["messaging_binding"]; ok && string(raw) != "null" {
+	if raw, ok := b["messaging_binding"]; err == nil && ok && string(raw) != "null" {
 		var mb body
-		if err := json.Unmarshal(raw, &mb); err != nil {
-			return twilsock.Response{}, parley.InvalidParam("Invalid messaging_binding: must be an object")
-		}
 		var name, level *string
-		if err := mb.strs(map[string]**string{"address": &in.Address, "proxy_address": &in.ProxyAddress,
-			"name": &name, "level": &level}); err != nil {
-			return twilsock.Response{}, err
+		if json.Unmarshal(raw, &mb) != nil {
+			err = parley.InvalidParam("Invalid messaging_binding: must be an object")
+		} else {
+			err = mb.strs(map[string]**string{"address": &in.Address, "proxy_address": &in.ProxyAddress, "name": &name, "level": &level})
 		}
 		in.BindingNameOrLevel = name != nil || level != nil
 	}
-	switch {
-	case in.Address != nil:
-		err = g.Require("addNonChatParticipant", "addParticipant")
-	case in.Identity != nil && *in.Identity == r.grant.Identity:
-		err = g.Require("joinConversation", "addParticipant")
-	default:
-		err = g.Require("addParticipant")
+	if err == nil {
+		switch {
+		case in.Address != nil:
+			err = g.Require("addNonChatParticipant", "addParticipant")
+		case in.Identity != nil && *in.Identity == r.grant.Identity:
+			err = g.Require("joinConversation", "addParticipant")
+		default:
+			err = g.Require("addParticipant")
+		}
 	}
 	if err != nil {
 		return twilsock.Response{}, err
 	}
 	p, err := h.App.CreateParticipant(r.ctx, svc, conv, in, r.sdk())
-	if err != nil {
-		return twilsock.Response{}, err
+	return made(participantView(p), err)
+}
+
+// participantOf reads the participant key names and whether it is the
+// user's own.
+func (h *Handler) participantOf(r *request, g core.Grants, svc, conv, key string) (p parley.Participant, own bool, err error) {
+	if g.Participant != nil && (key == r.grant.Identity || key == g.Participant.Sid) {
+		return *g.Participant, true, nil
 	}
-	return created(participantView(p))
+	p, err = h.App.FetchParticipant(r.ctx, svc, conv, key)
+	return p, g.Participant != nil && g.Participant.Sid == p.Sid, err
 }
 
 // updateParticipant is POST {conversations}/{CH}/Participants/{MB}: its
 // attributes, the user's own participant's (editOwnParticipantAttributes)
 // or another's (editAnyParticipantAttributes).
 func (h *Handler) updateParticipant(r *request, svc, conv, key string) (twilsock.Response, error) {
-	if err := r.inService(svc); err != nil {
-		return twilsock.Response{}, err
+	b, g, err := h.write(r, svc, conv)
+	var p parley.Participant
+	var own bool
+	if err == nil {
+		p, own, err = h.participantOf(r, g, svc, conv, key)
 	}
-	b, err := parseBody(r)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	g, err := h.grants(r, conv)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	p, err := h.App.FetchParticipant(r.ctx, svc, conv, key)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	own := g.Participant != nil && g.Participant.Sid == p.Sid
-	if err := g.Require(ownOrAny(own, "editOwnParticipantAttributes", "editAnyParticipantAttributes")...); err != nil {
-		return twilsock.Response{}, err
+	if err == nil {
+		err = g.Require(ownOrAny(own, "editOwnParticipantAttributes", "editAnyParticipantAttributes")...)
 	}
 	var in core.ParticipantInput
-	if err := b.strs(map[string]**string{"attributes": &in.Attributes}); err != nil {
+	if err == nil {
+		err = b.strs(map[string]**string{"attributes": &in.Attributes})
+	}
+	if err != nil {
 		return twilsock.Response{}, err
 	}
 	p, err = h.App.UpdateParticipant(r.ctx, svc, conv, p.Sid, in, r.sdk())
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	return ok(participantView(p))
+	return done(participantView(p), err)
 }
 
 // removeParticipant is DELETE {conversations}/{CH}/Participants/{key}:
 // leaving (the user's own: leaveConversation) or removing another
 // (removeParticipant).
 func (h *Handler) removeParticipant(r *request, svc, conv, key string) (twilsock.Response, error) {
-	if err := r.inService(svc); err != nil {
-		return twilsock.Response{}, err
-	}
-	g, err := h.grants(r, conv)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
+	_, g, err := h.write(r, svc, conv)
 	var p parley.Participant
-	if key == r.grant.Identity && g.Participant != nil {
-		p = *g.Participant
-	} else if p, err = h.App.FetchParticipant(r.ctx, svc, conv, key); err != nil {
-		return twilsock.Response{}, err
+	var own bool
+	if err == nil {
+		p, own, err = h.participantOf(r, g, svc, conv, key)
 	}
-	own := g.Participant != nil && g.Participant.Sid == p.Sid
-	if err := g.Require(ownOrAny(own, "leaveConversation", "removeParticipant")...); err != nil {
-		return twilsock.Response{}, err
+	if err == nil {
+		err = g.Require(ownOrAny(own, "leaveConversation", "removeParticipant")...)
 	}
-	if err := h.App.DeleteParticipant(r.ctx, svc, conv, p.Sid, r.sdk()); err != nil {
-		return twilsock.Response{}, err
+	if err == nil {
+		err = h.App.DeleteParticipant(r.ctx, svc, conv, p.Sid, r.sdk())
 	}
-	return ok(map[string]any{})
+	return empty(err)
 }
 
 // updateUser is POST {users}/{identity}: a friendly name or attributes,
 // the user's own (editOwnUserInfo) or another's (editAnyUserInfo).
 func (h *Handler) updateUser(r *request, svc, identity string) (twilsock.Response, error) {
-	if err := r.inService(svc); err != nil {
-		return twilsock.Response{}, err
-	}
-	b, err := parseBody(r)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	g, err := h.grants(r, "")
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	if err := g.Require(ownOrAny(identity == r.grant.Identity, "editOwnUserInfo", "editAnyUserInfo")...); err != nil {
-		return twilsock.Response{}, err
-	}
-	u, err := h.App.FetchUserRaw(r.ctx, svc, identity)
-	if err != nil {
-		return twilsock.Response{}, err
+	b, g, err := h.write(r, svc, "")
+	if err == nil {
+		err = g.Require(ownOrAny(identity == r.grant.Identity, "editOwnUserInfo", "editAnyUserInfo")...)
 	}
 	var in core.UserUpdate
-	if err := b.strs(map[string]**string{"friendly_name": &in.FriendlyName, "attributes": &in.Attributes}); err != nil {
+	if err == nil {
+		err = b.strs(map[string]**string{"friendly_name": &in.FriendlyName, "attributes": &in.Attributes})
+	}
+	var u parley.User
+	if err == nil {
+		u, err = h.App.FetchUserRaw(r.ctx, svc, identity)
+	}
+	if err != nil {
 		return twilsock.Response{}, err
 	}
 	u, err = h.App.UpdateUser(r.ctx, svc, u.Sid, in, r.sdk())
-	if err != nil {
-		return twilsock.Response{}, err
-	}
-	return ok(map[string]any{"identity": u.Identity, "friendly_name": u.FriendlyName, "attributes": u.Attributes,
+	return done(map[string]any{"identity": u.Identity, "friendly_name": u.FriendlyName, "attributes": u.Attributes,
 		"sync_objects": map[string]string{"user_info_map": syncview.ID(u.Sid, syncview.Info)},
-		"url":          r.link("/Client/v2/Services/%s/Users/%s", svc, url.PathEscape(u.Identity))})
+		"url":          r.link("/Client/v2/Services/%s/Users/%s", svc, url.PathEscape(u.Identity))}, err)
 }
 
 // myConversation is GET {my_conversations}/{CH or unique name}: the
@@ -513,15 +452,12 @@ func (h *Handler) myConversation(r *request, svc, key string) (twilsock.Response
 		return twilsock.Response{}, err
 	}
 	m, err := h.App.FetchUserConversation(r.ctx, svc, r.grant.UserSid, key)
-	if err != nil {
-		return twilsock.Response{}, memberErr(err)
-	}
-	return ok(membershipView(r, m))
+	return done(membershipView(r, m), memberErr(err))
 }
 
 // memberErr is a membership lookup's not-found as the SDK's 50430.
 func memberErr(err error) error {
-	if parley.AsError(err).Kind == parley.KindNotFound {
+	if err != nil && parley.AsError(err).Kind == parley.KindNotFound {
 		return parley.Errorf(parley.KindNotFound, 50430, "Participant is not a member of conversation")
 	}
 	return err
@@ -536,16 +472,13 @@ func (h *Handler) updateMyConversation(r *request, svc, conv string) (twilsock.R
 		return twilsock.Response{}, err
 	}
 	b, err := parseBody(r)
-	if err != nil {
-		return twilsock.Response{}, err
-	}
 	var in core.UserConversationUpdate
-	if in.NotificationLevel, err = b.str("notification_level"); err != nil {
-		return twilsock.Response{}, err
+	if err == nil {
+		in.NotificationLevel, err = b.str("notification_level")
 	}
-	if raw, ok := b["last_read_message_index"]; ok {
+	if raw, ok := b["last_read_message_index"]; err == nil && ok {
 		var idx *int64
-		if err := json.Unmarshal(raw, &idx); err != nil || idx != nil && *idx < 0 {
+		if json.Unmarshal(raw, &idx) != nil || idx != nil && *idx < 0 {
 			return twilsock.Response{}, parley.Errorf(parley.KindInvalid, 50421, "Invalid last read message index format")
 		}
 		v, now := "", h.App.Now().UTC().Format(time.RFC3339)
@@ -554,11 +487,11 @@ func (h *Handler) updateMyConversation(r *request, svc, conv string) (twilsock.R
 		}
 		in.LastReadMessageIndex, in.LastReadTimestamp = &v, &now
 	}
-	m, err := h.App.UpdateUserConversation(r.ctx, svc, r.grant.UserSid, conv, in, r.sdk())
 	if err != nil {
-		return twilsock.Response{}, memberErr(err)
+		return twilsock.Response{}, err
 	}
-	return ok(membershipView(r, m))
+	m, err := h.App.UpdateUserConversation(r.ctx, svc, r.grant.UserSid, conv, in, r.sdk())
+	return done(membershipView(r, m), memberErr(err))
 }
 
 // typingTimeout is how long a typing indicator lasts, in seconds: Twilio's
@@ -579,13 +512,13 @@ func (h *Handler) typing(r *request, svc string) (twilsock.Response, error) {
 	}
 	conv := form.Get("ChannelSid")
 	g, err := h.grants(r, conv)
-	if err != nil {
-		return twilsock.Response{}, err
+	if err == nil {
+		err = g.Member()
 	}
-	if err := g.Member(); err != nil {
-		return twilsock.Response{}, err
+	var ps parley.Page[parley.Participant]
+	if err == nil {
+		ps, err = h.App.ListParticipants(r.ctx, svc, conv, parley.PageQuery{Size: 2000})
 	}
-	ps, err := h.App.ListParticipants(r.ctx, svc, conv, parley.PageQuery{Size: 2000})
 	if err != nil {
 		return twilsock.Response{}, err
 	}
@@ -595,20 +528,9 @@ func (h *Handler) typing(r *request, svc string) (twilsock.Response, error) {
 			users = append(users, *p.UserSid)
 		}
 	}
-	payload := fmt.Appendf(nil, `{"channel_sid":%q,"identity":%s,"typing_timeout":%d}`, conv, jsonString(r.grant.Identity), typingTimeout+1)
-	h.Hub.notifyUsers(users, "twilio.ipmsg.typing_indicator", payload)
-	return ok(map[string]any{"typing_timeout": typingTimeout})
-}
-
-// jsonString is s as a JSON string.
-func jsonString(s string) string {
-	b, _ := json.Marshal(s) // a string always marshals
-	return string(b)
-}
-
-// created is a 201 with v as JSON.
-func created(v any) (twilsock.Response, error) {
-	res, err := ok(v)
-	res.Status = 201
-	return res, err
+	payload, err := json.Marshal(map[string]any{"channel_sid": conv, "identity": r.grant.Identity, "typing_timeout": typingTimeout + 1})
+	if err == nil {
+		h.Hub.notifyUsers(users, "twilio.ipmsg.typing_indicator", payload)
+	}
+	return done(map[string]any{"typing_timeout": typingTimeout}, err)
 }

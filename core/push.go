@@ -56,11 +56,10 @@ func (a *App) recordPushes(ctx context.Context, tx parley.Tx, ev *events) error 
 		}
 		ns, ok := settings[e.ServiceSid]
 		if !ok {
-			cfg, err := tx.ServiceConfig(ctx, e.ServiceSid)
-			if err != nil {
+			var err error
+			if ns, err = tx.NotificationSettings(ctx, e.ServiceSid); err != nil {
 				return notFound(err)
 			}
-			ns = cfg.Notifications
 			settings[e.ServiceSid] = ns
 		}
 		switch e.Type {

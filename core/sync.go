@@ -3,7 +3,6 @@ package core
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"strconv"
 	"time"
 
@@ -82,10 +81,11 @@ func syncEvents(ev *events) ([]parley.SyncEvent, error) {
 	return out, err
 }
 
-// recordSync appends a write's Sync events to the log. Ids are reserved
-// object by object in object order, after everything else the write
-// locks, so that two writes touching the same objects queue on their
-// counters in one order and never deadlock.
+// recordSync appends a write's Sync events to the log: two statements
+// whatever the events (their ids, reserved in object order after
+// everything else the write locks, so two writes touching the same
+// objects queue on their counters in one order and never deadlock; then
+// the events).
 func (a *App) recordSync(ctx context.Context, tx parley.Tx, ev *events) error {
 	list, err := syncEvents(ev)
 	if err != nil || len(list) == 0 {
@@ -95,18 +95,13 @@ func (a *App) recordSync(ctx context.Context, tx parley.Tx, ev *events) error {
 	for _, e := range list {
 		counts[e.Object]++
 	}
-	objects := make([]string, 0, len(counts))
-	for o := range counts {
-		objects = append(objects, o)
+	last, err := tx.AdvanceSyncObjects(ctx, counts)
+	if err != nil {
+		return err
 	}
-	slices.Sort(objects)
-	next := map[string]int64{}
-	for _, o := range objects {
-		last, err := tx.AdvanceSyncObject(ctx, o, counts[o])
-		if err != nil {
-			return err
-		}
-		next[o] = last - int64(counts[o]) + 1
+	next := make(map[string]int64, len(counts))
+	for o, n := range counts {
+		next[o] = last[o] - int64(n) + 1
 	}
 	for i := range list {
 		list[i].ID = next[list[i].Object]

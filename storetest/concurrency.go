@@ -1075,7 +1075,7 @@ var (
 		"CountOpenConversations", "ListUserConversations", "ListParticipantConversations", "MessageBySid",
 		"ListMessages", "ConversationWebhookBySid", "ConversationWebhooks", "ListConversationWebhooks", "ReceiptBySid", "Receipts", "ListReceipts",
 		"MediaBySid", "MediaChunk", "AddressConfig", "AddressConfigByAddress", "ListAddressConfigs", "Binding",
-		"BindingByEndpoint", "ListBindings", "SyncEventsAfter", "LastSyncEventID", "CountMessages",
+		"BindingByEndpoint", "ListBindings", "SyncEventsAfter", "LastSyncEventID", "CountMessages", "NotificationSettings",
 		// DueConversations locks the rows it returns, skipping rows others
 		// hold (testConcurrentTimerClaims races it).
 		"DueConversations"}
@@ -1103,10 +1103,10 @@ var (
 		// SetOnline writes one column of a user from the connections a
 		// node holds, in one statement.
 		"SetOnline",
-		// The Sync log: AdvanceSyncObject is one upsert that adds to a
-		// counter (testConcurrentSyncAppends races it); events are only
+		// The Sync log: AdvanceSyncObjects is one upsert that adds to
+		// counters (testConcurrentSyncAppends races it); events are only
 		// inserted, referred to by nothing, and only deleted by age.
-		"AdvanceSyncObject", "AppendSyncEvents", "TrimSyncEvents"}
+		"AdvanceSyncObjects", "AppendSyncEvents", "TrimSyncEvents"}
 )
 
 // testEveryWriteIsCovered fails for a Tx method that no part of the suite

@@ -33,15 +33,9 @@ func testSyncEvents(t *testing.T, s parley.Store) {
 	updated := syncEvent(roster, 2, "map_item_updated", "MB1", `{"identity":"alice","lastConsumedMessageIndex":3}`, at.Add(time.Second))
 	first := syncEvent(messages, 1, "list_item_added", "0", `{"text":"hi"}`, at)
 	update(t, s, func(tx parley.Tx) error {
-		n, err := tx.AdvanceSyncObject(ctx, roster, 2)
-		if err == nil && n != 2 {
-			err = fmt.Errorf("first advance by 2 gave %d, want 2", n)
-		}
-		if err != nil {
-			return err
-		}
-		if n, err = tx.AdvanceSyncObject(ctx, messages, 1); err == nil && n != 1 {
-			err = fmt.Errorf("first advance by 1 gave %d, want 1", n)
+		last, err := tx.AdvanceSyncObjects(ctx, map[string]int{roster: 2, messages: 1})
+		if err == nil && (len(last) != 2 || last[roster] != 2 || last[messages] != 1) {
+			err = fmt.Errorf("first advance gave %v, want 2 and 1", last)
 		}
 		if err != nil {
 			return err
@@ -63,7 +57,7 @@ func testSyncEvents(t *testing.T, s parley.Store) {
 	// A write that fails takes its ids with it.
 	boom := errors.New("boom")
 	err := s.Update(ctx, func(tx parley.Tx) error {
-		if _, err := tx.AdvanceSyncObject(ctx, roster, 5); err != nil {
+		if _, err := tx.AdvanceSyncObjects(ctx, map[string]int{roster: 5}); err != nil {
 			return err
 		}
 		if err := tx.AppendSyncEvents(ctx, []parley.SyncEvent{syncEvent(roster, 3, "map_item_removed", "MB1", "", at)}); err != nil {
@@ -79,7 +73,7 @@ func testSyncEvents(t *testing.T, s parley.Store) {
 	// A removal without data; an id used twice is a conflict.
 	removed := syncEvent(roster, 3, "map_item_removed", "MB1", "", at.Add(2*time.Hour))
 	update(t, s, func(tx parley.Tx) error {
-		if _, err := tx.AdvanceSyncObject(ctx, roster, 1); err != nil {
+		if _, err := tx.AdvanceSyncObjects(ctx, map[string]int{roster: 1}); err != nil {
 			return err
 		}
 		return tx.AppendSyncEvents(ctx, []parley.SyncEvent{removed})
@@ -110,7 +104,7 @@ func testSyncEvents(t *testing.T, s parley.Store) {
 		many = append(many, syncEvent(big, int64(i+1), "list_item_added", fmt.Sprint(i), `{}`, at))
 	}
 	update(t, s, func(tx parley.Tx) error {
-		if _, err := tx.AdvanceSyncObject(ctx, big, len(many)); err != nil {
+		if _, err := tx.AdvanceSyncObjects(ctx, map[string]int{big: len(many)}); err != nil {
 			return err
 		}
 		return tx.AppendSyncEvents(ctx, many)
@@ -130,11 +124,11 @@ func testConcurrentSyncAppends(t *testing.T, s parley.Store) {
 		wg.Go(func() {
 			for i := range each {
 				err := s.Update(ctx, func(tx parley.Tx) error {
-					id, err := tx.AdvanceSyncObject(ctx, object, 1)
+					last, err := tx.AdvanceSyncObjects(ctx, map[string]int{object: 1})
 					if err != nil {
 						return err
 					}
-					return tx.AppendSyncEvents(ctx, []parley.SyncEvent{syncEvent(object, id, "map_item_updated", fmt.Sprintf("MB%d-%d", w, i), `{}`, t0)})
+					return tx.AppendSyncEvents(ctx, []parley.SyncEvent{syncEvent(object, last[object], "map_item_updated", fmt.Sprintf("MB%d-%d", w, i), `{}`, t0)})
 				})
 				if err != nil {
 					t.Errorf("append: %v", err)

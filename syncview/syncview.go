@@ -60,67 +60,135 @@ func Kind(view string) string {
 // Stamp is a Sync date: RFC 3339 in UTC, with milliseconds.
 func Stamp(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
+// The data of each view, as structs: the write path marshals them for
+// every event, and encoding/json sorts a map's keys each time.
+
+// ConversationData is a conversation's document.
+type ConversationData struct {
+	FriendlyName *string      `json:"friendlyName"`
+	UniqueName   *string      `json:"uniqueName"`
+	Attributes   string       `json:"attributes"`
+	CreatedBy    string       `json:"createdBy"`
+	DateCreated  string       `json:"dateCreated"`
+	DateUpdated  string       `json:"dateUpdated"`
+	State        StateData    `json:"state"`
+	Bindings     struct{}     `json:"bindings"`
+	Messages     string       `json:"messages"`
+	Roster       string       `json:"roster"`
+	LastMessage  *LastMessage `json:"lastMessage,omitempty"`
+}
+
+// StateData is a conversation's state in its document.
+type StateData struct {
+	Current     string `json:"current"`
+	DateUpdated string `json:"dateUpdated"`
+}
+
+// LastMessage is where a conversation's messages end.
+type LastMessage struct {
+	Index     int64  `json:"index"`
+	Timestamp string `json:"timestamp"`
+}
+
 // Conversation is a conversation's document data. lastMessage, when the
 // conversation has messages, is stamped with the conversation's last
 // update.
-func Conversation(c parley.Conversation) map[string]any {
-	d := map[string]any{
-		"friendlyName": c.FriendlyName, "uniqueName": c.UniqueName, "attributes": c.Attributes,
-		"createdBy": c.CreatedBy, "dateCreated": Stamp(c.DateCreated), "dateUpdated": Stamp(c.DateUpdated),
-		"state":    map[string]any{"current": string(c.State), "dateUpdated": Stamp(c.DateUpdated)},
-		"bindings": map[string]any{},
-		"messages": ID(c.Sid, Messages), "roster": ID(c.Sid, Roster),
-	}
+func Conversation(c parley.Conversation) ConversationData {
+	d := ConversationData{FriendlyName: c.FriendlyName, UniqueName: c.UniqueName, Attributes: c.Attributes,
+		CreatedBy: c.CreatedBy, DateCreated: Stamp(c.DateCreated), DateUpdated: Stamp(c.DateUpdated),
+		State:    StateData{Current: string(c.State), DateUpdated: Stamp(c.DateUpdated)},
+		Messages: ID(c.Sid, Messages), Roster: ID(c.Sid, Roster)}
 	if c.LastMessageIndex != nil {
-		d["lastMessage"] = map[string]any{"index": *c.LastMessageIndex, "timestamp": Stamp(c.DateUpdated)}
+		d.LastMessage = &LastMessage{Index: *c.LastMessageIndex, Timestamp: Stamp(c.DateUpdated)}
 	}
 	return d
 }
 
+// ParticipantData is a participant's roster item.
+type ParticipantData struct {
+	Identity                 *string `json:"identity"`
+	Attributes               string  `json:"attributes"`
+	DateCreated              string  `json:"dateCreated"`
+	DateUpdated              string  `json:"dateUpdated"`
+	RoleSid                  *string `json:"roleSid"`
+	LastConsumedMessageIndex *int64  `json:"lastConsumedMessageIndex"`
+	LastConsumptionTimestamp *string `json:"lastConsumptionTimestamp"`
+	Type                     string  `json:"type"`
+	UserInfo                 *string `json:"userInfo"`
+	Bindings                 any     `json:"bindings"`
+}
+
 // Participant is a participant's roster item data.
-func Participant(p parley.Participant) map[string]any {
-	typ := p.Binding.Type
-	if typ == "" {
-		typ = "chat"
+func Participant(p parley.Participant) ParticipantData {
+	d := ParticipantData{Identity: p.Identity, Attributes: p.Attributes, DateCreated: Stamp(p.DateCreated),
+		DateUpdated: Stamp(p.DateUpdated), RoleSid: p.RoleSid, LastConsumedMessageIndex: p.LastReadMessageIndex,
+		LastConsumptionTimestamp: p.LastReadTimestamp, Type: p.Binding.Type}
+	if d.Type == "" {
+		d.Type = "chat"
 	}
-	var userInfo any
 	if p.UserSid != nil {
-		userInfo = ID(*p.UserSid, Info)
+		info := ID(*p.UserSid, Info)
+		d.UserInfo = &info
 	}
-	var bindings any
 	if p.Binding.Address != nil {
-		bindings = map[string]any{p.Binding.Type: map[string]any{"address": p.Binding.Address, "proxy_address": p.Binding.ProxyAddress}}
+		d.Bindings = map[string]any{p.Binding.Type: map[string]any{"address": p.Binding.Address, "proxy_address": p.Binding.ProxyAddress}}
 	}
-	return map[string]any{"identity": p.Identity, "attributes": p.Attributes, "dateCreated": Stamp(p.DateCreated),
-		"dateUpdated": Stamp(p.DateUpdated), "roleSid": p.RoleSid, "lastConsumedMessageIndex": p.LastReadMessageIndex,
-		"lastConsumptionTimestamp": p.LastReadTimestamp, "type": typ, "userInfo": userInfo, "bindings": bindings}
+	return d
+}
+
+// MembershipData is a user's conversations-map item.
+type MembershipData struct {
+	Channel                  string `json:"channel"`
+	Status                   string `json:"status"`
+	LastConsumedMessageIndex *int64 `json:"lastConsumedMessageIndex"`
+	NotificationLevel        string `json:"notificationLevel"`
 }
 
 // Membership is a user's conversations-map item for their participant p.
-func Membership(p parley.Participant) map[string]any {
-	return map[string]any{"channel": ID(p.ConversationSid, Channel), "status": "joined",
-		"lastConsumedMessageIndex": p.LastReadMessageIndex, "notificationLevel": p.NotificationLevel}
+func Membership(p parley.Participant) MembershipData {
+	return MembershipData{Channel: ID(p.ConversationSid, Channel), Status: "joined",
+		LastConsumedMessageIndex: p.LastReadMessageIndex, NotificationLevel: p.NotificationLevel}
+}
+
+// MessageData is a message's list item.
+type MessageData struct {
+	Sid         string          `json:"sid"`
+	Text        *string         `json:"text"`
+	Author      string          `json:"author"`
+	Attributes  string          `json:"attributes"`
+	Timestamp   string          `json:"timestamp"`
+	DateUpdated string          `json:"dateUpdated"`
+	MemberSid   *string         `json:"memberSid"`
+	Type        string          `json:"type"`
+	Subject     *string         `json:"subject"`
+	ContentSid  *string         `json:"contentSid"`
+	Medias      []MediaData     `json:"medias,omitempty"`
+	Delivery    json.RawMessage `json:"delivery,omitempty"`
+}
+
+// MediaData is one media of a message.
+type MediaData struct {
+	Sid         string  `json:"sid"`
+	Category    string  `json:"category"`
+	Filename    *string `json:"filename"`
+	ContentType string  `json:"contentType"`
+	Size        int64   `json:"size"`
 }
 
 // Message is a message's list item data.
-func Message(m parley.Message) map[string]any {
-	typ := "text"
-	var medias []map[string]any
+func Message(m parley.Message) MessageData {
+	d := MessageData{Sid: m.Sid, Text: m.Body, Author: m.Author, Attributes: m.Attributes,
+		Timestamp: Stamp(m.DateCreated), DateUpdated: Stamp(m.DateUpdated), MemberSid: m.ParticipantSid,
+		Type: "text", Subject: m.Subject, ContentSid: m.ContentSid}
 	for _, md := range m.Media {
-		typ = "media"
-		medias = append(medias, map[string]any{"sid": md.Sid, "category": "media", "filename": md.Filename,
-			"contentType": md.ContentType, "size": md.Size})
-	}
-	data := map[string]any{"sid": m.Sid, "text": m.Body, "author": m.Author, "attributes": m.Attributes,
-		"timestamp": Stamp(m.DateCreated), "dateUpdated": Stamp(m.DateUpdated), "memberSid": m.ParticipantSid,
-		"type": typ, "subject": m.Subject, "contentSid": m.ContentSid}
-	if medias != nil {
-		data["medias"] = medias
+		d.Type = "media"
+		d.Medias = append(d.Medias, MediaData{Sid: md.Sid, Category: "media", Filename: md.Filename,
+			ContentType: md.ContentType, Size: md.Size})
 	}
 	if m.Delivery != nil {
-		data["delivery"] = json.RawMessage(*m.Delivery)
+		d.Delivery = json.RawMessage(*m.Delivery)
 	}
-	return data
+	return d
 }
 
 // Item is one item of a map: its key and data.

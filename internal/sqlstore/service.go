@@ -51,6 +51,14 @@ func (t *Tx) ServiceConfig(ctx context.Context, serviceSid string) (parley.Servi
 		FROM service_configs WHERE service_sid = `+serviceRef, serviceSid)
 }
 
+func (t *Tx) NotificationSettings(ctx context.Context, serviceSid string) (parley.NotificationSettings, error) {
+	return get(t, ctx, func(s scanner) (parley.NotificationSettings, error) {
+		var n parley.NotificationSettings
+		err := s.Scan(jsonValue[parley.NotificationSettings]{&n})
+		return n, err
+	}, `SELECT notifications FROM service_configs WHERE service_sid = `+serviceRef, serviceSid)
+}
+
 func (t *Tx) PutServiceConfig(ctx context.Context, c parley.ServiceConfig) error {
 	w := c.Webhooks
 	_, err := t.exec(ctx, false, `INSERT INTO service_configs (service_sid, default_chat_service_role_sid,

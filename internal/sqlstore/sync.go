@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -10,13 +11,45 @@ import (
 
 // ---- The Sync event log
 
-func (t *Tx) AdvanceSyncObject(ctx context.Context, object string, n int) (int64, error) {
-	var last int64
-	err := t.c.QueryRow(ctx, t.d.rebind(`INSERT INTO sync_objects (object_id, last_event_id) VALUES (?, ?)
-		ON CONFLICT (object_id) DO UPDATE SET last_event_id = sync_objects.last_event_id + excluded.last_event_id
-		RETURNING last_event_id`), object, n).Scan(&last)
-	if err != nil {
-		return 0, t.d.mapError(err, false)
+func (t *Tx) AdvanceSyncObjects(ctx context.Context, counts map[string]int) (map[string]int64, error) {
+	objects := make([]string, 0, len(counts))
+	for o := range counts {
+		objects = append(objects, o)
+	}
+	slices.Sort(objects)
+	last := make(map[string]int64, len(objects))
+	for len(objects) > 0 {
+		batch := objects[:min(len(objects), syncEventsPerInsert)]
+		objects = objects[len(batch):]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO sync_objects (object_id, last_event_id) VALUES `)
+		args := make([]any, 0, 2*len(batch))
+		for i, o := range batch {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?)")
+			args = append(args, o, counts[o])
+		}
+		q.WriteString(` ON CONFLICT (object_id) DO UPDATE SET last_event_id = sync_objects.last_event_id + excluded.last_event_id
+			RETURNING object_id, last_event_id`)
+		rows, err := list(t, ctx, func(s scanner) (struct {
+			o string
+			n int64
+		}, error) {
+			var r struct {
+				o string
+				n int64
+			}
+			err := s.Scan(&r.o, &r.n)
+			return r, err
+		}, q.String(), args...)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rows {
+			last[r.o] = r.n
+		}
 	}
 	return last, nil
 }
@@ -74,6 +107,12 @@ func (t *Tx) LastSyncEventID(ctx context.Context, object string) (int64, error) 
 	return last, nil
 }
 
+// TrimSyncEvents deletes the log's head: the events in seq order before
+// the first one created at or after before (dates follow seq, give or take
+// the order in which concurrent writes commit, so an event a little older
+// than the cut may stay until the next trim).
 func (t *Tx) TrimSyncEvents(ctx context.Context, before time.Time) (int64, error) {
-	return t.exec(ctx, true, `DELETE FROM sync_events WHERE date_created < ?`, t.d.Millis(before))
+	return t.exec(ctx, true, `DELETE FROM sync_events WHERE seq < COALESCE(
+		(SELECT seq FROM sync_events WHERE date_created >= ? ORDER BY seq LIMIT 1),
+		(SELECT MAX(seq) + 1 FROM sync_events))`, t.d.Millis(before))
 }
