@@ -26,7 +26,7 @@ type events struct {
 	// of it cascades to (keepGone).
 	gone map[string][]parley.Participant
 	// sync are the Sync events recordSync appended, with their ids.
-	sync []parley.SyncEvent
+	sync []syncEvent
 }
 
 func (ev *events) add(e parley.Event) { ev.list = append(ev.list, e) }
@@ -211,9 +211,21 @@ func (a *App) publish(ev *events) {
 			}
 		}
 	}
-	if len(ev.sync) > 0 {
-		for _, fn := range a.syncSubs.all() {
-			fn(ev.sync)
+	if fns := a.syncSubs.all(); len(ev.sync) > 0 && len(fns) > 0 {
+		// The data, made now, outside the write.
+		list := make([]parley.SyncEvent, 0, len(ev.sync))
+		for _, e := range ev.sync {
+			if e.Data == nil && e.view != nil {
+				var err error
+				if e.Data, err = json.Marshal(e.view); err != nil {
+					a.log.Error("sync: event data", "object", e.Object, "err", err)
+					continue
+				}
+			}
+			list = append(list, e.SyncEvent)
+		}
+		for _, fn := range fns {
+			fn(list)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"time"
 
@@ -15,19 +16,35 @@ import (
 // (syncview), with per-object ids. Connections are fed from it after
 // commit (SubscribeSync) and replay it from a client's last_event_id
 // (SyncEventsAfter).
+//
+// The log keeps what happened (object, id, type, item), not the data:
+// SQLite's one writer is parley's bottleneck, and marshalling and storing
+// each event's item data there doubled the cost of a message create. The
+// data is made after commit: for live delivery from the write's own rows
+// (publish), for replay from the current rows (renderSync). An item's or
+// a document's current data is always right to send: Sync items and
+// documents are state, and a client applies events in id order. Only a
+// removal keeps its data (the item is gone, and clients show what left).
+
+// syncEvent is a Sync event with the data it is sent with, made after
+// commit.
+type syncEvent struct {
+	parley.SyncEvent
+	view any // the item or document data (syncview); nil for a document's removal
+}
 
 // syncEvents translates a write's events into the Sync events they cause,
 // in order, without ids.
-func syncEvents(ev *events) ([]parley.SyncEvent, error) {
-	var out []parley.SyncEvent
+func syncEvents(ev *events) ([]syncEvent, error) {
+	var out []syncEvent
 	var err error
-	add := func(svc, object, typ, key string, data any, at time.Time) {
+	add := func(svc, object, typ, key string, view any, at time.Time) {
 		if err != nil {
 			return
 		}
-		e := parley.SyncEvent{Object: object, ServiceSid: svc, Type: typ, Key: key, DateCreated: at}
-		if data != nil {
-			e.Data, err = json.Marshal(data)
+		e := syncEvent{SyncEvent: parley.SyncEvent{Object: object, ServiceSid: svc, Type: typ, Key: key, DateCreated: at}, view: view}
+		if view != nil && (typ == syncview.MapItemRemoved || typ == syncview.ListItemRemoved) {
+			e.Data, err = json.Marshal(view)
 		}
 		out = append(out, e)
 	}
@@ -91,6 +108,7 @@ func (a *App) recordSync(ctx context.Context, tx parley.Tx, ev *events) error {
 	if err != nil || len(list) == 0 {
 		return err
 	}
+	rows := make([]parley.SyncEvent, len(list))
 	counts := map[string]int{}
 	for _, e := range list {
 		counts[e.Object]++
@@ -106,8 +124,9 @@ func (a *App) recordSync(ctx context.Context, tx parley.Tx, ev *events) error {
 	for i := range list {
 		list[i].ID = next[list[i].Object]
 		next[list[i].Object]++
+		rows[i] = list[i].SyncEvent
 	}
-	if err := tx.AppendSyncEvents(ctx, list); err != nil {
+	if err := tx.AppendSyncEvents(ctx, rows); err != nil {
 		return err
 	}
 	ev.sync = list
@@ -169,11 +188,106 @@ func (a *App) SubscribeSync(fn func([]parley.SyncEvent)) (unsubscribe func()) {
 }
 
 // SyncEventsAfter reads up to limit of object's logged events with ids
-// above after.
+// above after, with their data from the current rows (renderSync).
 func (a *App) SyncEventsAfter(ctx context.Context, object string, after int64, limit int) ([]parley.SyncEvent, error) {
 	return read(ctx, a, func(tx parley.Tx) ([]parley.SyncEvent, error) {
-		return tx.SyncEventsAfter(ctx, object, after, limit)
+		evs, err := tx.SyncEventsAfter(ctx, object, after, limit)
+		if err != nil {
+			return nil, err
+		}
+		return renderSync(ctx, tx, evs)
 	})
+}
+
+// renderSync gives logged events their data from the current rows: each
+// item or document once, however many of its events there are. An event
+// of an item or document that is gone since is dropped (its removal
+// follows in the log, with its data).
+func renderSync(ctx context.Context, tx parley.Tx, evs []parley.SyncEvent) ([]parley.SyncEvent, error) {
+	current := map[string]json.RawMessage{} // by object and key; nil: gone
+	out := evs[:0]
+	for _, e := range evs {
+		if e.Data != nil || e.Type == syncview.DocumentRemoved {
+			out = append(out, e)
+			continue
+		}
+		k := e.Object + "\x00" + e.Key
+		data, ok := current[k]
+		if !ok {
+			view, err := currentView(ctx, tx, e)
+			if err != nil {
+				return nil, err
+			}
+			if view != nil {
+				if data, err = json.Marshal(view); err != nil {
+					return nil, err
+				}
+			}
+			current[k] = data
+		}
+		if data != nil {
+			e.Data = data
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// currentView is the current data of an event's item or document; nil
+// when it is gone.
+func currentView(ctx context.Context, tx parley.Tx, e parley.SyncEvent) (any, error) {
+	owner, view := syncview.Parse(e.Object)
+	gone := func(err error) (any, error) {
+		if errors.Is(err, parley.ErrNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	switch view {
+	case syncview.Channel:
+		c, err := tx.ConversationBySid(ctx, e.ServiceSid, owner)
+		if err != nil {
+			return gone(err)
+		}
+		return syncview.Conversation(c), nil
+	case syncview.Messages:
+		idx, err := strconv.ParseInt(e.Key, 10, 64)
+		if err != nil {
+			return nil, nil
+		}
+		p, err := tx.ListMessages(ctx, owner, parley.PageQuery{Size: 1, After: idx})
+		if err != nil || len(p.Items) == 0 || p.Items[0].Index != idx {
+			return gone(err)
+		}
+		return syncview.Message(p.Items[0]), nil
+	case syncview.Roster:
+		p, err := tx.ParticipantBySid(ctx, owner, e.Key)
+		if err != nil {
+			return gone(err)
+		}
+		return syncview.Participant(p), nil
+	case syncview.Conversations:
+		u, err := tx.UserBySid(ctx, e.ServiceSid, owner)
+		if err != nil {
+			return gone(err)
+		}
+		p, err := tx.ParticipantByIdentity(ctx, e.Key, u.Identity)
+		if err != nil || p.UserSid == nil || *p.UserSid != u.Sid {
+			return gone(err)
+		}
+		return syncview.Membership(p), nil
+	case syncview.Info:
+		u, err := tx.UserBySid(ctx, e.ServiceSid, owner)
+		if err != nil {
+			return gone(err)
+		}
+		for _, it := range syncview.UserInfo(u) {
+			if it.Key == e.Key {
+				return it.Data, nil
+			}
+		}
+	}
+	return nil, nil
 }
 
 // LastSyncEventID is object's last event id (0 before its first).
