@@ -229,7 +229,9 @@ func testNotificationSettings(t *testing.T, s parley.Store) {
 	update(t, s, func(tx parley.Tx) error { return tx.PutServiceConfig(ctx, cfg) })
 	got := mustView(t, s, func(tx parley.Tx) (parley.ServiceConfig, error) { return tx.ServiceConfig(ctx, f.svc.Sid) })
 	diff(t, "service configuration with push settings", got, cfg)
-	ns := mustView(t, s, func(tx parley.Tx) (parley.NotificationSettings, error) { return tx.NotificationSettings(ctx, f.svc.Sid) })
+	ns := mustView(t, s, func(tx parley.Tx) (parley.NotificationSettings, error) {
+		return tx.NotificationSettings(ctx, f.svc.Sid)
+	})
 	diff(t, "push settings alone", ns, cfg.Notifications)
 	_, err := view(t, s, func(tx parley.Tx) (parley.NotificationSettings, error) {
 		return tx.NotificationSettings(ctx, sid(parley.PrefixService))
