@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/parleyhq/parley/parleytest"
@@ -151,4 +152,55 @@ func TestClientPushRegistrations(t *testing.T) {
 		t.Fatalf("unregistering her own: %d %v", status, v)
 	}
 	c.must("GET", "/v1/Services/"+srv.DefaultServiceSid+"/Bindings/"+mine, "", 404)
+}
+
+// TestClientReceipts: a member reads a message's delivery receipts a
+// page at a time (getDetailedDeliveryReceipts), and is told there is no
+// channel metadata (50530, which the SDK takes as none); a non-member
+// reads neither.
+func TestClientReceipts(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.New(t)
+	c := rawClient{t: t, srv: srv}
+	is := srv.DefaultServiceSid
+	ch := c.must("POST", "/v1/Conversations", "MessagingServiceSid=MG0123456789abcdef0123456789abcdef", 201)["sid"].(string)
+	c.must("POST", "/v1/Conversations/"+ch+"/Participants", "Identity=alice", 201)
+	var sms []string
+	for i := range 3 {
+		sms = append(sms, c.must("POST", "/v1/Conversations/"+ch+"/Participants",
+			fmt.Sprintf("MessagingBinding.Address=%%2B1555000000%d&MessagingBinding.ProxyAddress=%%2B15559990000", i), 201)["sid"].(string))
+	}
+	m := c.must("POST", "/v1/Conversations/"+ch+"/Messages", "Author=alice&Body=hi", 201)["sid"].(string)
+	for _, p := range sms {
+		c.must("POST", "/parley/v1/Conversations/"+ch+"/Messages/"+m+"/Receipts", "ParticipantSid="+p+"&Status=delivered", 201)
+	}
+	a := parleytest.DialClient(t, srv, "alice")
+	path := "/Client/v2/Services/" + is + "/Conversations/" + ch + "/Messages/" + m
+	status, v := a.Request("GET", path+"/Receipts", map[string]any{"PageSize": "2"}, "")
+	first, _ := v["delivery_receipts"].([]any)
+	next, _ := v["meta"].(map[string]any)["next_token"].(string)
+	if status != 200 || len(first) != 2 || next == "" {
+		t.Fatalf("first page: %d %v", status, v)
+	}
+	r0 := first[0].(map[string]any)
+	if r0["message_sid"] != m || r0["conversation_sid"] != ch || r0["participant_sid"] != sms[0] || r0["status"] != "delivered" ||
+		r0["error_code"] != nil || !strings.HasPrefix(r0["sid"].(string), "DY") {
+		t.Fatalf("a receipt: %v", r0)
+	}
+	status, v = a.Request("GET", path+"/Receipts", map[string]any{"PageSize": "2", "PageToken": next}, "")
+	if rest, _ := v["delivery_receipts"].([]any); status != 200 || len(rest) != 1 || rest[0].(map[string]any)["participant_sid"] != sms[2] ||
+		v["meta"].(map[string]any)["next_token"] != nil {
+		t.Fatalf("second page: %d %v", status, v)
+	}
+	status, v = a.Request("GET", path+"/ChannelMetadata", nil, "")
+	if status != 404 {
+		t.Fatalf("channel metadata: %d %v", status, v)
+	}
+	valueEqual(t, "channel metadata", v, errBody(404, 50530, "Channel Metadata not found"))
+	carol := parleytest.DialClient(t, srv, "carol")
+	for _, p := range []string{path + "/Receipts", path + "/ChannelMetadata"} {
+		if status, v := carol.Request("GET", p, nil, ""); status != 404 || v["code"] != 50430.0 {
+			t.Fatalf("a non-member's %s: %d %v", p, status, v)
+		}
+	}
 }

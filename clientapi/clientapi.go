@@ -107,6 +107,10 @@ func (h *Handler) route(r *request) (twilsock.Response, error) {
 		return h.updateMessage(r, s[3], s[5], s[7])
 	case m == "DELETE" && match(s, "Client", "v2", "Services", "*", "Conversations", "*", "Messages", "*"):
 		return h.deleteMessage(r, s[3], s[5], s[7])
+	case m == "GET" && match(s, "Client", "v2", "Services", "*", "Conversations", "*", "Messages", "*", "Receipts"):
+		return h.receipts(r, s[3], s[5], s[7])
+	case m == "GET" && match(s, "Client", "v2", "Services", "*", "Conversations", "*", "Messages", "*", "ChannelMetadata"):
+		return h.channelMetadata(r, s[3], s[5], s[7])
 	case m == "POST" && match(s, "Client", "v2", "Services", "*", "Conversations", "*", "Participants"):
 		return h.addParticipant(r, s[3], s[5])
 	case m == "POST" && match(s, "Client", "v2", "Services", "*", "Conversations", "*", "Participants", "*"):

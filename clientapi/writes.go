@@ -534,3 +534,58 @@ func (h *Handler) typing(r *request, svc string) (twilsock.Response, error) {
 	}
 	return done(map[string]any{"typing_timeout": typingTimeout}, err)
 }
+
+// receipts is GET {messages_receipts} (getDetailedDeliveryReceipts): a
+// message's delivery receipts, PageSize (50 by default, at most 100) at a
+// time from PageToken, for the conversation's participants.
+func (h *Handler) receipts(r *request, svc, conv, msg string) (twilsock.Response, error) {
+	_, g, err := h.write(r, svc, conv)
+	if err == nil {
+		err = g.Member()
+	}
+	q := parley.PageQuery{Size: 50}
+	if v := r.param("PageSize"); err == nil && v != "" {
+		if n, e := strconv.Atoi(v); e != nil || n < 1 || n > 100 {
+			err = parley.InvalidParam("Invalid PageSize %q: 1 to 100", v)
+		} else {
+			q.Size = n
+		}
+	}
+	if v := r.param("PageToken"); err == nil && v != "" {
+		if q.After, err = strconv.ParseInt(v, 10, 64); err != nil || q.After < 1 {
+			err = parley.InvalidParam("Invalid PageToken %q", v)
+		}
+	}
+	if err != nil {
+		return twilsock.Response{}, err
+	}
+	p, err := h.App.ListReceipts(r.ctx, svc, conv, msg, q)
+	items := make([]map[string]any, 0, len(p.Items))
+	for _, d := range p.Items {
+		items = append(items, map[string]any{"sid": d.Sid, "message_sid": d.MessageSid, "conversation_sid": d.ConversationSid,
+			"channel_message_sid": d.ChannelMessageSid, "participant_sid": d.ParticipantSid, "status": d.Status,
+			"error_code": d.ErrorCode, "date_created": stamp(d.DateCreated), "date_updated": stamp(d.DateUpdated)})
+	}
+	var next any
+	if p.HasNext {
+		next = strconv.FormatInt(p.LastSeq, 10)
+	}
+	return done(map[string]any{"delivery_receipts": items, "meta": map[string]any{"previous_token": nil, "next_token": next}}, err)
+}
+
+// channelMetadata is GET …/Messages/{IM}/ChannelMetadata: what a carrier
+// said of a message. parley has no carriers, so a member is told there is
+// none (404 50530, which the SDK takes as "no metadata").
+func (h *Handler) channelMetadata(r *request, svc, conv, msg string) (twilsock.Response, error) {
+	_, g, err := h.write(r, svc, conv)
+	if err == nil {
+		err = g.Member()
+	}
+	if err == nil {
+		_, err = h.App.FetchMessage(r.ctx, svc, conv, msg)
+	}
+	if err == nil {
+		err = parley.Errorf(parley.KindNotFound, 50530, "Channel Metadata not found")
+	}
+	return twilsock.Response{}, err
+}

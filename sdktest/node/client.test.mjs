@@ -294,6 +294,36 @@ run("client", async () => {
       }
     });
 
+    await step(`${version}: three clients: carol is added by alice and hears both`, async () => {
+      const [a, b, c] = await Promise.all(["alice", "bob", "carol"].map((who) => connect(sdk.Client, token(who))));
+      const [alice, bob, carol] = [a.client, b.client, c.client];
+      try {
+        const trio = await alice.createConversation({ friendlyName: `Trio ${version}` });
+        await trio.join();
+        const bobJoined = waitFor(bob, "conversationJoined", (x) => x.sid === trio.sid);
+        const carolJoined = waitFor(carol, "conversationJoined", (x) => x.sid === trio.sid);
+        await trio.add("bob");
+        await trio.add("carol");
+        const [bobs, carols] = await Promise.all([bobJoined, carolJoined]);
+        await Promise.all([bobs.getMessages(), carols.getMessages()]);
+        const heard = (conv, body) => waitFor(conv, "messageAdded", (m) => m.body === body);
+        let waits = [heard(bobs, "from alice"), heard(carols, "from alice")];
+        await trio.sendMessage("from alice");
+        await Promise.all(waits);
+        waits = [heard(trio, "from bob"), heard(carols, "from bob")];
+        await bobs.sendMessage("from bob");
+        await Promise.all(waits);
+        const names = (await carols.getParticipants()).map((p) => p.identity).sort();
+        assert.deepEqual(names, ["alice", "bob", "carol"]);
+        const removed = waitFor(carol, "conversationLeft", (x) => x.sid === trio.sid);
+        await trio.removeParticipant("carol");
+        await removed;
+        await trio.delete();
+      } finally {
+        await Promise.all([alice.shutdown(), bob.shutdown(), carol.shutdown()]);
+      }
+    });
+
     await step(`${version}: who is online: reachability follows connections`, async () => {
       await v1.services(env.defaultServiceSid).configuration().update({ reachabilityEnabled: true });
       const b = await connect(sdk.Client, token("bob"));
