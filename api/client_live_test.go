@@ -119,6 +119,18 @@ func TestClientLiveEvents(t *testing.T) {
 	valueEqual(t, "removal", got, fmt.Sprintf(`{%q:"map_item_removed %s",%q:"map_item_removed %s"}`, ch+".roster", mbAlice, alice+".conversations", ch))
 	c.must("POST", "/v1/Conversations/room/Messages", "Author=bob&Body=gone", 201)
 	a.Quiet()
+
+	// A replay leaves out the events of what is gone since (alice's
+	// participant) but keeps its removal, and counts from the last id.
+	est, replayed = b.Subscribe(3, map[string]int64{ch + ".roster": 0}, map[string]string{ch + ".roster": "map"})
+	var got2 []string
+	for _, r := range replayed {
+		e := r["event"].(map[string]any)
+		got2 = append(got2, fmt.Sprint(e["id"], " ", r["event_type"], " ", e["item_key"]))
+	}
+	if want := []string{"2 map_item_added " + mbBob, "4 map_item_removed " + mbAlice}; fmt.Sprint(got2) != fmt.Sprint(want) || est[ch+".roster"] != 4 {
+		t.Fatalf("replay after a removal: %q, established %v; want %q", got2, est, want)
+	}
 }
 
 // stampOf is a REST date as a Sync stamp.

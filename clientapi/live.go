@@ -341,35 +341,27 @@ func (f *feed) change(ctx context.Context, c *subscriptionChange) {
 // replay sends the events of o after the client's last_event_id and
 // returns the id the client then holds.
 func (f *feed) replay(ctx context.Context, o subscribed) (int64, error) {
-	// The object's last id is read first: whatever commits after it is
-	// in the log read below, or comes live.
-	last, err := f.hub.app.LastSyncEventID(ctx, o.id)
-	if err != nil {
-		return f.sent[o.id], err
+	after := f.sent[o.id]
+	if o.last != nil && *o.last >= 0 {
+		after = max(after, *o.last)
 	}
-	if o.last == nil || *o.last < 0 {
-		// No position: from now on.
-		f.sent[o.id] = max(f.sent[o.id], last)
-		return f.sent[o.id], nil
-	}
-	after := max(*o.last, f.sent[o.id])
-	f.sent[o.id] = after
-	events, err := f.hub.app.SyncEventsAfter(ctx, o.id, after, maxReplay+1)
+	r, err := f.hub.app.ReplaySync(ctx, o.id, after, maxReplay)
 	if err != nil {
 		return after, err
 	}
-	trimmed := last > after && (len(events) == 0 || events[0].ID > after+1)
-	if trimmed || len(events) > maxReplay {
+	f.sent[o.id] = after
+	switch {
+	case o.last == nil || *o.last < 0:
+		// No position: from now on.
+	case !r.Complete:
 		// What the client missed is no longer all in the log, or is too
 		// much to send: it goes on from now.
-		if len(events) > 0 {
-			last = max(last, events[len(events)-1].ID)
+	default:
+		for _, e := range r.Events {
+			f.send(ctx, e)
 		}
-		f.sent[o.id] = max(after, last)
-		return f.sent[o.id], nil
 	}
-	for _, e := range events {
-		f.send(ctx, e)
-	}
+	// Events left out (of what was deleted since) still count as had.
+	f.sent[o.id] = max(f.sent[o.id], r.Last)
 	return f.sent[o.id], nil
 }

@@ -187,8 +187,45 @@ func (a *App) SubscribeSync(fn func([]parley.SyncEvent)) (unsubscribe func()) {
 	return a.syncSubs.add(fn)
 }
 
+// SyncReplay is what a client that last saw an object's event After is
+// to be sent.
+type SyncReplay struct {
+	// Events are those after After, with their data (renderSync); an
+	// event of something since deleted is left out.
+	Events []parley.SyncEvent
+	// Last is the object's last event id.
+	Last int64
+	// Complete is false when the log no longer holds every event after
+	// After (trimmed), or holds more than the limit: the client is then
+	// to go on from Last without a replay.
+	Complete bool
+}
+
+// ReplaySync reads what a client that last saw event after of object has
+// missed, up to limit events.
+func (a *App) ReplaySync(ctx context.Context, object string, after int64, limit int) (SyncReplay, error) {
+	return read(ctx, a, func(tx parley.Tx) (SyncReplay, error) {
+		var r SyncReplay
+		var err error
+		if r.Last, err = tx.LastSyncEventID(ctx, object); err != nil || r.Last <= after {
+			return r, err
+		}
+		evs, err := tx.SyncEventsAfter(ctx, object, after, limit+1)
+		if err != nil {
+			return r, err
+		}
+		// Ids of one object are contiguous: a gap after After was trimmed.
+		if len(evs) == 0 || evs[0].ID != after+1 || len(evs) > limit {
+			return r, nil
+		}
+		r.Complete = true
+		r.Events, err = renderSync(ctx, tx, evs)
+		return r, err
+	})
+}
+
 // SyncEventsAfter reads up to limit of object's logged events with ids
-// above after, with their data from the current rows (renderSync).
+// above after, with their data (renderSync).
 func (a *App) SyncEventsAfter(ctx context.Context, object string, after int64, limit int) ([]parley.SyncEvent, error) {
 	return read(ctx, a, func(tx parley.Tx) ([]parley.SyncEvent, error) {
 		evs, err := tx.SyncEventsAfter(ctx, object, after, limit)
