@@ -7,7 +7,7 @@
 // it denied.
 
 import { createRequire } from "node:module";
-import { assert, run, setup, step, twilio } from "./lib.mjs";
+import { assert, run, setup, shutdownLeftover, step, twilio } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
 const sdks = {
@@ -21,7 +21,7 @@ const { env, v1 } = setup();
 // is denied or shut down ("Connection is not initialized"); a browser
 // logs them. Anything else unhandled fails the script.
 process.on("unhandledRejection", (err) => {
-  if (err?.constructor?.name === "TransportUnavailableError") return;
+  if (shutdownLeftover(err)) return;
   console.error("unhandled rejection:", err);
   process.exit(1);
 });

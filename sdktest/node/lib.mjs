@@ -210,3 +210,14 @@ export async function forEachScope(v1, env, name, suite) {
   });
   return svc;
 }
+
+// shutdownLeftover reports whether an unhandled rejection is one the SDK
+// leaves behind when a client is shut down with requests still pending:
+// its transport's TransportUnavailableError ("Connection is not
+// initialized"), or twilio-sync's SyncError "disconnected" (status 0). A
+// browser logs them; anything else fails the script.
+export function shutdownLeftover(err) {
+  const name = err?.constructor?.name;
+  return name === "TransportUnavailableError" ||
+    (name === "SyncError" && err.message === "disconnected" && err.status === 0);
+}

@@ -6,7 +6,7 @@
 // reconnect on its own and be told of the message.
 
 import { createRequire } from "node:module";
-import { assert, run, setup, step, twilio } from "./lib.mjs";
+import { assert, run, setup, shutdownLeftover, step, twilio } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
 const sdks = {
@@ -15,7 +15,7 @@ const sdks = {
 };
 const { env, v1 } = setup();
 process.on("unhandledRejection", (err) => {
-  if (err?.constructor?.name === "TransportUnavailableError") return;
+  if (shutdownLeftover(err)) return;
   console.error("unhandled rejection:", err);
   process.exit(1);
 });
