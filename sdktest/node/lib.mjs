@@ -219,5 +219,5 @@ export async function forEachScope(v1, env, name, suite) {
 export function shutdownLeftover(err) {
   const name = err?.constructor?.name;
   return name === "TransportUnavailableError" ||
-    (name === "SyncError" && err.message === "disconnected" && err.status === 0);
+    (name === "SyncError" && err.message === "disconnected (status: 0, code: 0)" && err.status === 0);
 }
