@@ -49,6 +49,12 @@ func TestClientLiveEvents(t *testing.T) {
 	}
 
 	m := c.must("POST", "/v1/Conversations/room/Messages", "Author=alice&Body=hello&Attributes=%7B%22k%22%3A1%7D", 201)
+	// The document's lastMessage first, then the list's new item.
+	doc := a.Next()
+	if doc["event_type"] != "document_updated" || doc["event"].(map[string]any)["id"] != 1.0 ||
+		doc["event"].(map[string]any)["document_data"].(map[string]any)["lastMessage"].(map[string]any)["index"] != 0.0 {
+		t.Fatalf("document_updated: %v", doc)
+	}
 	added := a.Next()
 	valueEqual(t, "list_item_added", added, fmt.Sprintf(`{"event_type":"list_item_added","event_protocol_version":4,"event":{
 		"id":1,"list_sid":%[1]q,"item_index":0,"item_url":%[2]q,"item_revision":"1","list_revision":"1","date_created":%[3]q,
@@ -56,11 +62,6 @@ func TestClientLiveEvents(t *testing.T) {
 			"memberSid":%[6]q,"type":"text","subject":null,"contentSid":null}}}`,
 		ch+".messages", srv.URL+"/v3/Lists/"+ch+".messages/Items/0", added["event"].(map[string]any)["date_created"],
 		m["sid"], stampOf(t, m["date_created"].(string)), mbAlice))
-	doc := a.Next()
-	if doc["event_type"] != "document_updated" || doc["event"].(map[string]any)["id"] != 1.0 ||
-		doc["event"].(map[string]any)["document_data"].(map[string]any)["lastMessage"].(map[string]any)["index"] != 0.0 {
-		t.Fatalf("document_updated: %v", doc)
-	}
 
 	mbBob := c.must("POST", "/v1/Conversations/room/Participants", "Identity=bob", 201)["sid"].(string)
 	n := a.Next()

@@ -70,13 +70,14 @@ func syncEvents(ev *events) ([]syncEvent, error) {
 			m := e.Message
 			typ := map[parley.EventType]string{parley.EventMessageAdded: syncview.ListItemAdded,
 				parley.EventMessageUpdated: syncview.ListItemUpdated, parley.EventMessageRemoved: syncview.ListItemRemoved}[e.Type]
-			add(m.ServiceSid, syncview.ID(m.ConversationSid, syncview.Messages), typ, strconv.FormatInt(m.Index, 10), syncview.Message(*m), e.At)
 			if e.Type == parley.EventMessageAdded {
-				// The document's lastMessage moves.
+				// The document's lastMessage moves, told first so that an
+				// app's messageAdded handler sees it moved.
 				c := *e.Conversation
 				c.LastMessageIndex = &m.Index
 				add(c.ServiceSid, syncview.ID(c.Sid, syncview.Channel), syncview.DocumentUpdated, "", syncview.Conversation(c), e.At)
 			}
+			add(m.ServiceSid, syncview.ID(m.ConversationSid, syncview.Messages), typ, strconv.FormatInt(m.Index, 10), syncview.Message(*m), e.At)
 		case parley.EventParticipantAdded, parley.EventParticipantUpdated, parley.EventParticipantRemoved:
 			p := e.Participant
 			typ := map[parley.EventType]string{parley.EventParticipantAdded: syncview.MapItemAdded,

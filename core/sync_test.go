@@ -72,7 +72,7 @@ func TestSyncLog(t *testing.T) {
 	want := []string{
 		roster + "#1 map_item_added " + mb[0], alice.Sid + ".conversations#1 map_item_added " + c.Sid,
 		roster + "#2 map_item_added " + mb[1], bob.Sid + ".conversations#1 map_item_added " + c.Sid,
-		msgs + "#1 list_item_added 0", ch + "#1 document_updated ",
+		ch + "#1 document_updated ", msgs + "#1 list_item_added 0",
 		roster + "#3 map_item_removed " + mb[1],
 		alice.Sid + ".conversations#2 map_item_removed " + c.Sid, ch + "#2 document_removed ",
 	}
