@@ -309,6 +309,22 @@ type SyncTx interface {
 	// TrimSyncEvents deletes events created before before and returns how
 	// many it deleted. The counters stay, so ids never go back.
 	TrimSyncEvents(ctx context.Context, before time.Time) (int64, error)
+	// Notify tells the nodes that listen on the store (Listener) payload
+	// on channel when, and only if, the transaction commits. A store one
+	// node has alone (SQLite) does nothing.
+	Notify(ctx context.Context, channel, payload string) error
+}
+
+// Listener is what a store shared by several nodes offers: each node
+// hears what the others' writes Notify.
+type Listener interface {
+	// Listen calls heard with each payload notified on channel (by any
+	// node, this one too) until ctx ends. Each time it starts listening
+	// (the first time, and when its connection was lost and is back) it
+	// calls missed before hearing more: notifications sent before may
+	// have been missed, and the caller catches up from what the database
+	// holds.
+	Listen(ctx context.Context, channel string, heard func(payload string), missed func()) error
 }
 
 // MediaTx is the storage of media. An upload is written in steps, one

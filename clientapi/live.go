@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/core"
@@ -47,12 +48,54 @@ type Hub struct {
 func NewHub(app *core.App, log *slog.Logger) *Hub {
 	h := &Hub{app: app, log: log, byObject: map[string]map[*feed]struct{}{}, byUser: map[string]map[*feed]struct{}{},
 		feeds: map[*twilsock.Conn]*feed{}}
-	h.stop = app.SubscribeSync(h.publish)
+	stopLocal := app.SubscribeSync(h.publish)
+	stopRemote := app.SubscribeSyncTouched(h.touched)
+	h.stop = func() { stopLocal(); stopRemote() }
 	return h
 }
 
-// Close stops the hub's subscription to the app's events.
+// Close stops the hub's subscriptions to the app's events.
 func (h *Hub) Close() { h.stop() }
+
+// touched hands subscribed feeds what another node's write did: the
+// events read once from the log for all of them. nil touches (missed
+// notifications) make every feed catch up on every object it has.
+func (h *Hub) touched(touches []core.SyncTouch) {
+	if touches == nil {
+		h.mu.Lock()
+		feeds := make([]*feed, 0, len(h.feeds))
+		for _, f := range h.feeds {
+			feeds = append(feeds, f)
+		}
+		h.mu.Unlock()
+		for _, f := range feeds {
+			f.push(job{catchUp: true})
+		}
+		return
+	}
+	for _, t := range touches {
+		h.mu.Lock()
+		feeds := make([]*feed, 0, len(h.byObject[t.Object]))
+		for f := range h.byObject[t.Object] {
+			feeds = append(feeds, f)
+		}
+		h.mu.Unlock()
+		if len(feeds) == 0 {
+			continue
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		events, err := h.app.SyncEventsAfter(ctx, t.Object, t.From-1, int(t.To-t.From+1))
+		cancel()
+		if err != nil {
+			// Each feed finds the gap at its next event and repairs it.
+			h.log.Error("sync: reading another node's events", "object", t.Object, "err", err)
+			continue
+		}
+		for _, f := range feeds {
+			f.push(job{events: events})
+		}
+	}
+}
 
 // feed is one connection's ordered queue of work: live events and
 // subscription changes, done one at a time by its run goroutine.
@@ -72,12 +115,14 @@ type feed struct {
 	objects map[string]struct{}
 }
 
-// job is live events, a subscription change, or a notification that is
-// not stored (typing).
+// job is live events, a subscription change, a notification that is not
+// stored (typing), or a catch-up on every subscribed object (after
+// notifications from other nodes were missed).
 type job struct {
-	events []parley.SyncEvent
-	change *subscriptionChange
-	notice *notice
+	events  []parley.SyncEvent
+	change  *subscriptionChange
+	notice  *notice
+	catchUp bool
 }
 
 // notice is a notification of messageType with its payload.
@@ -190,6 +235,8 @@ func (f *feed) run() {
 				f.change(ctx, j.change)
 			case j.notice != nil:
 				f.conn.Notify(ctx, j.notice.messageType, j.notice.payload)
+			case j.catchUp:
+				f.catchUp(ctx)
 			default:
 				f.deliver(ctx, j.events)
 			}
@@ -233,13 +280,56 @@ func (h *Hub) subscribedTo(f *feed, o string) bool {
 }
 
 // deliver sends the events the client has not had of objects it is
-// still subscribed to.
+// still subscribed to. Events come from this node's writes and from the
+// log, in whatever order their writes' goroutines got here; an object's
+// ids have no holes, so an event past the next one means some are still
+// on their way or were read elsewhere, and the feed reads what is missing
+// from the log first (repair).
 func (f *feed) deliver(ctx context.Context, events []parley.SyncEvent) {
 	for _, e := range events {
 		if e.ID <= f.sent[e.Object] || !f.hub.subscribedTo(f, e.Object) {
 			continue
 		}
+		if e.ID > f.sent[e.Object]+1 {
+			f.repair(ctx, e.Object)
+			if e.ID <= f.sent[e.Object] {
+				continue
+			}
+		}
 		f.send(ctx, e)
+	}
+}
+
+// repair sends what the log has of object after what the client has.
+func (f *feed) repair(ctx context.Context, object string) {
+	r, err := f.hub.app.ReplaySync(ctx, object, f.sent[object], maxReplay)
+	if err != nil {
+		f.hub.log.Error("sync: repairing a gap", "object", object, "err", err)
+		return
+	}
+	if r.Complete {
+		for _, e := range r.Events {
+			if e.ID > f.sent[object] {
+				f.send(ctx, e)
+			}
+		}
+	}
+	// What was left out or trimmed counts as had: the client reads
+	// current state when it reads the object.
+	f.sent[object] = max(f.sent[object], r.Last)
+}
+
+// catchUp repairs every subscribed object (notifications from other
+// nodes may have been missed).
+func (f *feed) catchUp(ctx context.Context) {
+	f.hub.mu.Lock()
+	objects := make([]string, 0, len(f.objects))
+	for o := range f.objects {
+		objects = append(objects, o)
+	}
+	f.hub.mu.Unlock()
+	for _, o := range objects {
+		f.repair(ctx, o)
 	}
 }
 

@@ -91,6 +91,11 @@ type App struct {
 	limits        Limits
 	subs          subscribers[parley.Event]
 	syncSubs      subscribers[[]parley.SyncEvent]
+	// touchedSubs hear what other nodes' writes did to Sync objects.
+	touchedSubs subscribers[[]SyncTouch]
+	// node names this App in its notifications, so that it can tell its
+	// own from the other nodes'.
+	node string
 }
 
 // New returns an App.
@@ -115,6 +120,7 @@ func New(o Options) *App {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
+	a.node = parley.NewSID("ND")[2:]
 	return a
 }
 

@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -131,6 +134,12 @@ func (a *App) recordSync(ctx context.Context, tx parley.Tx, ev *events) error {
 		return err
 	}
 	ev.sync = list
+	// The other nodes hear of it when (and if) the write commits.
+	for _, payload := range touchPayloads(a.node, counts, last) {
+		if err := tx.Notify(ctx, syncChannel, payload); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -368,5 +377,100 @@ func (a *App) RunSyncTrimmer(ctx context.Context, retention time.Duration) {
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// Across nodes (PostgreSQL): a write notifies, on syncChannel and with the
+// commit, which objects it gave which ids; each node's listener
+// (RunSyncListener) tells its subscribers (SubscribeSyncTouched), which
+// read those events from the log. A notification missed is caught up
+// from the log too (missed).
+
+// syncChannel is the notification channel of the Sync log.
+const syncChannel = "parley_sync"
+
+// maxTouchPayload keeps a notification under PostgreSQL's 8,000 bytes.
+const maxTouchPayload = 7000
+
+// SyncTouch is what another node's write did to one object: its events
+// with ids From to To.
+type SyncTouch struct {
+	Object   string
+	From, To int64
+}
+
+// touchPayloads are the notifications of a write: the node's name, then
+// a line "object from to" per object, split to fit.
+func touchPayloads(node string, counts map[string]int, last map[string]int64) []string {
+	objects := make([]string, 0, len(counts))
+	for o := range counts {
+		objects = append(objects, o)
+	}
+	slices.Sort(objects)
+	var out []string
+	var b strings.Builder
+	for _, o := range objects {
+		line := fmt.Sprintf("%s %d %d\n", o, last[o]-int64(counts[o])+1, last[o])
+		if b.Len() > 0 && b.Len()+len(line) > maxTouchPayload {
+			out = append(out, b.String())
+			b.Reset()
+		}
+		if b.Len() == 0 {
+			b.WriteString(node + "\n")
+		}
+		b.WriteString(line)
+	}
+	if b.Len() > 0 {
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// parseTouches reads a notification; ok is false for the node's own.
+func parseTouches(node, payload string) (touches []SyncTouch, ok bool) {
+	lines := strings.Split(strings.TrimSuffix(payload, "\n"), "\n")
+	if len(lines) < 2 || lines[0] == node {
+		return nil, false
+	}
+	for _, l := range lines[1:] {
+		var t SyncTouch
+		if _, err := fmt.Sscanf(l, "%s %d %d", &t.Object, &t.From, &t.To); err == nil && t.From <= t.To {
+			touches = append(touches, t)
+		}
+	}
+	return touches, len(touches) > 0
+}
+
+// SubscribeSyncTouched registers fn to hear, in order, what other nodes'
+// writes did to Sync objects; nil touches mean notifications may have
+// been missed (anything may have changed). fn runs on the listener's
+// goroutine: while it runs, later notifications wait.
+func (a *App) SubscribeSyncTouched(fn func(touches []SyncTouch)) (unsubscribe func()) {
+	return a.touchedSubs.add(fn)
+}
+
+// RunSyncListener listens for other nodes' Sync events until ctx ends,
+// where the store is shared (parley.Listener); on a store one node has
+// alone it returns at once.
+func (a *App) RunSyncListener(ctx context.Context) {
+	l, ok := a.store.(parley.Listener)
+	if !ok {
+		return
+	}
+	tell := func(touches []SyncTouch) {
+		for _, fn := range a.touchedSubs.all() {
+			fn(touches)
+		}
+	}
+	err := l.Listen(ctx, syncChannel, func(payload string) {
+		if touches, ok := parseTouches(a.node, payload); ok {
+			tell(touches)
+		}
+	}, func() {
+		a.log.Debug("sync: listening; catching up from the log")
+		tell(nil)
+	})
+	if err != nil && ctx.Err() == nil {
+		a.log.Error("sync: listen", "err", err)
 	}
 }

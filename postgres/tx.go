@@ -24,6 +24,7 @@ var dialect = &sqlstore.Dialect{
 	LockForShare:  "FOR KEY SHARE",
 	SkipLocked:    "FOR UPDATE SKIP LOCKED",
 	Classify:      classify,
+	Notify:        "SELECT pg_notify(?, ?)",
 }
 
 // classify tells PostgreSQL's errors apart by SQLSTATE.

@@ -63,6 +63,7 @@ func Run(t *testing.T, open Opener) {
 		{"Media", testMedia},
 		{"SyncEvents", testSyncEvents},
 		{"ConcurrentSyncAppends", testConcurrentSyncAppends},
+		{"Notify", testNotify},
 	}
 	t.Run("EveryWriteIsCovered", testEveryWriteIsCovered)
 	t.Run("ConcurrentPartialUpdates", func(t *testing.T) {

@@ -148,3 +148,55 @@ func testConcurrentSyncAppends(t *testing.T, s parley.Store) {
 		}
 	}
 }
+
+// testNotify: a notification reaches listeners when its transaction
+// commits, never when it rolls back; a store without listeners takes it
+// and does nothing.
+func testNotify(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	channel := "parley_test_" + sid("ZZ")[2:12]
+	l, ok := s.(parley.Listener)
+	if !ok {
+		update(t, s, func(tx parley.Tx) error { return tx.Notify(ctx, channel, "nobody hears") })
+		return
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	heard, listening := make(chan string, 10), make(chan struct{}, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- l.Listen(lctx, channel, func(p string) { heard <- p }, func() { listening <- struct{}{} })
+	}()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Listen: %v", err)
+		}
+	}()
+	select {
+	case <-listening:
+	case <-time.After(10 * time.Second):
+		t.Fatal("not listening after 10 s")
+	}
+	boom := errors.New("boom")
+	err := s.Update(ctx, func(tx parley.Tx) error {
+		if err := tx.Notify(ctx, channel, "rolled back"); err != nil {
+			return err
+		}
+		return boom
+	})
+	wantErr(t, err, boom)
+	update(t, s, func(tx parley.Tx) error { return tx.Notify(ctx, channel, "committed") })
+	select {
+	case p := <-heard:
+		if p != "committed" {
+			t.Fatalf("heard %q, want only the committed one", p)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the committed notification never came")
+	}
+	select {
+	case p := <-heard:
+		t.Fatalf("heard %q too", p)
+	case <-time.After(200 * time.Millisecond):
+	}
+}

@@ -252,6 +252,11 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 	timersDone := make(chan struct{})
 	go func() { app.RunTimers(timersCtx, core.TimerPoll); close(timersDone) }()
 	defer func() { stopTimers(); <-timersDone }()
+	// Other nodes' Sync events, on a shared PostgreSQL.
+	listenCtx, stopListen := context.WithCancel(ctx)
+	listenDone := make(chan struct{})
+	go func() { app.RunSyncListener(listenCtx); close(listenDone) }()
+	defer func() { stopListen(); <-listenDone }()
 	trimCtx, stopTrim := context.WithCancel(ctx)
 	trimDone := make(chan struct{})
 	go func() { app.RunSyncTrimmer(trimCtx, c.syncRetention); close(trimDone) }()

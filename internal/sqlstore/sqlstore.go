@@ -74,6 +74,10 @@ type Dialect struct {
 	// Classify says what a driver error means, by the driver's own codes
 	// (never by message text).
 	Classify func(err error) Failure
+	// Notify is the statement that notifies listeners on commit, with the
+	// channel and the payload as its parameters ("SELECT pg_notify(?, ?)");
+	// empty where one node has the database alone.
+	Notify string
 
 	rebound sync.Map // query text with ? → with Placeholder's syntax
 }

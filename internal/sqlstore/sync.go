@@ -116,3 +116,11 @@ func (t *Tx) TrimSyncEvents(ctx context.Context, before time.Time) (int64, error
 		(SELECT seq FROM sync_events WHERE date_created >= ? ORDER BY seq LIMIT 1),
 		(SELECT MAX(seq) + 1 FROM sync_events))`, t.d.Millis(before))
 }
+
+func (t *Tx) Notify(ctx context.Context, channel, payload string) error {
+	if t.d.Notify == "" {
+		return nil
+	}
+	_, err := t.exec(ctx, false, t.d.Notify, channel, payload)
+	return err
+}

@@ -1,0 +1,73 @@
+package api_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/parleyhq/parley/internal/pgtest"
+	"github.com/parleyhq/parley/parleytest"
+	"github.com/parleyhq/parley/postgres"
+)
+
+// TestLiveAcrossNodes: two nodes on one PostgreSQL. A client connected to
+// node A is told at once of what a backend writes through node B (NOTIFY
+// with the commit, the events read from the log); when A's listening
+// connection is cut, what B writes meanwhile still reaches the client
+// once A listens again (it catches up from the log).
+func TestLiveAcrossNodes(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	open := func() *postgres.Store {
+		s, err := postgres.Open(ctx, dsn, postgres.Options{MaxConns: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	nodeA := parleytest.NewWith(t, parleytest.Options{Store: open()})
+	nodeB := parleytest.NewWith(t, parleytest.Options{Store: open()})
+	for _, n := range []*parleytest.Server{nodeA, nodeB} {
+		lctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { n.App.RunSyncListener(lctx); close(done) }()
+		t.Cleanup(func() { cancel(); <-done })
+	}
+	b := rawClient{t: t, srv: nodeB}
+	b.must("POST", "/v1/Users", "Identity=alice", 201)
+	ch := b.must("POST", "/v1/Conversations", "UniqueName=room", 201)["sid"].(string)
+	b.must("POST", "/v1/Conversations/room/Participants", "Identity=alice", 201)
+
+	alice := parleytest.DialClient(t, nodeA, "alice")
+	msgs := ch + ".messages"
+	alice.Subscribe(1, map[string]int64{msgs: 0}, map[string]string{msgs: "list"})
+	b.must("POST", "/v1/Conversations/room/Messages", "Author=system&Body=one", 201)
+	n := alice.Next()
+	if e := n["event"].(map[string]any); n["event_type"] != "list_item_added" || e["id"] != 1.0 || e["item_data"].(map[string]any)["text"] != "one" {
+		t.Fatalf("node B's message on node A: %v", n)
+	}
+
+	// Cut A's listening connection (and any other of this database's:
+	// they listen again and catch up); B writes while A cannot hear.
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE query = 'LISTEN "parley_sync"' AND pid <> pg_backend_pid()`); err != nil {
+		t.Fatal(err)
+	}
+	b.must("POST", "/v1/Conversations/room/Messages", "Author=system&Body=two", 201)
+	b.must("POST", "/v1/Conversations/room/Messages", "Author=system&Body=three", 201)
+	var texts []any
+	for len(texts) < 2 {
+		n := alice.Next()
+		texts = append(texts, n["event"].(map[string]any)["item_data"].(map[string]any)["text"])
+	}
+	if texts[0] != "two" || texts[1] != "three" {
+		t.Fatalf("after the cut: %v", texts)
+	}
+}
