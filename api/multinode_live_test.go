@@ -70,4 +70,16 @@ func TestLiveAcrossNodes(t *testing.T) {
 	if texts[0] != "two" || texts[1] != "three" {
 		t.Fatalf("after the cut: %v", texts)
 	}
+
+	// Typing travels too, and is stored nowhere: bob types on node B,
+	// alice on node A sees it.
+	b.must("POST", "/v1/Conversations/room/Participants", "Identity=bob", 201)
+	bob := parleytest.DialClient(t, nodeB, "bob")
+	if status, v := bob.Request("POST", "/Client/v2/Services/"+nodeB.DefaultServiceSid+"/Typing", nil, "ChannelSid="+ch); status != 200 {
+		t.Fatalf("typing: %d %v", status, v)
+	}
+	typ, v := alice.NextNotification()
+	if typ != "twilio.ipmsg.typing_indicator" || v["channel_sid"] != ch || v["identity"] != "bob" || v["typing_timeout"] != 6.0 {
+		t.Fatalf("alice got %s %v", typ, v)
+	}
 }

@@ -50,7 +50,8 @@ func NewHub(app *core.App, log *slog.Logger) *Hub {
 		feeds: map[*twilsock.Conn]*feed{}}
 	stopLocal := app.SubscribeSync(h.publish)
 	stopRemote := app.SubscribeSyncTouched(h.touched)
-	h.stop = func() { stopLocal(); stopRemote() }
+	stopNotices := app.SubscribeNotices(func(n core.Notice) { h.notifyUsers(n.Users, n.MessageType, n.Payload) })
+	h.stop = func() { stopLocal(); stopRemote(); stopNotices() }
 	return h
 }
 

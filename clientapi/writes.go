@@ -501,7 +501,7 @@ const typingTimeout = 5
 
 // typing is POST {typing} (ChannelSid=CH…, a form): the user is typing
 // in a conversation they are in; its other participants' connections are
-// told, and nothing is stored.
+// told, on every node, and nothing is stored.
 func (h *Handler) typing(r *request, svc string) (twilsock.Response, error) {
 	if err := r.inService(svc); err != nil {
 		return twilsock.Response{}, err
@@ -530,7 +530,9 @@ func (h *Handler) typing(r *request, svc string) (twilsock.Response, error) {
 	}
 	payload, err := json.Marshal(map[string]any{"channel_sid": conv, "identity": r.grant.Identity, "typing_timeout": typingTimeout + 1})
 	if err == nil {
+		// This node's connections, then the other nodes'.
 		h.Hub.notifyUsers(users, "twilio.ipmsg.typing_indicator", payload)
+		err = h.App.SendNotice(r.ctx, core.Notice{MessageType: "twilio.ipmsg.typing_indicator", Users: users, Payload: payload})
 	}
 	return done(map[string]any{"typing_timeout": typingTimeout}, err)
 }

@@ -93,6 +93,7 @@ type App struct {
 	syncSubs      subscribers[[]parley.SyncEvent]
 	// touchedSubs hear what other nodes' writes did to Sync objects.
 	touchedSubs subscribers[[]SyncTouch]
+	noticeSubs  subscribers[Notice]
 	// node names this App in its notifications, so that it can tell its
 	// own from the other nodes'.
 	node string

@@ -426,10 +426,11 @@ func touchPayloads(node string, counts map[string]int, last map[string]int64) []
 	return out
 }
 
-// parseTouches reads a notification; ok is false for the node's own.
+// parseTouches reads a notification; ok is false for the node's own and
+// for notices.
 func parseTouches(node, payload string) (touches []SyncTouch, ok bool) {
 	lines := strings.Split(strings.TrimSuffix(payload, "\n"), "\n")
-	if len(lines) < 2 || lines[0] == node {
+	if len(lines) < 2 || lines[0] == node || strings.HasPrefix(lines[1], noticeMark) {
 		return nil, false
 	}
 	for _, l := range lines[1:] {
@@ -465,6 +466,10 @@ func (a *App) RunSyncListener(ctx context.Context) {
 	err := l.Listen(ctx, syncChannel, func(payload string) {
 		if touches, ok := parseTouches(a.node, payload); ok {
 			tell(touches)
+		} else if n, ok := parseNotice(a.node, payload); ok {
+			for _, fn := range a.noticeSubs.all() {
+				fn(n)
+			}
 		}
 	}, func() {
 		a.log.Debug("sync: listening; catching up from the log")
@@ -473,4 +478,45 @@ func (a *App) RunSyncListener(ctx context.Context) {
 	if err != nil && ctx.Err() == nil {
 		a.log.Error("sync: listen", "err", err)
 	}
+}
+
+// Notices are what clients are told and nothing stores (typing): a node
+// passes them to the others on syncChannel, as "node", "!notice TYPE",
+// the user SIDs (comma-separated) and the payload, a line each.
+
+// noticeMark starts a notice's second line.
+const noticeMark = "!notice "
+
+// Notice is a notification of MessageType for the connections of Users.
+type Notice struct {
+	MessageType string
+	Users       []string
+	Payload     []byte
+}
+
+// SendNotice passes a notice to the other nodes, where the store is
+// shared (on a store one node has alone, there are none).
+func (a *App) SendNotice(ctx context.Context, n Notice) error {
+	if _, ok := a.store.(parley.Listener); !ok || len(n.Users) == 0 {
+		return nil
+	}
+	payload := a.node + "\n" + noticeMark + n.MessageType + "\n" + strings.Join(n.Users, ",") + "\n" + string(n.Payload)
+	if len(payload) > maxTouchPayload {
+		return fmt.Errorf("sync: a notice of %d bytes", len(payload))
+	}
+	return a.store.Update(ctx, func(tx parley.Tx) error { return tx.Notify(ctx, syncChannel, payload) })
+}
+
+// SubscribeNotices registers fn to hear other nodes' notices.
+func (a *App) SubscribeNotices(fn func(Notice)) (unsubscribe func()) { return a.noticeSubs.add(fn) }
+
+// parseNotice reads a notice; ok is false for the node's own and for
+// anything else.
+func parseNotice(node, payload string) (Notice, bool) {
+	parts := strings.SplitN(payload, "\n", 4)
+	if len(parts) != 4 || parts[0] == node || !strings.HasPrefix(parts[1], noticeMark) || parts[2] == "" {
+		return Notice{}, false
+	}
+	return Notice{MessageType: strings.TrimPrefix(parts[1], noticeMark), Users: strings.Split(parts[2], ","),
+		Payload: []byte(parts[3])}, true
 }

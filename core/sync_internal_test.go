@@ -46,3 +46,23 @@ func TestTouchPayloads(t *testing.T) {
 		}
 	}
 }
+
+// TestNoticePayloads: a notice reads back whole on another node, is
+// ignored on its own, and is never taken for a write's touches.
+func TestNoticePayloads(t *testing.T) {
+	payload := "node1\n" + noticeMark + "twilio.ipmsg.typing_indicator\nUS1,US2\n" + `{"channel_sid":"CH1","identity":"a\nb"}`
+	n, ok := parseNotice("node2", payload)
+	if !ok || n.MessageType != "twilio.ipmsg.typing_indicator" || fmt.Sprint(n.Users) != "[US1 US2]" ||
+		string(n.Payload) != `{"channel_sid":"CH1","identity":"a\nb"}` {
+		t.Fatalf("read back %+v %v", n, ok)
+	}
+	if _, ok := parseNotice("node1", payload); ok {
+		t.Fatal("a node heard its own notice")
+	}
+	if touches, ok := parseTouches("node2", payload); ok {
+		t.Fatalf("a notice read as touches %v", touches)
+	}
+	if _, ok := parseNotice("node2", "node1\nCH1.roster 1 2"); ok {
+		t.Fatal("touches read as a notice")
+	}
+}
