@@ -7,24 +7,15 @@
 // it denied.
 
 import { createRequire } from "node:module";
-import { assert, run, setup, shutdownLeftover, step, twilio } from "./lib.mjs";
+import { assert, clientToken, conversationsSDKs as sdks, failOnUnhandledRejections, run, setup, step } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
-const sdks = {
-  "2.7.0": require("@twilio/conversations"),
-  "3.0.1": require("conversations3"),
-};
-
 const { env, v1 } = setup();
 
 // The SDK leaves its pending requests' rejections unhandled when a client
 // is denied or shut down ("Connection is not initialized"); a browser
 // logs them. Anything else unhandled fails the script.
-process.on("unhandledRejection", (err) => {
-  if (shutdownLeftover(err)) return;
-  console.error("unhandled rejection:", err);
-  process.exit(1);
-});
+failOnUnhandledRejections();
 const ws = env.url.replace(/^http/, "ws") + "/v3/wsconnect";
 
 // Node 20 has no global WebSocket, so twilsock uses the ws package; this
@@ -38,14 +29,8 @@ globalThis.WebSocket = class extends require("ws") {
   }
 };
 
-// token mints an access token for identity with the API key parley made
-// for this script.
-function token(identity, { serviceSid = env.defaultServiceSid, ttl = 3600, secret, pushCredentialSid } = {}) {
-  const t = new twilio.jwt.AccessToken(env.accountSid, process.env.PARLEY_API_KEY_SID,
-    secret ?? process.env.PARLEY_API_KEY_SECRET, { identity, ttl });
-  t.addGrant(new twilio.jwt.AccessToken.ChatGrant({ serviceSid, pushCredentialSid }));
-  return t.toJwt();
-}
+// token mints an access token for identity (clientToken).
+const token = (identity, opts) => clientToken(env, identity, opts);
 
 // connect makes a client and waits until it is initialized or fails.
 function connect(Client, jwt) {

@@ -10,6 +10,7 @@
 // one-liner `client.conversations.baseUrl = PARLEY_URL`.
 
 import assert from "node:assert/strict";
+import { createRequire } from "node:module";
 import { inspect } from "node:util";
 import twilio from "twilio";
 
@@ -220,4 +221,34 @@ export function shutdownLeftover(err) {
   const name = err?.constructor?.name;
   return name === "TransportUnavailableError" ||
     (name === "SyncError" && err.message === "disconnected (status: 0, code: 0)" && err.status === 0);
+}
+
+// ---- The client SDK (@twilio/conversations) scripts
+
+const require = createRequire(import.meta.url);
+
+// conversationsSDKs are the client SDK versions tested, by version.
+export const conversationsSDKs = {
+  "2.7.0": require("@twilio/conversations"),
+  "3.0.1": require("conversations3"),
+};
+
+// clientToken mints an access token for identity with the API key that
+// sdktest made for the script (PARLEY_API_KEY_SID and _SECRET), as an
+// app's backend does with twilio-node.
+export function clientToken(env, identity, { serviceSid = env.defaultServiceSid, ttl = 3600, secret, pushCredentialSid } = {}) {
+  const t = new twilio.jwt.AccessToken(env.accountSid, process.env.PARLEY_API_KEY_SID,
+    secret ?? process.env.PARLEY_API_KEY_SECRET, { identity, ttl });
+  t.addGrant(new twilio.jwt.AccessToken.ChatGrant({ serviceSid, pushCredentialSid }));
+  return t.toJwt();
+}
+
+// failOnUnhandledRejections fails the script on an unhandled rejection,
+// but those a shut-down client leaves behind (shutdownLeftover).
+export function failOnUnhandledRejections() {
+  process.on("unhandledRejection", (err) => {
+    if (shutdownLeftover(err)) return;
+    console.error("unhandled rejection:", err);
+    process.exit(1);
+  });
 }

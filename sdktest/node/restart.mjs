@@ -5,27 +5,11 @@
 // message while it is down and starts it again. Each client must
 // reconnect on its own and be told of the message.
 
-import { createRequire } from "node:module";
-import { assert, run, setup, shutdownLeftover, step, twilio } from "./lib.mjs";
+import { assert, clientToken, conversationsSDKs as sdks, failOnUnhandledRejections, run, setup, step } from "./lib.mjs";
 
-const require = createRequire(import.meta.url);
-const sdks = {
-  "2.7.0": require("@twilio/conversations"),
-  "3.0.1": require("conversations3"),
-};
 const { env, v1 } = setup();
-process.on("unhandledRejection", (err) => {
-  if (shutdownLeftover(err)) return;
-  console.error("unhandled rejection:", err);
-  process.exit(1);
-});
-
-function token(identity) {
-  const t = new twilio.jwt.AccessToken(env.accountSid, process.env.PARLEY_API_KEY_SID,
-    process.env.PARLEY_API_KEY_SECRET, { identity, ttl: 3600 });
-  t.addGrant(new twilio.jwt.AccessToken.ChatGrant({ serviceSid: env.defaultServiceSid }));
-  return t.toJwt();
-}
+failOnUnhandledRejections();
+const token = (identity) => clientToken(env, identity);
 
 function initialized(client) {
   return new Promise((resolve, reject) => {
