@@ -315,6 +315,11 @@ type SyncTx interface {
 	Notify(ctx context.Context, channel, payload string) error
 }
 
+// UserRef names a user of a service.
+type UserRef struct {
+	ServiceSid, UserSid string
+}
+
 // Listener is what a store shared by several nodes offers: each node
 // hears what the others' writes Notify.
 type Listener interface {
@@ -389,4 +394,17 @@ type BindingTx interface {
 	// SetOnline sets the user's is_online; ErrNotFound when there is no
 	// such user.
 	SetOnline(ctx context.Context, userSid string, online bool) error
+	// RenewNode sets a node's lease: it counts as running until until.
+	RenewNode(ctx context.Context, node string, until time.Time) error
+	// AddConnection counts one more client connection of a user on a
+	// node; ErrDangling when the user is gone.
+	AddConnection(ctx context.Context, node, userSid, serviceSid string) error
+	// RemoveConnection counts one fewer (none left: the row goes).
+	RemoveConnection(ctx context.Context, node, userSid string) error
+	// UserConnected reports whether a node whose lease runs past now
+	// holds a connection of the user.
+	UserConnected(ctx context.Context, userSid string, now time.Time) (bool, error)
+	// ReapNodes deletes the nodes whose lease ended before now, with
+	// their connections, and returns the users those were of.
+	ReapNodes(ctx context.Context, now time.Time) ([]UserRef, error)
 }

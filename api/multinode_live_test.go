@@ -2,9 +2,12 @@ package api_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/parleyhq/parley/core"
 	"github.com/parleyhq/parley/internal/pgtest"
 	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/postgres"
@@ -28,7 +31,10 @@ func TestLiveAcrossNodes(t *testing.T) {
 		return s
 	}
 	nodeA := parleytest.NewWith(t, parleytest.Options{Store: open()})
-	nodeB := parleytest.NewWith(t, parleytest.Options{Store: open()})
+	// Node B's clock can be moved, to see node A's lease run out.
+	var later atomic.Int64
+	nodeB := parleytest.NewWith(t, parleytest.Options{Store: open(), Core: core.Options{
+		Now: func() time.Time { return time.Now().Add(time.Duration(later.Load())) }}})
 	for _, n := range []*parleytest.Server{nodeA, nodeB} {
 		lctx, cancel := context.WithCancel(ctx)
 		done := make(chan struct{})
@@ -81,5 +87,26 @@ func TestLiveAcrossNodes(t *testing.T) {
 	typ, v := alice.NextNotification()
 	if typ != "twilio.ipmsg.typing_indicator" || v["channel_sid"] != ch || v["identity"] != "bob" || v["typing_timeout"] != 6.0 {
 		t.Fatalf("alice got %s %v", typ, v)
+	}
+
+	// Presence is the same on both nodes: alice's connection is on A.
+	b.must("POST", "/v1/Services/"+nodeB.DefaultServiceSid+"/Configuration", "ReachabilityEnabled=true", 200)
+	a := rawClient{t: t, srv: nodeA}
+	for _, n := range []rawClient{a, b} {
+		if u := n.must("GET", "/v1/Users/alice", "", 200); u["is_online"] != true {
+			t.Fatalf("alice on node %s: is_online %v", n.srv.URL, u["is_online"])
+		}
+	}
+	// Node A dies (it stops renewing its lease): once the lease has run
+	// out, node B reaps it and alice is offline; bob, on B, stays online.
+	later.Store(int64(core.PresenceLease + time.Second))
+	if err := nodeB.App.ReapPresence(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if u := b.must("GET", "/v1/Users/alice", "", 200); u["is_online"] != false {
+		t.Fatalf("alice after node A died: is_online %v", u["is_online"])
+	}
+	if u := b.must("GET", "/v1/Users/bob", "", 200); u["is_online"] != true {
+		t.Fatalf("bob, on the living node: is_online %v", u["is_online"])
 	}
 }

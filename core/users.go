@@ -305,29 +305,3 @@ func emptyIsNil(p *string) *string {
 	}
 	return p
 }
-
-// SetOnline records whether a user has a client connected (is_online,
-// the reachability item of their info map), with onUserUpdated when it
-// changed. A user deleted meanwhile is no error: there is nothing left to
-// mark.
-func (a *App) SetOnline(ctx context.Context, svc, userSid string, online bool, opts WriteOptions) error {
-	err := a.update(ctx, func(tx parley.Tx, ev *events) error {
-		u, err := tx.ForUpdate().UserBySid(ctx, svc, userSid)
-		if err != nil {
-			return notFound(err)
-		}
-		if u.IsOnline != nil && *u.IsOnline == online {
-			return nil
-		}
-		if err := tx.SetOnline(ctx, userSid, online); err != nil {
-			return notFound(err)
-		}
-		u.IsOnline = &online
-		ev.add(userEvent(parley.EventUserUpdated, u, a.clock(), opts))
-		return nil
-	})
-	if err != nil && parley.AsError(err).Kind == parley.KindNotFound {
-		return nil
-	}
-	return err
-}

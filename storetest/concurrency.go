@@ -1075,7 +1075,7 @@ var (
 		"CountOpenConversations", "ListUserConversations", "ListParticipantConversations", "MessageBySid",
 		"ListMessages", "ConversationWebhookBySid", "ConversationWebhooks", "ListConversationWebhooks", "ReceiptBySid", "Receipts", "ListReceipts",
 		"MediaBySid", "MediaChunk", "AddressConfig", "AddressConfigByAddress", "ListAddressConfigs", "Binding",
-		"BindingByEndpoint", "ListBindings", "SyncEventsAfter", "LastSyncEventID", "CountMessages", "NotificationSettings",
+		"BindingByEndpoint", "ListBindings", "SyncEventsAfter", "LastSyncEventID", "CountMessages", "NotificationSettings", "UserConnected",
 		// DueConversations locks the rows it returns, skipping rows others
 		// hold (testConcurrentTimerClaims races it).
 		"DueConversations"}
@@ -1100,9 +1100,12 @@ var (
 		// setting checked when written, not a key); RefreshNotifiable
 		// recomputes a user's flag from its bindings in one statement.
 		"CreateAddressConfig", "DeleteAddressConfig", "DeleteBinding", "RefreshNotifiable",
-		// SetOnline writes one column of a user from the connections a
-		// node holds, in one statement.
-		"SetOnline",
+		// SetOnline writes one column of a user, in one statement; core
+		// runs it, and the connection counts, under the user's row lock.
+		// RenewNode upserts a node's own row; AddConnection and
+		// RemoveConnection add to a count in one statement each (and the
+		// count's row goes with its user); ReapNodes only deletes.
+		"SetOnline", "RenewNode", "AddConnection", "RemoveConnection", "ReapNodes",
 		// The Sync log: AdvanceSyncObjects is one upsert that adds to
 		// counters (testConcurrentSyncAppends races it); events are only
 		// inserted, referred to by nothing, and only deleted by age.

@@ -64,6 +64,7 @@ func Run(t *testing.T, open Opener) {
 		{"SyncEvents", testSyncEvents},
 		{"ConcurrentSyncAppends", testConcurrentSyncAppends},
 		{"Notify", testNotify},
+		{"Presence", testPresence},
 	}
 	t.Run("EveryWriteIsCovered", testEveryWriteIsCovered)
 	t.Run("ConcurrentPartialUpdates", func(t *testing.T) {

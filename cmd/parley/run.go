@@ -257,6 +257,11 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 	listenDone := make(chan struct{})
 	go func() { app.RunSyncListener(listenCtx); close(listenDone) }()
 	defer func() { stopListen(); <-listenDone }()
+	// This node's lease, and the reaping of dead nodes' connections.
+	presenceCtx, stopPresence := context.WithCancel(ctx)
+	presenceDone := make(chan struct{})
+	go func() { app.RunPresence(presenceCtx); close(presenceDone) }()
+	defer func() { stopPresence(); <-presenceDone }()
 	trimCtx, stopTrim := context.WithCancel(ctx)
 	trimDone := make(chan struct{})
 	go func() { app.RunSyncTrimmer(trimCtx, c.syncRetention); close(trimDone) }()
