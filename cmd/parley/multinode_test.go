@@ -13,7 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/parleyhq/parley/internal/pgtest"
+	"github.com/parleyhq/parley/twilsock"
 )
 
 // Several parley processes on one PostgreSQL database behave as one server.
@@ -221,4 +223,51 @@ func TestKilledNodeLosesNoAcknowledgedWrite(t *testing.T) {
 			t.Fatalf("acknowledged user %s lost: %d %s", id, st, body)
 		}
 	}
+}
+
+// TestKilledNodeTakesItsUsersOffline: a user connected to node A is
+// online on node B too; when A is killed (SIGKILL: it says nothing), B
+// shows them offline within 30 seconds, as A's lease runs out.
+func TestKilledNodeTakesItsUsersOffline(t *testing.T) {
+	t.Parallel()
+	dsn, a, b := twoNodes(t)
+	_, cfg := b.do(t, "GET", "/v1/Configuration", "", false)
+	is := decodeJSON(t, cfg)["default_chat_service_sid"].(string)
+	if st, body := b.do(t, "POST", "/v1/Services/"+is+"/Configuration", "ReachabilityEnabled=true", false); st != 200 {
+		t.Fatalf("reachability: %d %s", st, body)
+	}
+	var out strings.Builder
+	if err := run(context.Background(), []string{"parley", "token", "--db", dsn, "--identity", "alice"},
+		func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(a.url, "http")+"/v3/wsconnect", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	init, _ := twilsock.Encode(twilsock.Frame{Header: twilsock.Header{Method: "init", ID: "TM1", Token: strings.TrimSpace(out.String())}})
+	if err := ws.Write(ctx, websocket.MessageBinary, init); err != nil {
+		t.Fatal(err)
+	}
+	if _, reply, err := ws.Read(ctx); err != nil {
+		t.Fatal(err)
+	} else if f, err := twilsock.Decode(reply); err != nil || f.Header.Status == nil || f.Header.Status.Code != 200 {
+		t.Fatalf("init: %+v %v", f.Header, err)
+	}
+	online := func(node *process) any {
+		_, body := node.do(t, "GET", "/v1/Users/alice", "", false)
+		return decodeJSON(t, body)["is_online"]
+	}
+	if got := online(b); got != true {
+		t.Fatalf("alice, connected to A, on B: is_online %v", got)
+	}
+	a.kill()
+	killed := time.Now()
+	if !eventually(30*time.Second, func() bool { return online(b) == false }) {
+		t.Fatalf("alice still online on B %v after A was killed; B said:\n%s", time.Since(killed).Round(time.Second), b.stderr.String())
+	}
+	t.Logf("offline on B %v after A was killed", time.Since(killed).Round(100*time.Millisecond))
 }
