@@ -23,12 +23,41 @@ const PresenceLease = 15 * time.Second
 // presenceRenew is how often a node renews its lease and reaps dead ones.
 const presenceRenew = 5 * time.Second
 
+// A store one node has alone (SQLite) needs no lease: that node's lease
+// never runs out, and StartPresence reaps every earlier run of it, all
+// dead by then, so it writes nothing while it runs.
+
+// shared reports whether other nodes may share the store.
+func (a *App) shared() bool {
+	_, ok := a.store.(parley.Listener)
+	return ok
+}
+
+// lease is how long this node's lease lasts from a renewal.
+func (a *App) lease() time.Duration {
+	if a.shared() {
+		return PresenceLease
+	}
+	return 100 * 365 * 24 * time.Hour
+}
+
+// StartPresence runs before a node serves: on a shared store it renews
+// the node's lease and reaps the dead nodes; on a store the node has
+// alone, every node recorded is an earlier run of it, dead, and is
+// reaped with its users' presence.
+func (a *App) StartPresence(ctx context.Context) error {
+	if a.shared() {
+		return a.ReapPresence(ctx)
+	}
+	return a.reap(ctx, time.Unix(1<<40, 0))
+}
+
 // Connected counts a signed-in client connection of a user on this node
 // (and renews the node's lease, so that a node counts as running from its
 // first connection on).
 func (a *App) Connected(ctx context.Context, svc, userSid string, opts WriteOptions) error {
 	return a.presence(ctx, svc, userSid, opts, func(tx parley.Tx) error {
-		if err := tx.RenewNode(ctx, a.node, a.now().Add(PresenceLease)); err != nil {
+		if err := tx.RenewNode(ctx, a.node, a.now().Add(a.lease())); err != nil {
 			return err
 		}
 		return tx.AddConnection(ctx, a.node, userSid, svc)
@@ -79,14 +108,25 @@ func (a *App) presence(ctx context.Context, svc, userSid string, opts WriteOptio
 // has run out: their connections go, and their users go offline unless
 // another node holds them.
 func (a *App) ReapPresence(ctx context.Context) error {
+	return a.reap(ctx, time.Time{})
+}
+
+// reap renews this node's lease and reaps the nodes whose lease ended
+// before upTo (now, when zero): this node's only when upTo is past its
+// lease, which StartPresence on a store with one node never sees, the
+// node having no row yet.
+func (a *App) reap(ctx context.Context, upTo time.Time) error {
 	var users []parley.UserRef
 	err := a.store.Update(ctx, func(tx parley.Tx) error {
 		now := a.now()
-		if err := tx.RenewNode(ctx, a.node, now.Add(PresenceLease)); err != nil {
-			return err
+		if upTo.IsZero() {
+			upTo = now
+			if err := tx.RenewNode(ctx, a.node, now.Add(a.lease())); err != nil {
+				return err
+			}
 		}
 		var err error
-		users, err = tx.ReapNodes(ctx, now)
+		users, err = tx.ReapNodes(ctx, upTo)
 		return err
 	})
 	if err != nil {
@@ -102,8 +142,12 @@ func (a *App) ReapPresence(ctx context.Context) error {
 }
 
 // RunPresence renews this node's lease and reaps dead nodes every
-// presenceRenew until ctx ends.
+// presenceRenew until ctx ends, on a shared store (on one a node has
+// alone, it returns at once: StartPresence did all there is).
 func (a *App) RunPresence(ctx context.Context) {
+	if !a.shared() {
+		return
+	}
 	t := time.NewTicker(presenceRenew)
 	defer t.Stop()
 	for {

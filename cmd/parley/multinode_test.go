@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -236,27 +237,8 @@ func TestKilledNodeTakesItsUsersOffline(t *testing.T) {
 	if st, body := b.do(t, "POST", "/v1/Services/"+is+"/Configuration", "ReachabilityEnabled=true", false); st != 200 {
 		t.Fatalf("reachability: %d %s", st, body)
 	}
-	var out strings.Builder
-	if err := run(context.Background(), []string{"parley", "token", "--db", dsn, "--identity", "alice"},
-		func(string) string { return "" }, &out, io.Discard); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(a.url, "http")+"/v3/wsconnect", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ws := signIn(t, a, dsn, "alice")
 	defer ws.CloseNow()
-	init, _ := twilsock.Encode(twilsock.Frame{Header: twilsock.Header{Method: "init", ID: "TM1", Token: strings.TrimSpace(out.String())}})
-	if err := ws.Write(ctx, websocket.MessageBinary, init); err != nil {
-		t.Fatal(err)
-	}
-	if _, reply, err := ws.Read(ctx); err != nil {
-		t.Fatal(err)
-	} else if f, err := twilsock.Decode(reply); err != nil || f.Header.Status == nil || f.Header.Status.Code != 200 {
-		t.Fatalf("init: %+v %v", f.Header, err)
-	}
 	online := func(node *process) any {
 		_, body := node.do(t, "GET", "/v1/Users/alice", "", false)
 		return decodeJSON(t, body)["is_online"]
@@ -270,4 +252,59 @@ func TestKilledNodeTakesItsUsersOffline(t *testing.T) {
 		t.Fatalf("alice still online on B %v after A was killed; B said:\n%s", time.Since(killed).Round(time.Second), b.stderr.String())
 	}
 	t.Logf("offline on B %v after A was killed", time.Since(killed).Round(100*time.Millisecond))
+}
+
+// TestRestartTakesUsersOffline: on SQLite (one node), a node killed with
+// clients connected leaves them online in the database; the next run,
+// before it serves, finds them offline.
+func TestRestartTakesUsersOffline(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "presence.db")
+	first := startProcess(t, "--db", db)
+	_, cfg := first.do(t, "GET", "/v1/Configuration", "", false)
+	is := decodeJSON(t, cfg)["default_chat_service_sid"].(string)
+	if st, body := first.do(t, "POST", "/v1/Services/"+is+"/Configuration", "ReachabilityEnabled=true", false); st != 200 {
+		t.Fatalf("reachability: %d %s", st, body)
+	}
+	ws := signIn(t, first, db, "alice")
+	defer ws.CloseNow()
+	online := func(node *process) any {
+		_, body := node.do(t, "GET", "/v1/Users/alice", "", false)
+		return decodeJSON(t, body)["is_online"]
+	}
+	if got := online(first); got != true {
+		t.Fatalf("alice connected: is_online %v", got)
+	}
+	first.kill()
+	second := startProcess(t, "--db", db)
+	if got := online(second); got != false {
+		t.Fatalf("alice after a restart: is_online %v", got)
+	}
+}
+
+// signIn connects a client SDK socket for identity to node and signs it
+// in with a token `parley token` mints from db.
+func signIn(t *testing.T, node *process, db, identity string) *websocket.Conn {
+	t.Helper()
+	var out strings.Builder
+	if err := run(context.Background(), []string{"parley", "token", "--db", db, "--identity", identity},
+		func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(node.url, "http")+"/v3/wsconnect", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	init, _ := twilsock.Encode(twilsock.Frame{Header: twilsock.Header{Method: "init", ID: "TM1", Token: strings.TrimSpace(out.String())}})
+	if err := ws.Write(ctx, websocket.MessageBinary, init); err != nil {
+		t.Fatal(err)
+	}
+	if _, reply, err := ws.Read(ctx); err != nil {
+		t.Fatal(err)
+	} else if f, err := twilsock.Decode(reply); err != nil || f.Header.Status == nil || f.Header.Status.Code != 200 {
+		t.Fatalf("init: %+v %v", f.Header, err)
+	}
+	return ws
 }

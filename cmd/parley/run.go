@@ -257,7 +257,11 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 	listenDone := make(chan struct{})
 	go func() { app.RunSyncListener(listenCtx); close(listenDone) }()
 	defer func() { stopListen(); <-listenDone }()
-	// This node's lease, and the reaping of dead nodes' connections.
+	// This node's lease, and the reaping of dead nodes' connections
+	// (first before serving: on SQLite, an earlier run's users go offline).
+	if err := app.StartPresence(ctx); err != nil {
+		return fmt.Errorf("presence: %w", err)
+	}
 	presenceCtx, stopPresence := context.WithCancel(ctx)
 	presenceDone := make(chan struct{})
 	go func() { app.RunPresence(presenceCtx); close(presenceDone) }()
