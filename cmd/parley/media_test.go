@@ -81,16 +81,26 @@ func TestMediaStreams(t *testing.T) {
 			// caches: 8 MiB per connection, bounded, and full on any
 			// server that has served traffic) is not counted as growth.
 			roundTrip(t, p, svc, size)
-			rss, _ := memory(t, pid)
-			if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
-				t.Fatalf("resetting the peak: %v", err)
+			// The least growth of three round trips: on a loaded machine
+			// the collector can lag behind a round trip's garbage now and
+			// then, and a server that held the file would grow by 20 MiB
+			// in every one of them.
+			grow := int64(-1)
+			for range 3 {
+				rss, _ := memory(t, pid)
+				if err := os.WriteFile(fmt.Sprintf("/proc/%d/clear_refs", pid), []byte("5"), 0); err != nil {
+					t.Fatalf("resetting the peak: %v", err)
+				}
+				roundTrip(t, p, svc, size)
+				_, peak := memory(t, pid)
+				t.Logf("%s: RSS %.1f MiB before, peak %.1f MiB during a %d MiB upload and download (+%.1f MiB)",
+					name, float64(rss)/(1<<20), float64(peak)/(1<<20), size>>20, float64(peak-rss)/(1<<20))
+				if grow < 0 || peak-rss < grow {
+					grow = peak - rss
+				}
 			}
-			roundTrip(t, p, svc, size)
-			_, peak := memory(t, pid)
-			t.Logf("%s: RSS %.1f MiB before, peak %.1f MiB during a %d MiB upload and download (+%.1f MiB)",
-				name, float64(rss)/(1<<20), float64(peak)/(1<<20), size>>20, float64(peak-rss)/(1<<20))
-			if grow := peak - rss; grow > maxMediaGrowth {
-				t.Fatalf("peak RSS grew by %.1f MiB moving a %d MiB file, want at most %d MiB", float64(grow)/(1<<20), size>>20, maxMediaGrowth>>20)
+			if grow > maxMediaGrowth {
+				t.Fatalf("peak RSS grew by %.1f MiB (the least of three) moving a %d MiB file, want at most %d MiB", float64(grow)/(1<<20), size>>20, maxMediaGrowth>>20)
 			}
 		})
 	}
