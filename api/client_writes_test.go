@@ -197,6 +197,21 @@ func TestClientReceipts(t *testing.T) {
 		t.Fatalf("channel metadata: %d %v", status, v)
 	}
 	valueEqual(t, "channel metadata", v, errBody(404, 50530, "Channel Metadata not found"))
+
+	// A receipt changes the message's delivery summary: its list item is
+	// updated for subscribed clients.
+	list := ch + ".messages"
+	_, d := a.Request("GET", "/v3/Lists/"+list, nil, "")
+	last := int64(d["last_event_id"].(float64))
+	a.Subscribe(1, map[string]int64{list: last}, map[string]string{list: "list"})
+	c.must("POST", "/parley/v1/Conversations/"+ch+"/Messages/"+m+"/Receipts", "ParticipantSid="+sms[0]+"&Status=read", 201)
+	n := a.Next()
+	e := n["event"].(map[string]any)
+	if n["event_type"] != "list_item_updated" || e["id"] != float64(last+1) || e["item_index"] != 0.0 {
+		t.Fatalf("after a receipt: %v", n)
+	}
+	valueEqual(t, "delivery summary", e["item_data"].(map[string]any)["delivery"],
+		`{"total":3,"sent":"all","delivered":"all","read":"some","failed":"none","undelivered":"none"}`)
 	carol := parleytest.DialClient(t, srv, "carol")
 	for _, p := range []string{path + "/Receipts", path + "/ChannelMetadata"} {
 		if status, v := carol.Request("GET", p, nil, ""); status != 404 || v["code"] != 50430.0 {

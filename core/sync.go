@@ -36,6 +36,15 @@ type syncEvent struct {
 	view any // the item or document data (syncview); nil for a document's removal
 }
 
+// itemEvents are the Sync events of the events that add, change or
+// remove a message (list item) or a participant (map items).
+var itemEvents = map[parley.EventType]string{
+	parley.EventMessageAdded: syncview.ListItemAdded, parley.EventMessageUpdated: syncview.ListItemUpdated,
+	parley.EventMessageRemoved: syncview.ListItemRemoved, parley.EventDeliveryUpdated: syncview.ListItemUpdated,
+	parley.EventParticipantAdded: syncview.MapItemAdded, parley.EventParticipantUpdated: syncview.MapItemUpdated,
+	parley.EventParticipantRemoved: syncview.MapItemRemoved,
+}
+
 // syncEvents translates a write's events into the Sync events they cause,
 // in order, without ids.
 func syncEvents(ev *events) ([]syncEvent, error) {
@@ -69,10 +78,9 @@ func syncEvents(ev *events) ([]syncEvent, error) {
 				member(syncview.MapItemRemoved, p, e.At)
 			}
 			add(c.ServiceSid, syncview.ID(c.Sid, syncview.Channel), syncview.DocumentRemoved, "", nil, e.At)
-		case parley.EventMessageAdded, parley.EventMessageUpdated, parley.EventMessageRemoved:
-			m := e.Message
-			typ := map[parley.EventType]string{parley.EventMessageAdded: syncview.ListItemAdded,
-				parley.EventMessageUpdated: syncview.ListItemUpdated, parley.EventMessageRemoved: syncview.ListItemRemoved}[e.Type]
+		case parley.EventMessageAdded, parley.EventMessageUpdated, parley.EventMessageRemoved, parley.EventDeliveryUpdated:
+			// A receipt changes its message's delivery summary.
+			m, typ := e.Message, itemEvents[e.Type]
 			if e.Type == parley.EventMessageAdded {
 				// The document's lastMessage moves, told first so that an
 				// app's messageAdded handler sees it moved.
@@ -82,9 +90,7 @@ func syncEvents(ev *events) ([]syncEvent, error) {
 			}
 			add(m.ServiceSid, syncview.ID(m.ConversationSid, syncview.Messages), typ, strconv.FormatInt(m.Index, 10), syncview.Message(*m), e.At)
 		case parley.EventParticipantAdded, parley.EventParticipantUpdated, parley.EventParticipantRemoved:
-			p := e.Participant
-			typ := map[parley.EventType]string{parley.EventParticipantAdded: syncview.MapItemAdded,
-				parley.EventParticipantUpdated: syncview.MapItemUpdated, parley.EventParticipantRemoved: syncview.MapItemRemoved}[e.Type]
+			p, typ := e.Participant, itemEvents[e.Type]
 			add(p.ServiceSid, syncview.ID(p.ConversationSid, syncview.Roster), typ, p.Sid, syncview.Participant(*p), e.At)
 			member(typ, *p, e.At)
 		case parley.EventUserUpdated:
