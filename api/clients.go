@@ -16,7 +16,8 @@ const clientPath = "/v3/wsconnect"
 
 // newTwilsock makes the client endpoint of s.
 func (s *Server) newTwilsock() *twilsock.Server {
-	client := &clientapi.Handler{App: s.app, Hub: clientapi.NewHub(s.app, s.log)}
+	s.hub = clientapi.NewHub(s.app, s.log)
+	client := &clientapi.Handler{App: s.app, Hub: s.hub}
 	presence := &clientapi.Presence{App: s.app, Log: s.log}
 	return twilsock.New(twilsock.Options{Log: s.log, Verify: s.signIn, Upstream: client.Serve, BaseURL: s.baseURL,
 		SignedIn: presence.SignedIn, Closed: presence.Closed,
@@ -39,5 +40,10 @@ func (s *Server) signIn(ctx context.Context, token string) (twilsock.Grant, erro
 }
 
 // Shutdown tells connected clients to reconnect to another node (twilsock
-// close 308) and waits for their connections to end, or for ctx.
-func (s *Server) Shutdown(ctx context.Context) error { return s.sock.Shutdown(ctx) }
+// close 308) and waits for their connections to end, or for ctx; then the
+// hub stops hearing the app's events.
+func (s *Server) Shutdown(ctx context.Context) error {
+	err := s.sock.Shutdown(ctx)
+	s.hub.Close()
+	return err
+}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/clientapi"
 	"github.com/parleyhq/parley/core"
 	"github.com/parleyhq/parley/twilsock"
 )
@@ -47,6 +48,8 @@ type Server struct {
 	pages     pageTokens
 	// sock serves the client SDKs' WebSocket (clients.go).
 	sock *twilsock.Server
+	// hub feeds the client connections their Sync events.
+	hub *clientapi.Hub
 	// mediaEncoder writes a media record, for MediaSet's list of them.
 	mediaEncoder *encoder[mediaView]
 

@@ -196,8 +196,8 @@ func (h *Handler) configuration(r *request) (twilsock.Response, error) {
 			"email_histories_allowed_mime_types": []string{}, "email_bodies_allowed_mime_types": []string{},
 		},
 		"sync_objects": map[string]string{
-			"my_conversations": r.grant.UserSid + ".conversations",
-			"my_user_info":     r.grant.UserSid + ".info",
+			"my_conversations": syncview.ID(r.grant.UserSid, syncview.Conversations),
+			"my_user_info":     syncview.ID(r.grant.UserSid, syncview.Info),
 		},
 		"links": map[string]string{
 			"my_conversations":  svc + "/Users/Me/Conversations",
@@ -227,8 +227,7 @@ func (h *Handler) myConversations(r *request) (twilsock.Response, error) {
 		items = append(items, map[string]any{
 			"conversation_sid": m.Conversation.Sid, "status": "joined",
 			"notification_level": m.Participant.NotificationLevel, "last_read_message_index": m.Participant.LastReadMessageIndex,
-			"sync_objects": map[string]string{"conversation": m.Conversation.Sid + ".channel",
-				"messages": m.Conversation.Sid + ".messages", "participants": m.Conversation.Sid + ".roster"},
+			"sync_objects": conversationObjects(m.Conversation.Sid),
 		})
 	}
 	return ok(map[string]any{"conversations": items, "meta": map[string]any{"next_token": nil}})
@@ -253,13 +252,18 @@ func (h *Handler) user(r *request, svc, identity string) (twilsock.Response, err
 	if err != nil {
 		return twilsock.Response{}, err
 	}
-	if _, err := h.parseObject(r, u.Sid+".info"); err != nil {
+	if _, err := h.parseObject(r, syncview.ID(u.Sid, syncview.Info)); err != nil {
 		return twilsock.Response{}, err
 	}
-	return ok(map[string]any{"identity": u.Identity, "friendly_name": u.FriendlyName, "attributes": u.Attributes,
+	return ok(userView(r, u))
+}
+
+// userView is a user as the client API answers it.
+func userView(r *request, u parley.User) map[string]any {
+	return map[string]any{"identity": u.Identity, "friendly_name": u.FriendlyName, "attributes": u.Attributes,
 		"is_online": u.IsOnline, "is_notifiable": u.IsNotifiable,
-		"sync_objects": map[string]string{"user_info_map": u.Sid + ".info"},
-		"url":          r.link("/Client/v2/Services/%s/Users/%s", svc, url.PathEscape(u.Identity))})
+		"sync_objects": map[string]string{"user_info_map": syncview.ID(u.Sid, syncview.Info)},
+		"url":          r.link("/Client/v2/Services/%s/Users/%s", u.ServiceSid, url.PathEscape(u.Identity))}
 }
 
 // syncObject is what a Sync object id names: whose (a user or a
@@ -275,20 +279,23 @@ type syncObject struct {
 // it: its own maps, a co-participant's info, the objects of a
 // conversation it is a participant of.
 func (h *Handler) parseObject(r *request, id string) (syncObject, error) {
-	owner, view, _ := strings.Cut(id, ".")
+	owner, view := syncview.Parse(id)
 	o := syncObject{owner: owner, view: view}
 	switch {
-	case parley.IsSID(parley.PrefixUser, owner) && (view == "info" || view == "conversations"):
+	case parley.IsSID(parley.PrefixUser, owner) && (view == syncview.Info || view == syncview.Conversations):
 		if owner == r.grant.UserSid {
 			return o, nil
 		}
-		if view == "info" && h.coParticipant(r, owner) {
-			return o, nil
+		if view == syncview.Info {
+			if co, err := h.coParticipant(r, owner); err != nil || co {
+				return o, err
+			}
 		}
 		return o, parley.Errorf(parley.KindForbidden, 20403, "Forbidden: %s is another user's", id)
-	case parley.IsSID(parley.PrefixConversation, owner) && (view == "channel" || view == "roster" || view == "messages"):
+	case parley.IsSID(parley.PrefixConversation, owner) &&
+		(view == syncview.Channel || view == syncview.Roster || view == syncview.Messages):
 		var err error
-		o.conv, err = h.conversationOf(r, owner, view == "channel")
+		o.conv, err = h.conversationOf(r, owner, view == syncview.Channel)
 		return o, err
 	}
 	return o, parley.NotFound()
@@ -306,18 +313,22 @@ func (h *Handler) object(r *request, id string, views ...string) (syncObject, er
 }
 
 // coParticipant reports whether the client's user shares a conversation
-// with user userSid (whose info it may then read).
-func (h *Handler) coParticipant(r *request, userSid string) bool {
-	ms, err := h.memberships(r, userSid)
+// with user userSid (whose info it may then read): two reads, the two
+// users' memberships, whatever their number.
+func (h *Handler) coParticipant(r *request, userSid string) (bool, error) {
+	theirs, err := h.memberships(r, userSid)
+	if err != nil || len(theirs) == 0 {
+		return false, err
+	}
+	mine, err := h.memberships(r, r.grant.UserSid)
 	if err != nil {
-		return false
+		return false, err
 	}
-	for _, m := range ms {
-		if _, err := h.App.FetchParticipantOfUser(r.ctx, r.grant.ServiceSid, m.Conversation.Sid, r.grant.UserSid); err == nil {
-			return true
-		}
+	shared := make(map[string]bool, len(mine))
+	for _, m := range mine {
+		shared[m.Conversation.Sid] = true
 	}
-	return false
+	return slices.ContainsFunc(theirs, func(m parley.Membership) bool { return shared[m.Conversation.Sid] }), nil
 }
 
 // mapItem is a Sync map item as the SDK reads it.
@@ -339,9 +350,9 @@ func (h *Handler) mapItemsOf(r *request, o syncObject, id string, last int64) ([
 	base := r.link("/v3/Maps/%s/Items/", url.PathEscape(id))
 	var out []mapItem
 	switch o.view {
-	case "roster":
+	case syncview.Roster:
 		return h.rosterItems(r, o.conv, id, last)
-	case "info":
+	case syncview.Info:
 		u, err := h.App.FetchUserRaw(r.ctx, r.grant.ServiceSid, o.owner)
 		if err != nil {
 			return nil, err
@@ -350,7 +361,7 @@ func (h *Handler) mapItemsOf(r *request, o syncObject, id string, last int64) ([
 			out = append(out, mapItem{Key: it.Key, URL: base + it.Key, Revision: rev(last), LastEventID: last,
 				Data: it.Data, DateUpdated: stamp(u.DateUpdated)})
 		}
-	case "conversations":
+	case syncview.Conversations:
 		ms, err := h.memberships(r, o.owner)
 		if err != nil {
 			return nil, err
@@ -364,7 +375,7 @@ func (h *Handler) mapItemsOf(r *request, o syncObject, id string, last int64) ([
 }
 
 // mapViews are the objects that are Sync maps.
-var mapViews = []string{"info", "conversations", "roster"}
+var mapViews = []string{syncview.Info, syncview.Conversations, syncview.Roster}
 
 // mapDescriptor is GET /v3/Maps/{id}, with its items when Include=items.
 func (h *Handler) mapDescriptor(r *request, id string) (twilsock.Response, error) {

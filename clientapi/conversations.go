@@ -1,7 +1,6 @@
 package clientapi
 
 import (
-	"errors"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,31 +22,14 @@ import (
 // if the client created it or may join it (joinConversation): the SDK
 // opens the document of a conversation it has just created or has left.
 func (h *Handler) conversationOf(r *request, sid string, peek bool) (parley.Conversation, error) {
-	if !parley.IsSID(parley.PrefixConversation, sid) {
-		return parley.Conversation{}, parley.NotFound()
+	g, err := h.grants(r, sid) // the conversation, the user's participant and roles, in one read
+	if err != nil || g.Participant != nil {
+		return g.Conversation, err
 	}
-	c, err := h.App.FetchConversation(r.ctx, r.grant.ServiceSid, sid)
-	if err != nil {
-		return c, err
+	if peek && (g.Conversation.CreatedBy == r.grant.Identity || g.Has("joinConversation")) {
+		return g.Conversation, nil
 	}
-	_, err = h.App.FetchParticipantOfUser(r.ctx, r.grant.ServiceSid, sid, r.grant.UserSid)
-	var pe *parley.Error
-	if err == nil || !errors.As(err, &pe) || pe.Kind != parley.KindNotFound {
-		return c, err
-	}
-	if peek {
-		if c.CreatedBy == r.grant.Identity {
-			return c, nil
-		}
-		g, err := h.grants(r, "")
-		if err != nil {
-			return c, err
-		}
-		if g.Has("joinConversation") {
-			return c, nil
-		}
-	}
-	return c, parley.Errorf(parley.KindForbidden, 20403, "Forbidden: %s is not a participant of %s", r.grant.Identity, sid)
+	return g.Conversation, parley.Errorf(parley.KindForbidden, 20403, "Forbidden: %s is not a participant of %s", r.grant.Identity, sid)
 }
 
 // stamp is a Sync date.

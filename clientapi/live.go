@@ -358,10 +358,7 @@ func (f *feed) send(ctx context.Context, e parley.SyncEvent) {
 func notification(base string, e parley.SyncEvent) map[string]any {
 	rev := strconv.FormatInt(e.ID, 10)
 	n := map[string]any{"id": e.ID, "date_created": syncview.Stamp(e.DateCreated)}
-	var data any = e.Data
-	if e.Data == nil {
-		data = nil
-	}
+	data := e.Data // nil marshals as null
 	esc := url.PathEscape(e.Object)
 	switch {
 	case strings.HasPrefix(e.Type, "map_"):

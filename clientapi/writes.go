@@ -88,9 +88,14 @@ func conversationView(r *request, c parley.Conversation) map[string]any {
 	return map[string]any{"sid": c.Sid, "friendly_name": c.FriendlyName, "unique_name": c.UniqueName,
 		"attributes": c.Attributes, "created_by": c.CreatedBy, "date_created": stamp(c.DateCreated),
 		"date_updated": stamp(c.DateUpdated), "state": string(c.State), "url": self,
-		"links": map[string]string{"messages": self + "/Messages", "participants": self + "/Participants"},
-		"sync_objects": map[string]string{"conversation": syncview.ID(c.Sid, syncview.Channel),
-			"messages": syncview.ID(c.Sid, syncview.Messages), "participants": syncview.ID(c.Sid, syncview.Roster)}}
+		"links":        map[string]string{"messages": self + "/Messages", "participants": self + "/Participants"},
+		"sync_objects": conversationObjects(c.Sid)}
+}
+
+// conversationObjects name a conversation's three Sync objects.
+func conversationObjects(sid string) map[string]string {
+	return map[string]string{"conversation": syncview.ID(sid, syncview.Channel),
+		"messages": syncview.ID(sid, syncview.Messages), "participants": syncview.ID(sid, syncview.Roster)}
 }
 
 // participantView is a participant as the client API answers it.
@@ -439,9 +444,7 @@ func (h *Handler) updateUser(r *request, svc, identity string) (twilsock.Respons
 		return twilsock.Response{}, err
 	}
 	u, err = h.App.UpdateUser(r.ctx, svc, u.Sid, in, r.sdk())
-	return done(map[string]any{"identity": u.Identity, "friendly_name": u.FriendlyName, "attributes": u.Attributes,
-		"sync_objects": map[string]string{"user_info_map": syncview.ID(u.Sid, syncview.Info)},
-		"url":          r.link("/Client/v2/Services/%s/Users/%s", svc, url.PathEscape(u.Identity))}, err)
+	return done(userView(r, u), err)
 }
 
 // myConversation is GET {my_conversations}/{CH or unique name}: the

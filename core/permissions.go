@@ -16,6 +16,8 @@ import (
 // Grants is what a user may do, in one conversation or in the service.
 type Grants struct {
 	User parley.User
+	// Conversation is the conversation asked about, if any.
+	Conversation parley.Conversation
 	// Participant is the user's participant in the conversation asked
 	// about; nil when they are not one (or no conversation was asked
 	// about).
@@ -75,6 +77,7 @@ func (a *App) GrantsOf(ctx context.Context, svc, userSid, conv string) (Grants, 
 		if err != nil {
 			return g, notFound(err)
 		}
+		g.Conversation = c
 		p, err := tx.ParticipantByIdentity(ctx, c.Sid, u.Identity)
 		switch {
 		case errors.Is(err, parley.ErrNotFound) || err == nil && (p.UserSid == nil || *p.UserSid != u.Sid):
