@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -21,22 +20,11 @@ import (
 // no credential. Browsers may send the header (CORS).
 func TestMediaWithAccessToken(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	srv := parleytest.New(t)
-	key, _, err := srv.App.CreateAPIKey(ctx, "client tokens")
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := srv.App.MintAccessToken(ctx, key.Sid, "alice", "", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	token := parleytest.Token(t, srv, "alice", "")
 	c := rawClient{t: t, srv: srv}
 	other := c.must("POST", "/v1/Services", "FriendlyName=other", 201)["sid"].(string)
-	otherToken, err := srv.App.MintAccessToken(ctx, key.Sid, "alice", other, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	otherToken := parleytest.Token(t, srv, "alice", other)
 	call := func(method, path, tok, ctype, body string) (int, map[string]any, string) {
 		status, raw := tokenCall(t, method, srv.URL+path, tok, ctype, body)
 		var v map[string]any
@@ -105,20 +93,12 @@ func TestMediaWithAccessToken(t *testing.T) {
 // does) or its 404, for an access token of the service.
 func TestMediaLinksAndSets(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
 	var offset atomic.Int64
 	start := time.Now()
 	srv := parleytest.NewWith(t, parleytest.Options{Core: core.Options{Now: func() time.Time {
 		return start.Add(time.Duration(offset.Load()))
 	}}})
-	key, _, err := srv.App.CreateAPIKey(ctx, "client tokens")
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := srv.App.MintAccessToken(ctx, key.Sid, "alice", "", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	token := parleytest.Token(t, srv, "alice", "")
 	call := func(method, url, tok, ctype, body string) (int, string) {
 		return tokenCall(t, method, url, tok, ctype, body)
 	}

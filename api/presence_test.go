@@ -1,8 +1,12 @@
 package api_test
 
 import (
+	"context"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/parleyhq/parley/core"
 
 	"github.com/parleyhq/parley/parleytest"
 )
@@ -69,4 +73,62 @@ func TestClientPresence(t *testing.T) {
 	a2.Close()
 	valueEqual(t, "offline", reach(), `{"online":false,"notifiable":false}`)
 	online(false)
+}
+
+// TestPresenceConcurrent: connections of one user come and go at once
+// (on PostgreSQL, from two nodes' writes side by side): the count ends
+// right, so is_online is true while one is left and false after; and
+// connections racing the user's delete end without an error.
+func TestPresenceConcurrent(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := parleytest.New(t)
+	c := rawClient{t: t, srv: srv}
+	alice := c.must("POST", "/v1/Users", "Identity=alice", 201)["sid"].(string)
+	is, app := srv.DefaultServiceSid, srv.App
+	opts := core.WriteOptions{}
+	online := func() bool {
+		t.Helper()
+		u, err := app.FetchUserRaw(ctx, is, alice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u.IsOnline != nil && *u.IsOnline
+	}
+	if err := app.Connected(ctx, is, alice, opts); err != nil { // the one that stays
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if err := app.Connected(ctx, is, alice, opts); err != nil {
+				t.Error(err)
+			}
+			if err := app.Disconnected(ctx, is, alice, opts); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if !online() {
+		t.Fatal("alice offline with a connection left")
+	}
+	if err := app.Disconnected(ctx, is, alice, opts); err != nil {
+		t.Fatal(err)
+	}
+	if online() {
+		t.Fatal("alice online without connections")
+	}
+
+	bob := c.must("POST", "/v1/Users", "Identity=bob", 201)["sid"].(string)
+	for range 8 {
+		wg.Go(func() {
+			if err := app.Connected(ctx, is, bob, opts); err != nil {
+				t.Errorf("a connection racing the user's delete: %v", err)
+			}
+		})
+	}
+	c.must("DELETE", "/v1/Users/bob", "", 204)
+	wg.Wait()
+	c.must("GET", "/v1/Users/bob", "", 404)
 }

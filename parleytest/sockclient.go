@@ -30,14 +30,7 @@ func DialClient(t testing.TB, srv *Server, identity string) *SockClient {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	key, _, err := srv.App.CreateAPIKey(ctx, "live")
-	if err != nil {
-		t.Fatal(err)
-	}
-	token, err := srv.App.MintAccessToken(ctx, key.Sid, identity, "", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	token := Token(t, srv, identity, "")
 	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/v3/wsconnect", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -190,3 +183,19 @@ func (c *SockClient) Quiet() {
 
 // Close ends the socket, as a client that goes away.
 func (c *SockClient) Close() { c.ws.Close(websocket.StatusNormalClosure, "") }
+
+// Token mints an hour's access token for identity in service svc (the
+// default service for "") with a new API key, as an app's backend does.
+func Token(t testing.TB, srv *Server, identity, svc string) string {
+	t.Helper()
+	ctx := context.Background()
+	key, _, err := srv.App.CreateAPIKey(ctx, "client tokens")
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, err := srv.App.MintAccessToken(ctx, key.Sid, identity, svc, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
