@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/internal/nodetest"
 	"github.com/parleyhq/parley/parleytest"
 )
 
@@ -17,7 +18,7 @@ import (
 // which never held the secret, and passes every rule of client sign-in; a
 // tampered one does not.
 func TestNodeAccessTokenVerifies(t *testing.T) {
-	node := requireNode(t)
+	node := nodetest.Require(t, "node")
 	ctx := context.Background()
 	srv := parleytest.New(t)
 	key, secret, err := srv.App.CreateAPIKey(ctx, "tokens")
@@ -28,7 +29,7 @@ func TestNodeAccessTokenVerifies(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Base("access-token.mjs"), srv.AccountSid, key.Sid, secret, "alice", srv.DefaultServiceSid)
 	cmd.Dir = "node"
-	cmd.Env = scriptEnv(cmd.Environ())
+	cmd.Env = nodetest.Env(cmd.Environ())
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.Output()
 	if err != nil {

@@ -13,15 +13,14 @@ package sdktest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/internal/nodetest"
 	"github.com/parleyhq/parley/parleytest"
 )
 
@@ -32,7 +31,7 @@ const nodeTimeout = 60 * time.Second
 // TestNode runs every sdktest/node/*.test.mjs script, each against its own
 // parley.
 func TestNode(t *testing.T) {
-	node := requireNode(t)
+	node := nodetest.Require(t, "node")
 	scripts, err := filepath.Glob(filepath.Join("node", "*.test.mjs"))
 	if err != nil {
 		t.Fatal(err)
@@ -49,37 +48,6 @@ func TestNode(t *testing.T) {
 	}
 }
 
-// requireNode returns the path of node, or skips (fails, with
-// PARLEY_REQUIRE_NODE=1) when node or the installed SDK is missing.
-func requireNode(t *testing.T) string {
-	t.Helper()
-	const hint = "install node >= 20 and run `npm ci --prefix sdktest/node` from the repository root"
-	missing := func(why string) {
-		t.Helper()
-		if os.Getenv("PARLEY_REQUIRE_NODE") == "1" {
-			t.Fatalf("PARLEY_REQUIRE_NODE=1 but %s; %s", why, hint)
-		}
-		t.Skipf("skipping twilio-node tests: %s; %s", why, hint)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node is not on PATH")
-	}
-	out, err := exec.Command(node, "-p", "process.versions.node").Output()
-	if err != nil {
-		missing(fmt.Sprintf("`node -p process.versions.node` failed: %v", err))
-	}
-	version := strings.TrimSpace(string(out))
-	major, _, _ := strings.Cut(version, ".")
-	if n, err := strconv.Atoi(major); err != nil || n < 20 {
-		missing("node " + version + " is too old (twilio 6.2.0 needs node >= 20)")
-	}
-	if _, err := os.Stat(filepath.Join("node", "node_modules", "twilio", "package.json")); err != nil {
-		missing("sdktest/node/node_modules/twilio is not installed")
-	}
-	return node
-}
-
 // runNode starts a parley and runs one script against it.
 func runNode(t *testing.T, node, script string) {
 	srv := parleytest.New(t)
@@ -93,7 +61,7 @@ func runNode(t *testing.T, node, script string) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, filepath.Base(script))
 	cmd.Dir = filepath.Dir(script)
-	cmd.Env = append(scriptEnv(os.Environ()),
+	cmd.Env = append(nodetest.Env(os.Environ()),
 		"PARLEY_URL="+srv.URL,
 		"PARLEY_ACCOUNT_SID="+srv.AccountSid,
 		"PARLEY_AUTH_TOKEN="+srv.AuthToken,
@@ -111,22 +79,4 @@ func runNode(t *testing.T, node, script string) {
 		t.Fatalf("node %s: %v; output:\n%s", script, err, out)
 	}
 	t.Logf("%s", strings.TrimSpace(string(out)))
-}
-
-// scriptEnv is the test's environment without what would send the SDK
-// elsewhere: TWILIO_EDGE and TWILIO_REGION rewrite the host, HTTP_PROXY
-// makes twilio-node tunnel even loopback requests through a proxy, and
-// stray TWILIO_*/PARLEY_* credentials must not leak in.
-func scriptEnv(env []string) []string {
-	var out []string
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		switch {
-		case strings.HasPrefix(name, "TWILIO_"), strings.HasPrefix(name, "PARLEY_"),
-			strings.EqualFold(name, "HTTP_PROXY"), strings.EqualFold(name, "HTTPS_PROXY"):
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
 }

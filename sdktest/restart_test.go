@@ -15,6 +15,7 @@ import (
 
 	"github.com/parleyhq/parley/api"
 	"github.com/parleyhq/parley/core"
+	"github.com/parleyhq/parley/internal/nodetest"
 	"github.com/parleyhq/parley/sqlite"
 )
 
@@ -80,7 +81,7 @@ func (n *node) stop(t *testing.T) {
 // parley that restarts reconnect on their own and are told what was
 // written while it was down (node/restart.mjs).
 func TestNodeRestart(t *testing.T) {
-	nodeBin := requireNode(t)
+	nodeBin := nodetest.Require(t, "node")
 	db := filepath.Join(t.TempDir(), "parley.db")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -97,7 +98,7 @@ func TestNodeRestart(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, nodeBin, "restart.mjs")
 	cmd.Dir = "node"
-	cmd.Env = append(scriptEnv(os.Environ()),
+	cmd.Env = append(nodetest.Env(os.Environ()),
 		"PARLEY_URL=http://"+addr,
 		"PARLEY_ACCOUNT_SID="+first.boot.Account.Sid,
 		"PARLEY_AUTH_TOKEN="+first.boot.Account.AuthToken,

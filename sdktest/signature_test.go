@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/internal/nodetest"
 	"github.com/parleyhq/parley/webhook"
 )
 
@@ -24,7 +25,7 @@ import (
 // every signature parley makes is accepted, and a tampered value, or the
 // signature of every value including the repeats, is refused.
 func TestSignatureRepeatedParams(t *testing.T) {
-	node := requireNode(t)
+	node := nodetest.Require(t, "node")
 	const token = "12345678901234567890123456789012"
 	type pair = [2]string
 	cases := []struct {
@@ -80,7 +81,7 @@ func TestSignatureRepeatedParams(t *testing.T) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "validate-signature.mjs")
 	cmd.Dir = "node"
-	cmd.Env = scriptEnv(cmd.Environ())
+	cmd.Env = nodetest.Env(cmd.Environ())
 	cmd.Stdin = bytes.NewReader(in)
 	cmd.WaitDelay = 5 * time.Second
 	var stderr bytes.Buffer

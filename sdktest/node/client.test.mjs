@@ -7,7 +7,7 @@
 // it denied.
 
 import { createRequire } from "node:module";
-import { assert, clientToken, conversationsSDKs as sdks, failOnUnhandledRejections, run, setup, step } from "./lib.mjs";
+import { assert, clientToken, connectClient, conversationsSDKs as sdks, failOnUnhandledRejections, run, setup, step, waitFor } from "./lib.mjs";
 
 const require = createRequire(import.meta.url);
 const { env, v1 } = setup();
@@ -32,38 +32,9 @@ globalThis.WebSocket = class extends require("ws") {
 // token mints an access token for identity (clientToken).
 const token = (identity, opts) => clientToken(env, identity, opts);
 
-// connect makes a client and waits until it is initialized or fails.
-function connect(Client, jwt) {
-  const client = new Client(jwt, { Twilsock: { uri: ws }, logLevel: "silent" });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("the client neither initialized nor failed in 15 s")), 15000);
-    client.on("stateChanged", (state) => {
-      if (state === "initialized") {
-        clearTimeout(timer);
-        resolve({ client, state });
-      }
-      if (state === "failed") {
-        clearTimeout(timer);
-        resolve({ client, state });
-      }
-    });
-  });
-}
-
-// waitFor resolves with the arguments of the first event of name on
-// emitter for which match is true, or fails after 10 s.
-function waitFor(emitter, name, match = () => true) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${name} in 10 s`)), 10000);
-    const listener = (...args) => {
-      if (!match(...args)) return;
-      clearTimeout(timer);
-      emitter.removeListener(name, listener);
-      resolve(args.length > 1 ? args : args[0]);
-    };
-    emitter.on(name, listener);
-  });
-}
+// connect makes a client on parley's socket and waits until it is
+// initialized or fails (connectClient).
+const connect = (Client, jwt) => connectClient(Client, jwt, ws);
 
 run("client", async () => {
   await v1.users.create({ identity: "alice", friendlyName: "Alice", attributes: '{"team":"blue"}' });

@@ -252,3 +252,34 @@ export function failOnUnhandledRejections() {
     process.exit(1);
   });
 }
+
+// connectClient makes a client of an SDK's Client class on the socket at
+// uri, and resolves with it and its state once it is initialized or has
+// failed, or rejects after 15 s.
+export function connectClient(Client, jwt, uri) {
+  const client = new Client(jwt, { Twilsock: { uri }, logLevel: "silent" });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("the client neither initialized nor failed in 15 s")), 15000);
+    client.on("stateChanged", (state) => {
+      if (state === "initialized" || state === "failed") {
+        clearTimeout(timer);
+        resolve({ client, state });
+      }
+    });
+  });
+}
+
+// waitFor resolves with the arguments of the first event of name on
+// emitter for which match is true, or rejects after ms.
+export function waitFor(emitter, name, match = () => true, ms = 10000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${name} in ${ms / 1000} s`)), ms);
+    const listener = (...args) => {
+      if (!match(...args)) return;
+      clearTimeout(timer);
+      emitter.removeListener(name, listener);
+      resolve(args.length > 1 ? args : args[0]);
+    };
+    emitter.on(name, listener);
+  });
+}

@@ -5,24 +5,11 @@
 // message while it is down and starts it again. Each client must
 // reconnect on its own and be told of the message.
 
-import { assert, clientToken, conversationsSDKs as sdks, failOnUnhandledRejections, run, setup, step } from "./lib.mjs";
+import { assert, clientToken, connectClient, conversationsSDKs as sdks, failOnUnhandledRejections, run, setup, step } from "./lib.mjs";
 
 const { env, v1 } = setup();
 failOnUnhandledRejections();
 const token = (identity) => clientToken(env, identity);
-
-function initialized(client) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error("not initialized in 15 s")), 15000);
-    client.on("stateChanged", (state) => {
-      if (state === "initialized") {
-        clearTimeout(timer);
-        resolve();
-      }
-      if (state === "failed") reject(new Error("client failed"));
-    });
-  });
-}
 
 run("restart", async () => {
   const conv = await v1.conversations.create({ uniqueName: "restart" });
@@ -34,8 +21,8 @@ run("restart", async () => {
   const states = [];
   await step("connect one client per SDK version", async () => {
     for (const [version, sdk] of Object.entries(sdks)) {
-      const client = new sdk.Client(token("alice"), { Twilsock: { uri: ws }, logLevel: "silent" });
-      await initialized(client);
+      const { client, state } = await connectClient(sdk.Client, token("alice"), ws);
+      assert.equal(state, "initialized", version);
       const c = await client.getConversationBySid(conv.sid);
       await c.getMessages();
       const seen = [];
