@@ -26,13 +26,20 @@ import (
 func twoNodes(t *testing.T, args ...string) (dsn string, a, b *process) {
 	t.Helper()
 	dsn = pgtest.DSN(t)
+	a, b = twoNodesOn(t, dsn, args...)
+	return dsn, a, b
+}
+
+// twoNodesOn is twoNodes on a database of the caller's.
+func twoNodesOn(t *testing.T, dsn string, args ...string) (a, b *process) {
+	t.Helper()
 	var wg sync.WaitGroup
 	nodes := make([]*process, 2)
 	for i := range nodes {
 		wg.Go(func() { nodes[i] = startProcess(t, append([]string{"--db", dsn}, args...)...) })
 	}
 	wg.Wait()
-	return dsn, nodes[0], nodes[1]
+	return nodes[0], nodes[1]
 }
 
 func decodeJSON(t *testing.T, body string) map[string]any {
