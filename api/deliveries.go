@@ -19,6 +19,7 @@ var extensionSchemas = map[string]*spec.Schema{
 	deliverySchema.Name: &deliverySchema,
 	mediaSchema.Name:    &mediaSchema,
 	inboundSchema.Name:  &inboundSchema,
+	clockSchema.Name:    &clockSchema,
 }
 
 var deliverySchema = spec.Schema{Name: "parley.v1.webhook_delivery", Properties: []spec.Property{
@@ -40,7 +41,7 @@ var deliverySchema = spec.Schema{Name: "parley.v1.webhook_delivery", Properties:
 }}
 
 // extensions are parley's own operations, by ID.
-var extensions = byID(slices.Concat([]*spec.Operation{&listDeliveryOp, &bindingRegistration, &inboundOp}, receiptInjections, mediaOps))
+var extensions = byID(slices.Concat([]*spec.Operation{&listDeliveryOp, &bindingRegistration, &inboundOp}, receiptInjections, mediaOps, emulatorOps))
 
 // byID indexes operations by their IDs.
 func byID(ops []*spec.Operation) map[string]*spec.Operation {

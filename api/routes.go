@@ -107,6 +107,10 @@ func (s *Server) routes() {
 	s.mediaEncoder = encoderFor(s.operation("FetchMedia"), mediaFields)
 	s.mountRaw(s.operation("FetchMediaSet"), s.mediaSet)
 
+	if s.emulator {
+		s.emulatorRoutes()
+	}
+
 	s.methodsNotAllowed()
 	// Everything else is Twilio's 404, with the JSON body.
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

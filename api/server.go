@@ -36,6 +36,9 @@ type Options struct {
 	// MaxBody caps request bodies; DefaultMaxBody when 0.
 	MaxBody int64
 	Logger  *slog.Logger
+	// Emulator mounts the emulator's controls (emulator.go): reset,
+	// fixtures, the clock, faults. Off, they answer 404.
+	Emulator bool
 }
 
 // Server is the HTTP handler.
@@ -48,6 +51,8 @@ type Server struct {
 	pages     pageTokens
 	// sock serves the client SDKs' WebSocket (clients.go).
 	sock *twilsock.Server
+	// emulator is Options.Emulator.
+	emulator bool
 	// hub feeds the client connections their Sync events.
 	hub *clientapi.Hub
 	// mediaEncoder writes a media record, for MediaSet's list of them.
@@ -78,6 +83,7 @@ func New(o Options) *Server {
 		mounted:   map[string]bool{},
 		allowed:   map[string][]string{},
 		samples:   map[string]func(*wireContext) []byte{},
+		emulator:  o.Emulator,
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBody
@@ -87,6 +93,8 @@ func New(o Options) *Server {
 	}
 	s.routes()
 	s.sock = s.newTwilsock()
+	// A moved clock may have brought signed-in clients' tokens to expiry.
+	o.App.OnClockMoved(s.sock.Rearm)
 	return s
 }
 

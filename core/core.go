@@ -35,6 +35,9 @@ type Options struct {
 	SIDs parley.SIDs
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Clock, when set, is the clock instead of Now: the one emulator
+	// mode moves (clock.go).
+	Clock *Clock
 	// PreHook sends pre-event webhooks; none are sent when nil.
 	PreHook PreHook
 	// RESTPreEvents is a parley extension: Twilio sends pre-event webhooks
@@ -94,6 +97,8 @@ type App struct {
 	// touchedSubs hear what other nodes' writes did to Sync objects.
 	touchedSubs subscribers[[]SyncTouch]
 	noticeSubs  subscribers[Notice]
+	// clk is Options.Clock: nil when the clock is Now, which cannot move.
+	clk *Clock
 	// node names this App in its notifications, so that it can tell its
 	// own from the other nodes'.
 	node string
@@ -106,6 +111,7 @@ func New(o Options) *App {
 		account:       o.Account,
 		sids:          o.SIDs,
 		now:           o.Now,
+		clk:           o.Clock,
 		preHook:       o.PreHook,
 		restPreEvents: o.RESTPreEvents,
 		enqueued:      o.Enqueued,
@@ -114,6 +120,9 @@ func New(o Options) *App {
 	}
 	if a.sids == nil {
 		a.sids = parley.RandomSIDs{}
+	}
+	if a.clk != nil {
+		a.now = a.clk.Now
 	}
 	if a.now == nil {
 		a.now = time.Now

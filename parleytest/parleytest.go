@@ -62,6 +62,10 @@ type Options struct {
 	// TimerPoll is how often conversation timers are looked for (0 is
 	// core.TimerPoll); tests that move the clock make it short.
 	TimerPoll time.Duration
+	// Emulator turns emulator mode on (api.Options.Emulator), with a
+	// clock that POST /parley/v1/Clock moves (unless Core.Clock or
+	// Core.Now is set).
+	Emulator bool
 }
 
 // New starts a parley server for the duration of t.
@@ -78,17 +82,29 @@ func NewWith(t testing.TB, o Options) *Server {
 	if o.Bootstrap.SIDs == nil {
 		o.Bootstrap.SIDs = o.Core.SIDs
 	}
+	if o.Emulator && o.Core.Clock == nil && o.Core.Now == nil {
+		o.Core.Clock = core.NewClock(true)
+	}
 	if o.Bootstrap.Now == nil {
 		o.Bootstrap.Now = o.Core.Now
+		if o.Core.Clock != nil {
+			o.Bootstrap.Now = o.Core.Clock.Now
+		}
 	}
 	boot, err := core.Bootstrap(ctx, store, o.Bootstrap)
 	if err != nil {
 		t.Fatalf("parleytest: bootstrap: %v", err)
 	}
+	co := o.Core
 	wo := o.Webhooks
 	wo.Store, wo.AuthToken = store, boot.Account.AuthToken
+	if wo.Now == nil && co.Clock != nil {
+		wo.Now = co.Clock.Now
+	}
 	dispatcher := webhook.NewDispatcher(wo)
-	co := o.Core
+	if co.Clock != nil {
+		co.Clock.OnMove(dispatcher.Wake)
+	}
 	co.Store, co.Account = store, boot.Account
 	if co.PreHook == nil {
 		co.PreHook = &webhook.PreHook{AuthToken: boot.Account.AuthToken}
@@ -103,7 +119,7 @@ func NewWith(t testing.TB, o Options) *Server {
 	go func() { dispatcher.Run(ctx); close(done) }()
 	go func() { app.RunTimers(ctx, o.TimerPoll); close(timersDone) }()
 	t.Cleanup(func() { cancel(); <-done; <-timersDone })
-	ts := httptest.NewServer(api.New(api.Options{App: app, PublicURL: o.PublicURL}))
+	ts := httptest.NewServer(api.New(api.Options{App: app, PublicURL: o.PublicURL, Emulator: o.Emulator}))
 	t.Cleanup(ts.Close)
 	return &Server{
 		Dispatcher:        dispatcher,

@@ -317,6 +317,27 @@ func (c *Conn) setGrant(g Grant) {
 	})
 }
 
+// Rearm re-arms every signed-in connection's token expiry from the
+// clock's time, after the clock moved (emulator mode): a token the new
+// time puts past its expiry closes the connection at once (410), as it
+// would have when the time came.
+func (s *Server) Rearm() {
+	s.mu.Lock()
+	conns := make([]*Conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	s.mu.Unlock()
+	for _, c := range conns {
+		c.mu.Lock()
+		signedIn, g := c.signedIn, c.grant
+		c.mu.Unlock()
+		if signedIn {
+			c.setGrant(g)
+		}
+	}
+}
+
 // tunnel answers one tunnelled request.
 func (c *Conn) tunnel(ctx context.Context, f Frame) {
 	if f.Header.HTTPRequest == nil {

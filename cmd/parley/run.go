@@ -37,6 +37,7 @@ type config struct {
 	webhookBackoff     time.Duration
 	maxMediaBytes      int64
 	syncRetention      time.Duration
+	emulator           bool
 }
 
 // flags defines the flags shared by every subcommand.
@@ -66,6 +67,8 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 		"wait before the first webhook retry, doubled for each further one up to 5m (env PARLEY_WEBHOOK_BACKOFF)")
 	fs.DurationVar(&c.syncRetention, "sync-retention", core.SyncRetention,
 		"how long client SDK events are kept to replay to clients that reconnect; one away longer sees current state (env PARLEY_SYNC_RETENTION)")
+	fs.BoolVar(&c.emulator, "emulator", false,
+		"emulator mode, for test suites: the controls under /parley/v1/ that docs/emulator.md lists (a clock to move forward, …); never on a server others rely on (env PARLEY_EMULATOR)")
 	fs.Int64Var(&c.maxMediaBytes, "max-media-bytes", core.MaxMediaSize,
 		"largest media upload in bytes; Twilio's limit for chat media is 150 MB (env PARLEY_MAX_MEDIA_BYTES)")
 }
@@ -207,7 +210,11 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 	if boot.TokenChanged {
 		log.Warn("auth token replaced by --auth-token; other nodes keep the old one until they restart")
 	}
+	// The clock everything reads: the system's, which emulator mode may
+	// move forward.
+	clock := core.NewClock(c.emulator)
 	dispatcher := webhook.NewDispatcher(webhook.DispatcherOptions{
+		Now:         clock.Now,
 		Store:       store,
 		AuthToken:   boot.Account.AuthToken,
 		MaxAttempts: c.webhookMaxAttempts,
@@ -220,10 +227,12 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 		PreHook:       &webhook.PreHook{AuthToken: boot.Account.AuthToken, Logger: log},
 		RESTPreEvents: c.restPreWebhooks,
 		Enqueued:      dispatcher.Wake,
+		Clock:         clock,
 		Logger:        log,
 		Limits:        core.Limits{MediaSize: c.maxMediaBytes},
 	})
-	handler := api.New(api.Options{App: app, PublicURL: c.publicURL, Logger: log})
+	clock.OnMove(dispatcher.Wake) // retries the move made due
+	handler := api.New(api.Options{App: app, PublicURL: c.publicURL, Logger: log, Emulator: c.emulator})
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
@@ -325,4 +334,11 @@ Try it:
 Point an SDK at it: see README.md. Stop with Ctrl-C.
 `, base, listen, db, kind, boot.Account.Sid, boot.Account.AuthToken, boot.DefaultServiceSid,
 		boot.Account.Sid, boot.Account.AuthToken, base)
+	if c.emulator {
+		fmt.Fprintf(w, `
+Emulator mode is on: %s/parley/v1/Clock and the other controls in
+docs/emulator.md answer to the credentials above. Never run a server
+others rely on this way.
+`, base)
+	}
 }

@@ -488,3 +488,30 @@ func TestShutdownOffloadsClients(t *testing.T) {
 		t.Fatalf("at shutdown: %+v %v", r.f.Header, r.err)
 	}
 }
+
+// TestEmulatorFlag: --emulator (or PARLEY_EMULATOR) mounts the controls
+// and says so in the banner; without it they are Twilio's 404.
+func TestEmulatorFlag(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		on   bool
+	}{
+		{"off", nil, nil, false},
+		{"flag", nil, []string{"--emulator"}, true},
+		{"env", map[string]string{"PARLEY_EMULATOR": "true"}, nil, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := start(t, tc.env, append([]string{"--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "e.db")}, tc.args...)...)
+			if said := strings.Contains(in.stdout.String(), "Emulator mode is on: "+in.url+"/parley/v1/Clock"); said != tc.on {
+				t.Errorf("banner says emulator mode: %v, want %v:\n%s", said, tc.on, in.stdout)
+			}
+			status, body := in.call(t, "POST", "/parley/v1/Clock", "Advance=PT1M")
+			if tc.on && (status != 200 || !strings.Contains(body, `"offset_seconds":60,"movable":true`)) ||
+				!tc.on && (status != 404 || !strings.Contains(body, `"code":20404`)) {
+				t.Errorf("POST /parley/v1/Clock: %d %s", status, body)
+			}
+		})
+	}
+}
