@@ -25,6 +25,13 @@ type Store interface {
 	// rather than go on, because PostgreSQL refuses every further statement
 	// of the transaction.
 	Update(ctx context.Context, fn func(Tx) error) error
+	// Reset deletes everything but the account (emulator mode's reset):
+	// services and all they hold, the account configuration, the webhook
+	// outbox, the client event log and connections, and the API keys too
+	// unless keepKeys; then it runs fn in the same transaction (which
+	// writes the fresh start). Other writes run wholly before or wholly
+	// after it.
+	Reset(ctx context.Context, keepKeys bool, fn func(Tx) error) error
 	// Close waits for in-flight writes and releases the database.
 	Close() error
 }

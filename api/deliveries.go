@@ -20,6 +20,7 @@ var extensionSchemas = map[string]*spec.Schema{
 	mediaSchema.Name:    &mediaSchema,
 	inboundSchema.Name:  &inboundSchema,
 	clockSchema.Name:    &clockSchema,
+	resetSchema.Name:    &resetSchema,
 }
 
 var deliverySchema = spec.Schema{Name: "parley.v1.webhook_delivery", Properties: []spec.Property{

@@ -24,7 +24,21 @@ var clockSchema = spec.Schema{Name: "parley.v1.clock", Properties: []spec.Proper
 	{Key: "url", Kind: spec.KindURI},
 }}
 
+// resetSchema is what a reset left: the account, its default service
+// (under the SID it had) and whether the API keys stayed.
+var resetSchema = spec.Schema{Name: "parley.v1.reset", Properties: []spec.Property{
+	{Key: "account_sid", Kind: spec.KindString},
+	{Key: "default_chat_service_sid", Kind: spec.KindString},
+	{Key: "api_keys_kept", Kind: spec.KindBoolean},
+	{Key: "date_reset", Kind: spec.KindDateTime},
+	{Key: "url", Kind: spec.KindURI},
+}}
+
 var emulatorOps = []*spec.Operation{
+	{ID: "CreateReset", Method: "POST", Path: "/parley/v1/Reset", PathType: "list", Status: 200,
+		Schema: resetSchema.Name, URL: "/parley/v1/Reset", Params: []spec.Param{
+			{Name: "KeepKeys", In: spec.InForm, Type: spec.TypeBoolean},
+		}},
 	{ID: "FetchClock", Method: "GET", Path: "/parley/v1/Clock", PathType: "instance", Status: 200,
 		Schema: clockSchema.Name, URL: "/parley/v1/Clock"},
 	{ID: "UpdateClock", Method: "POST", Path: "/parley/v1/Clock", PathType: "instance", Status: 200,
@@ -40,10 +54,23 @@ var clockFields = fields[core.ClockState]{
 	"movable":        boolean(func(c *core.ClockState) bool { return c.Movable }),
 }
 
+var resetFields = fields[core.Reset]{
+	"default_chat_service_sid": str(func(r *core.Reset) string { return r.DefaultServiceSid }),
+	"api_keys_kept":            boolean(func(r *core.Reset) bool { return r.KeysKept }),
+	"date_reset":               date(func(r *core.Reset) time.Time { return r.Date }),
+}
+
 // emulatorRoutes mounts the controls, in emulator mode only.
 func (s *Server) emulatorRoutes() {
 	item(s, clockFields, plain(s.app.ClockNow), "FetchClock")
 	item(s, clockFields, s.moveClock, "UpdateClock")
+	item(s, resetFields, s.reset, "CreateReset")
+}
+
+// reset keeps the API keys unless KeepKeys=false.
+func (s *Server) reset(q *req) call[core.Reset] {
+	keep := q.boolean("KeepKeys")
+	return func() (core.Reset, error) { return s.app.Reset(q.ctx, keep == nil || *keep) }
 }
 
 func (s *Server) moveClock(q *req) call[core.ClockState] {

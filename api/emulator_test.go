@@ -2,9 +2,12 @@ package api_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -99,9 +102,11 @@ func TestEmulatorClock(t *testing.T) {
 		t.Fatalf("created %v after the start, want 6 minutes", d)
 	}
 
-	// An hour on: the retry is due, and alice's token has expired.
+	// An hour on: the retry is due, and alice's token has expired. (Set
+	// takes whole seconds: the offset is 66m1s less the time since start,
+	// less the start's milliseconds.)
 	got = c.must("POST", "/parley/v1/Clock", "Set="+start.Add(66*time.Minute+time.Second).UTC().Format(time.RFC3339), 200)
-	if got["offset_seconds"].(float64) < 3960 || got["offset_seconds"].(float64) > 3962 {
+	if got["offset_seconds"].(float64) < 3959 || got["offset_seconds"].(float64) > 3961 {
 		t.Fatalf("after Set: %v", got)
 	}
 	waitFor(t, "the retry", func() bool { return attempts.Load() == 2 })
@@ -180,4 +185,177 @@ func signedInSocket(t *testing.T, srv *parleytest.Server, identity string) *webs
 		t.Fatalf("init: %+v %v", f.Header, err)
 	}
 	return ws
+}
+
+// TestEmulatorReset: a reset leaves a fresh start (one default service,
+// under the SID it had, with its roles and configuration) and the
+// account; its API keys stay unless KeepKeys=false; connected clients are
+// told to reconnect.
+func TestEmulatorReset(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.NewWith(t, parleytest.Options{Emulator: true})
+	c := rawClient{t: t, srv: srv}
+	is := srv.DefaultServiceSid
+	fresh := func(path string) string { return c.do("GET", path, "").raw }
+	freshConfig, freshServiceConfig := fresh("/v1/Configuration"), fresh("/v1/Services/"+is+"/Configuration")
+	key, secret, err := srv.App.CreateAPIKey(context.Background(), "suite")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Something of everything.
+	c.must("POST", "/v1/Users", "Identity=alice", 201)
+	c.must("POST", "/v1/Conversations", "UniqueName=room", 201)
+	c.must("POST", "/v1/Conversations/room/Participants", "Identity=alice", 201)
+	c.must("POST", "/v1/Conversations/room/Messages", "Author=alice&Body=hi", 201)
+	c.must("POST", "/v1/Conversations/room/Webhooks", "Target=webhook&Configuration.Url=https%3A%2F%2Fbot.test%2F&Configuration.Filters=onMessageAdded", 201)
+	c.must("POST", "/v1/Services", "FriendlyName=other", 201)
+	c.must("POST", "/v1/Roles", "FriendlyName=mod&Type=conversation&Permission=sendMessage", 201)
+	c.must("POST", "/v1/Credentials", "Type=fcm&Secret=s", 201)
+	c.must("POST", "/v1/Configuration", "DefaultInactiveTimer=PT10M", 200)
+	c.must("POST", "/v1/Services/"+is+"/Configuration", "ReachabilityEnabled=true", 200)
+	c.must("POST", "/v1/Configuration/Addresses", "Type=sms&Address=%2B15551230000", 201)
+	ws := signedInSocket(t, srv, "bob")
+
+	r := c.do("POST", "/parley/v1/Reset", "")
+	stamp, _ := r.body["date_reset"].(string)
+	want := `{"account_sid":"` + srv.AccountSid + `","default_chat_service_sid":"` + is + `","api_keys_kept":true,"date_reset":"` +
+		stamp + `","url":"` + srv.URL + `/parley/v1/Reset"}`
+	if r.status != 200 || r.raw != want {
+		t.Fatalf("reset: %d %s, want %s", r.status, r.raw, want)
+	}
+	if d := time.Since(parseDate(t, stamp)); d < -time.Second || d > 2*time.Second {
+		t.Fatalf("date_reset %v", stamp)
+	}
+
+	// The socket of bob, who is no more, is told to reconnect.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		_, b, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatalf("no close 308 after the reset: %v", err)
+		}
+		if f, err := twilsock.Decode(b); err == nil && f.Header.Method == "close" {
+			if f.Header.Status.Code != 308 {
+				t.Fatalf("closed with %+v, want 308", f.Header.Status)
+			}
+			break
+		}
+	}
+
+	// Empty lists, the one service with its four roles, the first
+	// configurations.
+	for path, key := range map[string]string{
+		"/v1/Users": "users", "/v1/Conversations": "conversations", "/v1/Credentials": "credentials",
+		"/v1/Configuration/Addresses": "address_configurations", "/parley/v1/WebhookDeliveries": "webhook_deliveries",
+		"/v1/Services/" + is + "/Bindings": "bindings",
+	} {
+		if got := c.must("GET", path, "", 200)[key].([]any); len(got) != 0 {
+			t.Errorf("%s after the reset: %v", path, got)
+		}
+	}
+	services := c.must("GET", "/v1/Services", "", 200)["services"].([]any)
+	if len(services) != 1 || services[0].(map[string]any)["sid"] != is || services[0].(map[string]any)["friendly_name"] != "Default Conversations Service" {
+		t.Fatalf("services after the reset: %v", services)
+	}
+	var names []string
+	for _, role := range c.must("GET", "/v1/Roles", "", 200)["roles"].([]any) {
+		names = append(names, role.(map[string]any)["friendly_name"].(string))
+	}
+	if strings.Join(names, ",") != "service admin,service user,channel admin,channel user" {
+		t.Fatalf("roles after the reset: %v", names)
+	}
+	if got := fresh("/v1/Configuration"); got != freshConfig {
+		t.Errorf("configuration after the reset: %s, want %s", got, freshConfig)
+	}
+	if got := fresh("/v1/Services/" + is + "/Configuration"); !sameButRoles(got, freshServiceConfig) {
+		t.Errorf("service configuration after the reset: %s, want %s", got, freshServiceConfig)
+	}
+
+	// The key still works; after KeepKeys=false it does not.
+	withKey := func() int {
+		req, _ := http.NewRequest("GET", srv.URL+"/v1/Users", nil)
+		req.SetBasicAuth(key.Sid, secret)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if got := withKey(); got != 200 {
+		t.Fatalf("API key after a reset: %d", got)
+	}
+	if r := c.must("POST", "/parley/v1/Reset", "KeepKeys=false", 200); r["api_keys_kept"] != false {
+		t.Fatalf("KeepKeys=false: %v", r)
+	}
+	if got := withKey(); got != 401 {
+		t.Fatalf("API key after a reset without keys: %d", got)
+	}
+	if r := c.do("POST", "/parley/v1/Reset", "KeepKeys=maybe"); r.status != 400 || r.body["code"] != 20001.0 {
+		t.Fatalf("KeepKeys=maybe: %d %s", r.status, r.raw)
+	}
+}
+
+// sameButRoles compares two service configurations but for the role
+// SIDs, which a reset mints anew.
+func sameButRoles(a, b string) bool {
+	role := regexp.MustCompile(`RL[0-9a-f]{32}`)
+	return role.ReplaceAllString(a, "RL") == role.ReplaceAllString(b, "RL")
+}
+
+// TestEmulatorResetConcurrent: writes racing resets each run wholly
+// before or after one: every answer is a success or Twilio's 4xx (a
+// conversation a reset took is a 404), never a 5xx, and a last reset
+// leaves nothing behind.
+func TestEmulatorResetConcurrent(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.NewWith(t, parleytest.Options{Emulator: true})
+	c := rawClient{t: t, srv: srv}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var writes atomic.Int64
+	for w := range 4 {
+		wg.Go(func() {
+			for n := 0; ; n++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				room := fmt.Sprintf("room-%d-%d", w, n)
+				for _, r := range [][3]string{
+					{"POST", "/v1/Users", "Identity=" + room},
+					{"POST", "/v1/Conversations", "UniqueName=" + room},
+					{"POST", "/v1/Conversations/" + room + "/Participants", "Identity=" + room},
+					{"POST", "/v1/Conversations/" + room + "/Messages", "Author=" + room + "&Body=hi"},
+				} {
+					got := c.do(r[0], r[1], r[2])
+					switch {
+					case got.status == 201:
+						writes.Add(1)
+					case got.status == 404 && got.body["code"] == 20404.0:
+					default:
+						t.Errorf("%s %s during resets: %d %s", r[0], r[1], got.status, got.raw)
+					}
+				}
+			}
+		})
+	}
+	for range 20 {
+		time.Sleep(5 * time.Millisecond)
+		c.must("POST", "/parley/v1/Reset", "", 200)
+	}
+	close(stop)
+	wg.Wait()
+	if writes.Load() == 0 {
+		t.Fatal("no write ran beside the resets")
+	}
+	c.must("POST", "/parley/v1/Reset", "", 200)
+	for path, key := range map[string]string{"/v1/Users": "users", "/v1/Conversations": "conversations"} {
+		if got := c.must("GET", path, "", 200)[key].([]any); len(got) != 0 {
+			t.Errorf("%s after the last reset: %d left", path, len(got))
+		}
+	}
 }

@@ -95,6 +95,8 @@ func New(o Options) *Server {
 	s.sock = s.newTwilsock()
 	// A moved clock may have brought signed-in clients' tokens to expiry.
 	o.App.OnClockMoved(s.sock.Rearm)
+	// A reset took away the users and the event history the clients had.
+	o.App.OnReset(s.sock.OffloadAll)
 	return s
 }
 

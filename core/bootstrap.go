@@ -107,7 +107,7 @@ func bootstrapTx(ctx context.Context, tx parley.Tx, o BootstrapOptions, boot *Bo
 	if err := tx.CreateAccount(ctx, acct); err != nil {
 		return err
 	}
-	svc, err := createService(ctx, tx, o.SIDs, "Default Conversations Service", now)
+	svc, err := createService(ctx, tx, o.SIDs, o.SIDs.New(parley.PrefixService), defaultServiceName, now)
 	if err != nil {
 		return err
 	}
@@ -118,9 +118,14 @@ func bootstrapTx(ctx context.Context, tx parley.Tx, o BootstrapOptions, boot *Bo
 	return nil
 }
 
-// createService writes a service with its default roles and configuration.
-func createService(ctx context.Context, tx parley.Tx, sids parley.SIDs, name string, now time.Time) (parley.Service, error) {
-	svc := parley.Service{Sid: sids.New(parley.PrefixService), FriendlyName: name, DateCreated: now, DateUpdated: now}
+// defaultServiceName is the name of the service a new database (or a
+// reset one) starts with.
+const defaultServiceName = "Default Conversations Service"
+
+// createService writes service sid with its default roles and
+// configuration.
+func createService(ctx context.Context, tx parley.Tx, sids parley.SIDs, sid, name string, now time.Time) (parley.Service, error) {
+	svc := parley.Service{Sid: sid, FriendlyName: name, DateCreated: now, DateUpdated: now}
 	if err := tx.CreateService(ctx, svc); err != nil {
 		return svc, err
 	}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -38,6 +39,9 @@ type Options struct {
 	// Clock, when set, is the clock instead of Now: the one emulator
 	// mode moves (clock.go).
 	Clock *Clock
+	// Emulator enables the emulator's controls that core serves (Reset);
+	// writes then take turns with resets (resetGuard).
+	Emulator bool
 	// PreHook sends pre-event webhooks; none are sent when nil.
 	PreHook PreHook
 	// RESTPreEvents is a parley extension: Twilio sends pre-event webhooks
@@ -99,6 +103,13 @@ type App struct {
 	noticeSubs  subscribers[Notice]
 	// clk is Options.Clock: nil when the clock is Now, which cannot move.
 	clk *Clock
+	// guard wraps store in emulator mode (reset.go); nil otherwise.
+	guard *resetGuard
+	// resetHooks run after each reset (reset.go).
+	resetHooks struct {
+		mu  sync.Mutex
+		fns []func()
+	}
 	// node names this App in its notifications, so that it can tell its
 	// own from the other nodes'.
 	node string
@@ -123,6 +134,10 @@ func New(o Options) *App {
 	}
 	if a.clk != nil {
 		a.now = a.clk.Now
+	}
+	if o.Emulator {
+		a.guard = &resetGuard{Store: a.store}
+		a.store = a.guard
 	}
 	if a.now == nil {
 		a.now = time.Now

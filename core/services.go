@@ -19,7 +19,7 @@ func (a *App) CreateService(ctx context.Context, friendlyName string) (parley.Se
 	var svc parley.Service
 	err := a.update(ctx, func(tx parley.Tx, _ *events) error {
 		var err error
-		svc, err = createService(ctx, tx, a.sids, friendlyName, a.clock())
+		svc, err = createService(ctx, tx, a.sids, a.sids.New(parley.PrefixService), friendlyName, a.clock())
 		return err
 	})
 	return svc, err

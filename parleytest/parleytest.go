@@ -96,6 +96,7 @@ func NewWith(t testing.TB, o Options) *Server {
 		t.Fatalf("parleytest: bootstrap: %v", err)
 	}
 	co := o.Core
+	co.Emulator = co.Emulator || o.Emulator
 	wo := o.Webhooks
 	wo.Store, wo.AuthToken = store, boot.Account.AuthToken
 	if wo.Now == nil && co.Clock != nil {

@@ -189,6 +189,19 @@ func (s *Store) update(ctx context.Context, fn func(parley.Tx) error) error {
 	return nil
 }
 
+// Reset is ResetData's TRUNCATE, which waits for every transaction using
+// the tables and holds off new ones until it commits, then fn, in one
+// transaction (retried like any Update, for a deadlock with writers that
+// took some of the tables first).
+func (s *Store) Reset(ctx context.Context, keepKeys bool, fn func(parley.Tx) error) error {
+	return s.Update(ctx, func(tx parley.Tx) error {
+		if err := tx.(*sqlstore.Tx).ResetData(ctx, keepKeys); err != nil {
+			return err
+		}
+		return fn(tx)
+	})
+}
+
 func rollback(ctx context.Context, pgtx pgx.Tx) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), endTimeout)
 	defer cancel()

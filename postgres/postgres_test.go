@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/migrate"
 	"github.com/parleyhq/parley/internal/pgtest"
+	"github.com/parleyhq/parley/internal/sqlstore"
 	"github.com/parleyhq/parley/storetest"
 )
 
@@ -311,5 +313,37 @@ func TestClosed(t *testing.T) {
 	}
 	if err := s.View(ctx, func(parley.Tx) error { return nil }); err != parley.ErrClosed {
 		t.Fatalf("View after Close = %v, want ErrClosed", err)
+	}
+}
+
+// TestResetNamesEveryTable: a table a migration adds must join
+// sqlstore's DataTables (a reset empties it) or KeptTables.
+func TestResetNamesEveryTable(t *testing.T) {
+	ctx := context.Background()
+	dsn := pgtest.DSN(t)
+	s, err := Open(ctx, dsn, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	rows, err := conn.Query(ctx, `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = current_schema() AND table_name <> 'schema_migrations'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := slices.Concat(sqlstore.DataTables, sqlstore.KeptTables)
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Fatalf("tables %v, but sqlstore names %v", got, want)
 	}
 }

@@ -25,6 +25,7 @@ var dialect = &sqlstore.Dialect{
 	SkipLocked:    "FOR UPDATE SKIP LOCKED",
 	Classify:      classify,
 	Notify:        "SELECT pg_notify(?, ?)",
+	Truncate:      "TRUNCATE",
 }
 
 // classify tells PostgreSQL's errors apart by SQLSTATE.

@@ -76,6 +76,9 @@ type writeRequest struct {
 	ctx  context.Context
 	fn   func(parley.Tx) error
 	done chan error
+	// alone runs fn in a transaction of its own with foreign keys off
+	// (Reset).
+	alone bool
 }
 
 // Open opens (creating if needed) the SQLite database at path, applies the
@@ -163,7 +166,27 @@ func (s *Store) View(ctx context.Context, fn func(parley.Tx) error) error {
 // even if ctx is cancelled meanwhile, so a caller never abandons a write that
 // may yet commit.
 func (s *Store) Update(ctx context.Context, fn func(parley.Tx) error) error {
-	req := &writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)}
+	return s.enqueue(&writeRequest{ctx: ctx, fn: fn, done: make(chan error, 1)})
+}
+
+// Reset runs ResetData and fn alone, in one transaction, with foreign
+// keys off: then each DELETE FROM is SQLite's truncation, which frees the
+// table's pages without visiting its rows (checking the keys of 100,000
+// messages took 270 ms, truncating them a few). The tables go in an order
+// that would satisfy the keys anyway, and fn writes only rows that
+// satisfy them. Being the writer's only transaction, it runs wholly
+// before or after every other write, and reads see it whole (WAL).
+func (s *Store) Reset(ctx context.Context, keepKeys bool, fn func(parley.Tx) error) error {
+	return s.enqueue(&writeRequest{ctx: ctx, alone: true, done: make(chan error, 1), fn: func(tx parley.Tx) error {
+		if err := tx.(*sqlstore.Tx).ResetData(ctx, keepKeys); err != nil {
+			return err
+		}
+		return fn(tx)
+	}})
+}
+
+func (s *Store) enqueue(req *writeRequest) error {
+	ctx := req.ctx
 	s.mu.RLock()
 	if s.closed {
 		s.mu.RUnlock()
@@ -213,14 +236,33 @@ func (s *Store) writer() {
 					break drain
 				}
 			}
-			s.commit(batch)
+			// Requests that must run alone go after the rest of the batch.
+			shared := batch[:0:0]
+			var alone []*writeRequest
+			for _, r := range batch {
+				if r.alone {
+					alone = append(alone, r)
+				} else {
+					shared = append(shared, r)
+				}
+			}
+			if len(shared) > 0 {
+				s.commit(shared)
+			}
+			for _, r := range alone {
+				s.commitAlone(r)
+			}
 		case <-s.quit:
 			// Close holds no sender any more: everything that will ever be
 			// queued is in the channel now.
 			for {
 				select {
 				case req := <-s.queue:
-					s.commit([]*writeRequest{req})
+					if req.alone {
+						s.commitAlone(req)
+					} else {
+						s.commit([]*writeRequest{req})
+					}
 				default:
 					return
 				}
@@ -290,6 +332,22 @@ func (s *Store) commit(batch []*writeRequest) {
 	}
 	for i, req := range batch {
 		req.done <- results[i]
+	}
+}
+
+// commitAlone commits req in a transaction of its own, with foreign keys
+// off (PRAGMA foreign_keys is a no-op inside a transaction, so it is set
+// around it) and on again after.
+func (s *Store) commitAlone(req *writeRequest) {
+	ctx := context.Background()
+	if _, err := s.wconn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		req.done <- fmt.Errorf("sqlite: foreign keys off: %w", err)
+		return
+	}
+	s.commit([]*writeRequest{req})
+	if _, err := s.wconn.ExecContext(ctx, "PRAGMA foreign_keys = ON"); err != nil {
+		// Every later write would go unchecked: better none at all.
+		panic(fmt.Sprintf("sqlite: foreign keys back on: %v", err))
 	}
 }
 

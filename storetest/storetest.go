@@ -65,6 +65,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentSyncAppends", testConcurrentSyncAppends},
 		{"Notify", testNotify},
 		{"Presence", testPresence},
+		{"ResetData", testResetData},
 	}
 	t.Run("EveryWriteIsCovered", testEveryWriteIsCovered)
 	t.Run("ConcurrentPartialUpdates", func(t *testing.T) {
@@ -1180,5 +1181,70 @@ func testConcurrentClaims(t *testing.T, s parley.Store) {
 	}
 	if got := mustView(t, s, func(tx parley.Tx) ([]parley.PendingHost, error) { return tx.PendingHosts(ctx, now) }); len(got) != 0 {
 		t.Fatalf("pending hosts after claiming everything: %v", got)
+	}
+}
+
+// testResetData: a reset leaves the account alone, and the API keys when
+// asked to keep them; every row of the API goes.
+func testResetData(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	f := bootstrapped(t, s)
+	users := createUsers(t, s, f, 3, "u")
+	conv := newConversation(f)
+	createConversations(t, s, &conv)
+	p := chatParticipant(conv, users[0], f.chU)
+	createParticipants(t, s, &p)
+	key := parley.APIKey{Sid: sid("SK"), FriendlyName: "k", SecretHash: []byte("h"), DateCreated: t0}
+	update(t, s, func(tx parley.Tx) error {
+		if err := tx.CreateAPIKey(ctx, key); err != nil {
+			return err
+		}
+		return tx.EnqueueDelivery(ctx, newDelivery(f.svc.Sid, "https://x.test/", t0))
+	})
+	acct := mustView(t, s, func(tx parley.Tx) (parley.Account, error) { return tx.Account(ctx) })
+	for _, keep := range []bool{true, false} {
+		if err := s.Reset(ctx, keep, func(parley.Tx) error { return nil }); err != nil {
+			t.Fatalf("Reset: %v", err)
+		}
+		got := mustView(t, s, func(tx parley.Tx) (parley.Account, error) { return tx.Account(ctx) })
+		diff(t, "account after a reset", got, acct)
+		_, err := view(t, s, func(tx parley.Tx) (parley.APIKey, error) { return tx.APIKey(ctx, key.Sid) })
+		if keep {
+			if err != nil {
+				t.Fatalf("key after a reset keeping keys: %v", err)
+			}
+		} else {
+			wantErr(t, err, parley.ErrNotFound)
+		}
+		_, err = view(t, s, func(tx parley.Tx) (parley.Service, error) { return tx.Service(ctx, f.svc.Sid) })
+		wantErr(t, err, parley.ErrNotFound)
+		_, err = view(t, s, func(tx parley.Tx) (parley.AccountConfig, error) { return tx.AccountConfig(ctx) })
+		wantErr(t, err, parley.ErrNotFound)
+		_, err = view(t, s, func(tx parley.Tx) (parley.Conversation, error) { return tx.ConversationBySid(ctx, f.svc.Sid, conv.Sid) })
+		wantErr(t, err, parley.ErrNotFound)
+		ds := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.Delivery], error) {
+			return tx.ListDeliveries(ctx, parley.DeliveryFilter{}, parley.PageQuery{Size: 50})
+		})
+		if len(ds.Items) != 0 {
+			t.Fatalf("%d deliveries after a reset", len(ds.Items))
+		}
+	}
+	// What fn writes is in the same transaction: a failing fn leaves the
+	// data as it was; one that writes leaves its rows. (The service SID is
+	// free again.)
+	again := createUsers(t, s, newService(t, s, "later"), 1, "later")
+	boom := errors.New("boom")
+	if err := s.Reset(ctx, true, func(parley.Tx) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("Reset with a failing fn: %v", err)
+	}
+	if _, err := view(t, s, func(tx parley.Tx) (parley.User, error) { return tx.UserBySid(ctx, again[0].ServiceSid, again[0].Sid) }); err != nil {
+		t.Fatalf("a failed reset deleted: %v", err)
+	}
+	if err := s.Reset(ctx, true, func(tx parley.Tx) error { return tx.CreateService(ctx, f.svc) }); err != nil {
+		t.Fatalf("Reset writing a service: %v", err)
+	}
+	got := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.Service], error) { return tx.ListServices(ctx, parley.PageQuery{Size: 50}) })
+	if len(got.Items) != 1 || got.Items[0].Sid != f.svc.Sid {
+		t.Fatalf("services after a reset that wrote one: %+v", got.Items)
 	}
 }

@@ -317,18 +317,32 @@ func (c *Conn) setGrant(g Grant) {
 	})
 }
 
+// openConns returns the connections open now.
+func (s *Server) openConns() []*Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	conns := make([]*Conn, 0, len(s.conns))
+	for c := range s.conns {
+		conns = append(conns, c)
+	}
+	return conns
+}
+
+// OffloadAll tells every client to reconnect (close 308), as after a
+// reset (emulator mode) that took away what their connections knew;
+// new connections are welcome.
+func (s *Server) OffloadAll() {
+	for _, c := range s.openConns() {
+		go c.Offload()
+	}
+}
+
 // Rearm re-arms every signed-in connection's token expiry from the
 // clock's time, after the clock moved (emulator mode): a token the new
 // time puts past its expiry closes the connection at once (410), as it
 // would have when the time came.
 func (s *Server) Rearm() {
-	s.mu.Lock()
-	conns := make([]*Conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
-	s.mu.Unlock()
-	for _, c := range conns {
+	for _, c := range s.openConns() {
 		c.mu.Lock()
 		signedIn, g := c.signedIn, c.grant
 		c.mu.Unlock()
@@ -449,13 +463,9 @@ var offload = []byte(`{"backoff_policy":{"reconnect_min_ms":1000,"reconnect_max_
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	s.down = true
-	conns := make([]*Conn, 0, len(s.conns))
-	for c := range s.conns {
-		conns = append(conns, c)
-	}
 	s.mu.Unlock()
-	for _, c := range conns {
-		go c.closeWith(308, "Offload", offload)
+	for _, c := range s.openConns() {
+		go c.Offload()
 	}
 	done := make(chan struct{})
 	go func() { s.wg.Wait(); close(done) }()

@@ -228,6 +228,7 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 		RESTPreEvents: c.restPreWebhooks,
 		Enqueued:      dispatcher.Wake,
 		Clock:         clock,
+		Emulator:      c.emulator,
 		Logger:        log,
 		Limits:        core.Limits{MediaSize: c.maxMediaBytes},
 	})

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -93,4 +94,41 @@ func (t *Tx) ListAPIKeys(ctx context.Context) ([]parley.APIKey, error) {
 func (t *Tx) RevokeAPIKey(ctx context.Context, sid string, at time.Time) error {
 	return t.execOne(ctx, false, "UPDATE api_keys SET date_revoked = COALESCE(date_revoked, ?) WHERE sid = ?",
 		t.d.Seconds(at), sid)
+}
+
+// DataTables are the tables of what the API holds, each before the tables
+// it refers to: what a reset empties. KeptTables are the others, which a
+// reset leaves (the account, the migrations applied, the nodes' leases);
+// api_keys is kept unless asked. The backends' tests check that the two
+// lists name every table the migrations make.
+var (
+	DataTables = []string{
+		"client_connections", "sync_events", "sync_objects", "bindings", "address_configs",
+		"media_chunks", "media", "receipts", "conversation_webhooks", "messages", "participants",
+		"conversations", "credentials", "webhook_deliveries", "users", "account_configs",
+		"service_configs", "roles", "services",
+	}
+	KeptTables = []string{"accounts", "api_keys", "nodes"}
+)
+
+// ResetData is the deleting half of parley.Store's Reset, which each
+// backend runs in a transaction of its own making: with Truncate, one
+// statement; without, a DELETE per table, which SQLite turns into a
+// truncation (pages freed, rows never visited) when the backend has
+// switched foreign keys off for it.
+func (t *Tx) ResetData(ctx context.Context, keepKeys bool) error {
+	tables := DataTables
+	if !keepKeys {
+		tables = append([]string{"api_keys"}, tables...)
+	}
+	if t.d.Truncate != "" {
+		_, err := t.exec(ctx, false, t.d.Truncate+" "+strings.Join(tables, ", "))
+		return err
+	}
+	for _, table := range tables {
+		if _, err := t.exec(ctx, false, "DELETE FROM "+table); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -74,6 +74,11 @@ type Dialect struct {
 	// Classify says what a driver error means, by the driver's own codes
 	// (never by message text).
 	Classify func(err error) Failure
+	// Truncate empties tables in one statement that waits for every
+	// transaction using them and holds off new ones until commit
+	// ("TRUNCATE" on PostgreSQL); empty where a write transaction has the
+	// database alone and DELETE does (SQLite).
+	Truncate string
 	// Notify is the statement that notifies listeners on commit, with the
 	// channel and the payload as its parameters ("SELECT pg_notify(?, ?)");
 	// empty where one node has the database alone.
