@@ -1243,7 +1243,9 @@ func testResetData(t *testing.T, s parley.Store) {
 	if err := s.Reset(ctx, true, func(tx parley.Tx) error { return tx.CreateService(ctx, f.svc) }); err != nil {
 		t.Fatalf("Reset writing a service: %v", err)
 	}
-	got := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.Service], error) { return tx.ListServices(ctx, parley.PageQuery{Size: 50}) })
+	got := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.Service], error) {
+		return tx.ListServices(ctx, parley.PageQuery{Size: 50})
+	})
 	if len(got.Items) != 1 || got.Items[0].Sid != f.svc.Sid {
 		t.Fatalf("services after a reset that wrote one: %+v", got.Items)
 	}
