@@ -293,6 +293,19 @@ type DeliveryTx interface {
 	FinishDelivery(ctx context.Context, d Delivery) error
 	// ListDeliveries lists the outbox, the deliveries f matches only.
 	ListDeliveries(ctx context.Context, f DeliveryFilter, q PageQuery) (Page[Delivery], error)
+	// Delivery returns one delivery by SID.
+	Delivery(ctx context.Context, sid string) (Delivery, error)
+	// RetryDelivery makes a delivery that is not held by a dispatcher
+	// pending again and due at at (its attempts so far kept), and returns
+	// it; ErrNotFound if there is none, ErrInUse if a dispatcher holds it
+	// (it is being sent) or it is a recorded push (never sent).
+	RetryDelivery(ctx context.Context, sid string, at time.Time) (Delivery, error)
+	// DeleteDeliveries deletes the whole outbox, pending deliveries too.
+	DeleteDeliveries(ctx context.Context) error
+	// PruneDeliveries deletes up to limit finished deliveries (delivered,
+	// failed, recorded) last updated before before, oldest first, and
+	// says how many it deleted.
+	PruneDeliveries(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // SyncTx is the log of the events client SDKs see on their Sync

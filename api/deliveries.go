@@ -42,7 +42,7 @@ var deliverySchema = spec.Schema{Name: "parley.v1.webhook_delivery", Properties:
 }}
 
 // extensions are parley's own operations, by ID.
-var extensions = byID(slices.Concat([]*spec.Operation{&listDeliveryOp, &bindingRegistration, &inboundOp}, receiptInjections, mediaOps, emulatorOps))
+var extensions = byID(slices.Concat([]*spec.Operation{&listDeliveryOp, &fetchDeliveryOp, &bindingRegistration, &inboundOp}, receiptInjections, mediaOps, emulatorOps))
 
 // byID indexes operations by their IDs.
 func byID(ops []*spec.Operation) map[string]*spec.Operation {
@@ -65,6 +65,15 @@ var listDeliveryOp = spec.Operation{
 		{Name: "EventType", In: spec.InQuery, Type: spec.TypeString},
 		{Name: "Order", In: spec.InQuery, Type: spec.TypeEnum, Enum: []string{"asc", "desc"}},
 	},
+}
+
+// deliverySid is the path parameter of one delivery.
+var deliverySid = spec.Param{Name: "Sid", In: spec.InPath, Type: spec.TypeString, Required: true}
+
+// fetchDeliveryOp is one delivery of the outbox.
+var fetchDeliveryOp = spec.Operation{
+	ID: "FetchWebhookDelivery", Method: "GET", Path: "/parley/v1/WebhookDeliveries/{Sid}", PathType: "instance", Status: 200,
+	Schema: deliverySchema.Name, Params: []spec.Param{deliverySid},
 }
 
 // listDeliveries reads the outbox listing's filters: Status and EventType

@@ -35,6 +35,9 @@ var resetSchema = spec.Schema{Name: "parley.v1.reset", Properties: []spec.Proper
 }}
 
 var emulatorOps = []*spec.Operation{
+	{ID: "RetryWebhookDelivery", Method: "POST", Path: "/parley/v1/WebhookDeliveries/{Sid}/Retry", PathType: "instance",
+		Status: 200, Schema: deliverySchema.Name, Params: []spec.Param{deliverySid}},
+	{ID: "DeleteWebhookDeliveries", Method: "DELETE", Path: "/parley/v1/WebhookDeliveries", PathType: "list", Status: 204},
 	{ID: "CreateReset", Method: "POST", Path: "/parley/v1/Reset", PathType: "list", Status: 200,
 		Schema: resetSchema.Name, URL: "/parley/v1/Reset", Params: []spec.Param{
 			{Name: "KeepKeys", In: spec.InForm, Type: spec.TypeBoolean},
@@ -65,6 +68,10 @@ func (s *Server) emulatorRoutes() {
 	item(s, clockFields, plain(s.app.ClockNow), "FetchClock")
 	item(s, clockFields, s.moveClock, "UpdateClock")
 	item(s, resetFields, s.reset, "CreateReset")
+	item(s, deliveryFields, bySid(s.app.RetryDelivery), "RetryWebhookDelivery")
+	remove(s, func(q *req) call[struct{}] {
+		return func() (struct{}, error) { return struct{}{}, s.app.ClearDeliveries(q.ctx) }
+	}, "DeleteWebhookDeliveries")
 }
 
 // reset keeps the API keys unless KeepKeys=false.

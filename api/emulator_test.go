@@ -2,9 +2,11 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
@@ -358,4 +360,109 @@ func TestEmulatorResetConcurrent(t *testing.T) {
 			t.Errorf("%s after the last reset: %d left", path, len(got))
 		}
 	}
+}
+
+// TestEmulatorWebhookControls: a delivery is fetched by SID; Retry sends
+// a failed or delivered one again at once (its attempts kept); DELETE
+// empties the outbox; finished deliveries past the retention go. Off
+// emulator mode, Retry is Twilio's 404 and DELETE the list's 405.
+func TestEmulatorWebhookControls(t *testing.T) {
+	t.Parallel()
+	var fail atomic.Bool
+	var hits atomic.Int32
+	fail.Store(true)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		if fail.Load() {
+			w.WriteHeader(http.StatusInternalServerError)
+		}
+	}))
+	defer receiver.Close()
+	srv := parleytest.NewWith(t, parleytest.Options{Emulator: true, Webhooks: webhook.DispatcherOptions{MaxAttempts: 1}})
+	c := rawClient{t: t, srv: srv}
+	c.must("POST", "/v1/Configuration/Webhooks", "Target=webhook&PostWebhookUrl="+receiver.URL+"&Filters=onUserAdded&Method=POST", 200)
+	addUser := func(identity string) { // with its onUserAdded webhook
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/Users", strings.NewReader("Identity="+identity))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Twilio-Webhook-Enabled", "true")
+		req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
+		if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 201 {
+			t.Fatalf("user: %v %v", res, err)
+		}
+	}
+	addUser("alice")
+	status := func(sid string) map[string]any { return c.must("GET", "/parley/v1/WebhookDeliveries/"+sid, "", 200) }
+	var sid string
+	waitFor(t, "a failed delivery", func() bool {
+		list := c.must("GET", "/parley/v1/WebhookDeliveries", "", 200)["webhook_deliveries"].([]any)
+		if len(list) != 1 || list[0].(map[string]any)["status"] != "failed" {
+			return false
+		}
+		sid = list[0].(map[string]any)["sid"].(string)
+		// Fetched, it is the list's item exactly.
+		if got := c.do("GET", "/parley/v1/WebhookDeliveries/"+sid, "").raw; !jsonSame(got, list[0]) {
+			t.Fatalf("fetched %s, listed %v", got, list[0])
+		}
+		return true
+	})
+
+	// Retried while the receiver still fails: one more attempt, failed.
+	r := c.must("POST", "/parley/v1/WebhookDeliveries/"+sid+"/Retry", "", 200)
+	if r["sid"] != sid || r["status"] != "pending" || r["attempts"] != 1.0 {
+		t.Fatalf("retry: %v", r)
+	}
+	waitFor(t, "the second attempt", func() bool { return status(sid)["attempts"] == 2.0 && status(sid)["status"] == "failed" })
+	// Retried once it answers: delivered.
+	fail.Store(false)
+	c.must("POST", "/parley/v1/WebhookDeliveries/"+sid+"/Retry", "", 200)
+	waitFor(t, "the delivery", func() bool { return status(sid)["status"] == "delivered" && status(sid)["attempts"] == 3.0 })
+	if hits.Load() != 3 {
+		t.Fatalf("the receiver was hit %d times, want 3", hits.Load())
+	}
+	for _, bad := range []string{"WD00000000000000000000000000000000", "nope"} {
+		if r := c.do("POST", "/parley/v1/WebhookDeliveries/"+bad+"/Retry", ""); r.status != 404 || r.raw != notFoundBody("/parley/v1/WebhookDeliveries/"+bad+"/Retry") {
+			t.Errorf("retry %s: %d %s", bad, r.status, r.raw)
+		}
+	}
+
+	// Past the retention, the finished delivery goes.
+	c.must("POST", "/parley/v1/Clock", "Advance=P8D", 200)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { srv.App.RunDeliveryRetention(ctx, 7*24*time.Hour); close(done) }()
+	waitFor(t, "pruning", func() bool {
+		return c.do("GET", "/parley/v1/WebhookDeliveries/"+sid, "").status == 404
+	})
+	cancel()
+	<-done
+
+	// DELETE empties the outbox.
+	addUser("bob")
+	addUser("carol")
+	if got := c.must("GET", "/parley/v1/WebhookDeliveries", "", 200)["webhook_deliveries"].([]any); len(got) != 2 {
+		t.Fatalf("before DELETE: %v", got)
+	}
+	if r := c.do("DELETE", "/parley/v1/WebhookDeliveries", ""); r.status != 204 {
+		t.Fatalf("DELETE: %d %s", r.status, r.raw)
+	}
+	if got := c.must("GET", "/parley/v1/WebhookDeliveries", "", 200)["webhook_deliveries"].([]any); len(got) != 0 {
+		t.Fatalf("after DELETE: %v", got)
+	}
+
+	off := rawClient{t: t, srv: parleytest.New(t)}
+	if r := off.do("POST", "/parley/v1/WebhookDeliveries/"+sid+"/Retry", ""); r.status != 404 {
+		t.Errorf("Retry off emulator mode: %d %s", r.status, r.raw)
+	}
+	if r := off.do("DELETE", "/parley/v1/WebhookDeliveries", ""); r.status != 405 || r.body["code"] != 20004.0 {
+		t.Errorf("DELETE off emulator mode: %d %s", r.status, r.raw)
+	}
+}
+
+// jsonSame reports whether raw JSON text holds the value v.
+func jsonSame(raw string, v any) bool {
+	var got any
+	if err := json.Unmarshal([]byte(raw), &got); err != nil {
+		return false
+	}
+	return reflect.DeepEqual(got, v)
 }

@@ -96,6 +96,7 @@ func (s *Server) routes() {
 
 	// parley's own extensions live under /parley, out of Twilio's way.
 	list(s, deliveryFields, s.listDeliveries, "ListWebhookDelivery")
+	item(s, deliveryFields, bySid(a.FetchDelivery), "FetchWebhookDelivery")
 	item(s, receiptFields, s.injectReceipt, "CreateReceipt", "CreateServiceReceipt")
 	item(s, bindingFields, s.registerBinding, "CreateServiceBinding")
 	item(s, inboundFields, s.receiveInbound, "CreateInbound")

@@ -48,6 +48,7 @@ func Run(t *testing.T, open Opener) {
 		{"ConcurrentIndependentWrites", testConcurrentIndependentWrites},
 		{"Deliveries", testDeliveries},
 		{"DeliveryFilters", testDeliveryFilters},
+		{"DeliveryControls", testDeliveryControls},
 		{"ConcurrentClaims", testConcurrentClaims},
 		{"Conversations", testConversations},
 		{"ConversationLists", testConversationLists},
@@ -1248,5 +1249,108 @@ func testResetData(t *testing.T, s parley.Store) {
 	})
 	if len(got.Items) != 1 || got.Items[0].Sid != f.svc.Sid {
 		t.Fatalf("services after a reset that wrote one: %+v", got.Items)
+	}
+}
+
+// testDeliveryControls: a delivery is fetched by SID; a finished one is
+// made pending again, due at the time given, its attempts kept, while one
+// a dispatcher holds and a recorded push are refused; finished ones are
+// pruned by age, oldest first, pending ones never; and the outbox empties.
+func testDeliveryControls(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	f := bootstrapped(t, s)
+	old, done, held, rec := newDelivery(f.svc.Sid, "https://a.test/", t0), newDelivery(f.svc.Sid, "https://a.test/", t0),
+		newDelivery(f.svc.Sid, "https://b.test/", t0), newDelivery(f.svc.Sid, "https://c.test/", t0)
+	rec.Status = parley.DeliveryRecorded
+	update(t, s, func(tx parley.Tx) error {
+		for _, d := range []parley.Delivery{old, done, held, rec} {
+			if err := tx.EnqueueDelivery(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// old and done are delivered (old an hour earlier); held is claimed.
+	var claimed []parley.Delivery
+	update(t, s, func(tx parley.Tx) error {
+		var err error
+		claimed, err = tx.ClaimDeliveries(ctx, t0, t0.Add(24*time.Hour), map[string]int{parley.DeliveryHost(old.URL): 2, parley.DeliveryHost(held.URL): 1})
+		if err != nil {
+			return err
+		}
+		for _, d := range claimed {
+			if d.Sid == held.Sid {
+				continue
+			}
+			d.Status, d.Attempts, d.DateUpdated = parley.DeliveryDelivered, 1, t0.Add(2*time.Hour)
+			if d.Sid == old.Sid {
+				d.DateUpdated = t0.Add(time.Hour)
+			}
+			if err := tx.FinishDelivery(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if len(claimed) != 3 {
+		t.Fatalf("claimed %d deliveries, want 3", len(claimed))
+	}
+	got := mustView(t, s, func(tx parley.Tx) (parley.Delivery, error) { return tx.Delivery(ctx, done.Sid) })
+	if got.Status != parley.DeliveryDelivered || got.Attempts != 1 || got.URL != done.URL {
+		t.Fatalf("Delivery: %+v", got)
+	}
+	_, err := view(t, s, func(tx parley.Tx) (parley.Delivery, error) { return tx.Delivery(ctx, sid(parley.PrefixDelivery)) })
+	wantErr(t, err, parley.ErrNotFound)
+
+	at := t0.Add(3 * time.Hour)
+	var retried parley.Delivery
+	update(t, s, func(tx parley.Tx) error {
+		var err error
+		retried, err = tx.RetryDelivery(ctx, done.Sid, at)
+		return err
+	})
+	if retried.Status != parley.DeliveryPending || retried.Attempts != 1 || !retried.NextAttemptAt.Equal(at) || !retried.DateUpdated.Equal(at) {
+		t.Fatalf("retried: %+v", retried)
+	}
+	for _, refused := range []string{held.Sid, rec.Sid} {
+		err := s.Update(ctx, func(tx parley.Tx) error { _, err := tx.RetryDelivery(ctx, refused, at); return err })
+		wantErr(t, err, parley.ErrInUse)
+	}
+	err = s.Update(ctx, func(tx parley.Tx) error { _, err := tx.RetryDelivery(ctx, sid(parley.PrefixDelivery), at); return err })
+	wantErr(t, err, parley.ErrNotFound)
+
+	// Finished before t0+4h: old (delivered) and rec (recorded, t0);
+	// done is pending again, held still pending. One at a time, oldest
+	// first.
+	prune := func(limit int) int {
+		var n int
+		update(t, s, func(tx parley.Tx) error {
+			var err error
+			n, err = tx.PruneDeliveries(ctx, t0.Add(4*time.Hour), limit)
+			return err
+		})
+		return n
+	}
+	if n := prune(1); n != 1 {
+		t.Fatalf("pruned %d, want 1", n)
+	}
+	if _, err := view(t, s, func(tx parley.Tx) (parley.Delivery, error) { return tx.Delivery(ctx, rec.Sid) }); !errors.Is(err, parley.ErrNotFound) {
+		t.Fatalf("the oldest finished delivery was not the first pruned: %v", err)
+	}
+	if n := prune(10); n != 1 {
+		t.Fatalf("pruned %d, want 1 (old)", n)
+	}
+	left := mustView(t, s, func(tx parley.Tx) (parley.Page[parley.Delivery], error) {
+		return tx.ListDeliveries(ctx, parley.DeliveryFilter{}, parley.PageQuery{Size: 50})
+	})
+	if len(left.Items) != 2 || left.Items[0].Sid != done.Sid || left.Items[1].Sid != held.Sid {
+		t.Fatalf("left after pruning: %+v", left.Items)
+	}
+	update(t, s, func(tx parley.Tx) error { return tx.DeleteDeliveries(ctx) })
+	left = mustView(t, s, func(tx parley.Tx) (parley.Page[parley.Delivery], error) {
+		return tx.ListDeliveries(ctx, parley.DeliveryFilter{}, parley.PageQuery{Size: 50})
+	})
+	if len(left.Items) != 0 {
+		t.Fatalf("%d deliveries after DeleteDeliveries", len(left.Items))
 	}
 }

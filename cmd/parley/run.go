@@ -37,6 +37,7 @@ type config struct {
 	webhookBackoff     time.Duration
 	maxMediaBytes      int64
 	syncRetention      time.Duration
+	webhookRetention   time.Duration
 	emulator           bool
 }
 
@@ -67,8 +68,10 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 		"wait before the first webhook retry, doubled for each further one up to 5m (env PARLEY_WEBHOOK_BACKOFF)")
 	fs.DurationVar(&c.syncRetention, "sync-retention", core.SyncRetention,
 		"how long client SDK events are kept to replay to clients that reconnect; one away longer sees current state (env PARLEY_SYNC_RETENTION)")
+	fs.DurationVar(&c.webhookRetention, "webhook-retention", core.WebhookRetention,
+		"how long finished webhook deliveries (delivered, failed, recorded) stay listed at /parley/v1/WebhookDeliveries; 0 keeps them (env PARLEY_WEBHOOK_RETENTION)")
 	fs.BoolVar(&c.emulator, "emulator", false,
-		"emulator mode, for test suites: the controls under /parley/v1/ that docs/emulator.md lists (a clock to move forward, …); never on a server others rely on (env PARLEY_EMULATOR)")
+		"emulator mode, for test suites: the controls under /parley/v1/ that docs/emulator.md lists (reset, a clock to move forward, webhook retries, …); never on a server others rely on (env PARLEY_EMULATOR)")
 	fs.Int64Var(&c.maxMediaBytes, "max-media-bytes", core.MaxMediaSize,
 		"largest media upload in bytes; Twilio's limit for chat media is 150 MB (env PARLEY_MAX_MEDIA_BYTES)")
 }
@@ -276,6 +279,10 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 	presenceDone := make(chan struct{})
 	go func() { app.RunPresence(presenceCtx); close(presenceDone) }()
 	defer func() { stopPresence(); <-presenceDone }()
+	pruneCtx, stopPrune := context.WithCancel(ctx)
+	pruneDone := make(chan struct{})
+	go func() { app.RunDeliveryRetention(pruneCtx, c.webhookRetention); close(pruneDone) }()
+	defer func() { stopPrune(); <-pruneDone }()
 	trimCtx, stopTrim := context.WithCancel(ctx)
 	trimDone := make(chan struct{})
 	go func() { app.RunSyncTrimmer(trimCtx, c.syncRetention); close(trimDone) }()

@@ -129,3 +129,32 @@ func (t *Tx) ListDeliveries(ctx context.Context, f parley.DeliveryFilter, q parl
 	}
 	return page(t, ctx, deliveryCols, from, args, q, scanDelivery, bySeq(func(d parley.Delivery) int64 { return d.Seq }))
 }
+
+func (t *Tx) Delivery(ctx context.Context, sid string) (parley.Delivery, error) {
+	return get(t, ctx, scanDelivery, "SELECT "+deliveryCols+" FROM webhook_deliveries WHERE sid = ?", sid)
+}
+
+func (t *Tx) RetryDelivery(ctx context.Context, sid string, at time.Time) (parley.Delivery, error) {
+	n, err := t.exec(ctx, false, `UPDATE webhook_deliveries SET status = 'pending', next_attempt_at = ?, date_updated = ?
+		WHERE sid = ? AND status <> 'recorded' AND (status <> 'pending' OR lease_until IS NULL OR lease_until <= ?)`,
+		t.d.Millis(at), t.d.Millis(at), sid, t.d.Millis(at))
+	if err != nil {
+		return parley.Delivery{}, err
+	}
+	d, err := t.Delivery(ctx, sid)
+	if err == nil && n == 0 {
+		err = parley.ErrInUse
+	}
+	return d, err
+}
+
+func (t *Tx) DeleteDeliveries(ctx context.Context) error {
+	_, err := t.exec(ctx, true, "DELETE FROM webhook_deliveries")
+	return err
+}
+
+func (t *Tx) PruneDeliveries(ctx context.Context, before time.Time, limit int) (int, error) {
+	n, err := t.exec(ctx, true, `DELETE FROM webhook_deliveries WHERE seq IN (SELECT seq FROM webhook_deliveries
+		WHERE status <> 'pending' AND date_updated < ? ORDER BY date_updated LIMIT ?)`, t.d.Millis(before), limit)
+	return int(n), err
+}
