@@ -22,6 +22,7 @@ const (
 	KindMethodNotAllowed             // known path, wrong method: 405
 	KindConflict                     // the write collides with existing state: 409
 	KindTooLarge                     // request body over the cap: 413
+	KindTooManyRequests              // over a rate limit (--rate-limits twilio): 429
 	KindUnavailable                  // the server is shutting down or overloaded: 503
 )
 
@@ -43,6 +44,8 @@ func (k Kind) Status() int {
 		return 409
 	case KindTooLarge:
 		return 413
+	case KindTooManyRequests:
+		return 429
 	case KindUnavailable:
 		return 503
 	}

@@ -8,6 +8,7 @@ require (
 	github.com/google/go-cmp v0.7.0
 	github.com/jackc/pgx/v5 v5.12.0
 	github.com/twilio/twilio-go v1.31.0
+	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.62.0
 )
 

@@ -21,6 +21,7 @@ var extensionSchemas = map[string]*spec.Schema{
 	inboundSchema.Name:  &inboundSchema,
 	clockSchema.Name:    &clockSchema,
 	resetSchema.Name:    &resetSchema,
+	faultSchema.Name:    &faultSchema,
 }
 
 var deliverySchema = spec.Schema{Name: "parley.v1.webhook_delivery", Properties: []spec.Property{
@@ -42,7 +43,7 @@ var deliverySchema = spec.Schema{Name: "parley.v1.webhook_delivery", Properties:
 }}
 
 // extensions are parley's own operations, by ID.
-var extensions = byID(slices.Concat([]*spec.Operation{&listDeliveryOp, &fetchDeliveryOp, &bindingRegistration, &inboundOp}, receiptInjections, mediaOps, emulatorOps))
+var extensions = byID(slices.Concat([]*spec.Operation{&listDeliveryOp, &fetchDeliveryOp, &bindingRegistration, &inboundOp}, receiptInjections, mediaOps, emulatorOps, faultOps))
 
 // byID indexes operations by their IDs.
 func byID(ops []*spec.Operation) map[string]*spec.Operation {

@@ -72,6 +72,7 @@ func (s *Server) emulatorRoutes() {
 	remove(s, func(q *req) call[struct{}] {
 		return func() (struct{}, error) { return struct{}{}, s.app.ClearDeliveries(q.ctx) }
 	}, "DeleteWebhookDeliveries")
+	s.faultRoutes()
 }
 
 // reset keeps the API keys unless KeepKeys=false.

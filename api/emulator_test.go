@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/parleyhq/parley/core"
 	"github.com/parleyhq/parley/parleytest"
 	"github.com/parleyhq/parley/twilsock"
 	"github.com/parleyhq/parley/webhook"
@@ -465,4 +467,157 @@ func jsonSame(raw string, v any) bool {
 		return false
 	}
 	return reflect.DeepEqual(got, v)
+}
+
+// TestEmulatorFaults: a rule answers matching requests as Twilio under
+// load would (429 with 20429 and Retry-After, 503), for a count or an
+// even fraction of them, or late; GET lists the rules with their
+// counts, DELETE clears them, and /parley/ is never faulted.
+func TestEmulatorFaults(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.NewWith(t, parleytest.Options{Emulator: true})
+	c := rawClient{t: t, srv: srv}
+	r := c.do("POST", "/parley/v1/Faults", "Method=POST&Path=/v1/Users&Status=429&RetryAfter=2&Count=2")
+	want := `{"sid":"` + fmt.Sprint(r.body["sid"]) + `","method":"POST","path":"/v1/Users","status":429,"code":20429,` +
+		`"message":"Too Many Requests","retry_after":2,"delay_ms":0,"count":2,"fraction":"1","matched":0,"hits":0,` +
+		`"date_created":"` + fmt.Sprint(r.body["date_created"]) + `"}`
+	if r.status != 201 || r.raw != want || !strings.HasPrefix(r.body["sid"].(string), "FR") {
+		t.Fatalf("create: %d %s, want %s", r.status, r.raw, want)
+	}
+	tooMany := errBody(429, 20429, "Too Many Requests")
+	for i := range 2 {
+		req, _ := http.NewRequest("POST", srv.URL+"/v1/Users", strings.NewReader("Identity=alice"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 429 || string(b) != tooMany || res.Header.Get("Retry-After") != "2" {
+			t.Fatalf("request %d under the rule: %d %s Retry-After %q", i, res.StatusCode, b, res.Header.Get("Retry-After"))
+		}
+	}
+	c.must("POST", "/v1/Users", "Identity=alice", 201) // the rule's count is spent
+	c.must("GET", "/v1/Users", "", 200)                // GET never matched it
+
+	// Every second GET of a user: 503.
+	c.must("POST", "/parley/v1/Faults", "Path=/v1/Users/*&Status=503&Fraction=0.5", 201)
+	var got []int
+	for range 4 {
+		got = append(got, c.do("GET", "/v1/Users/alice", "").status)
+	}
+	if fmt.Sprint(got) != "[200 503 200 503]" {
+		t.Fatalf("half of the fetches: %v", got)
+	}
+	if r := c.do("GET", "/v1/Users/alice", ""); r.status != 200 {
+		t.Fatalf("fifth fetch: %d", r.status)
+	} else if r := c.do("GET", "/v1/Users/alice", ""); r.status != 503 || r.raw != errBody(503, 20503, "Service unavailable") {
+		t.Fatalf("sixth fetch: %d %s", r.status, r.raw)
+	}
+
+	// A delay alone: the answer is right, and late.
+	c.must("POST", "/parley/v1/Faults", "Path=/v1/Conversations&Delay=PT0.2S", 201)
+	began := time.Now()
+	c.must("GET", "/v1/Conversations", "", 200)
+	if d := time.Since(began); d < 200*time.Millisecond {
+		t.Fatalf("delayed by %v, want 200ms", d)
+	}
+
+	// /parley/ is never faulted.
+	c.must("POST", "/parley/v1/Faults", "Path=/parley/v1/Clock&Status=500", 201)
+	c.must("GET", "/parley/v1/Clock", "", 200)
+
+	list := c.must("GET", "/parley/v1/Faults", "", 200)["faults"].([]any)
+	var counts []string
+	for _, f := range list {
+		f := f.(map[string]any)
+		counts = append(counts, fmt.Sprintf("%s %v/%v", f["path"], f["hits"], f["matched"]))
+	}
+	if strings.Join(counts, ", ") != "/v1/Users 2/2, /v1/Users/* 3/6, /v1/Conversations 1/1, /parley/v1/Clock 0/0" {
+		t.Fatalf("rules: %v", counts)
+	}
+
+	for _, bad := range []struct{ form, message string }{
+		{"Status=429", "Missing required parameter Path in the post body"},
+		{"Path=/v1/Users", "Give a Status to answer with, a Delay, or both"},
+		{"Path=/v1/Users&Status=418", "Missing required parameter Code in the post body"},
+		{"Path=/v1/Users&Status=418&Code=1", "Missing required parameter Message in the post body"},
+		{"Path=/v1/Users&Delay=PT1S&Code=1", "Code, Message and RetryAfter go with a Status"},
+		{"Path=v1&Status=429", `Invalid Path: "v1" is not a path pattern such as /v1/Conversations/*/Messages`},
+		{"Path=/v1/[&Status=429", `Invalid Path: "/v1/[" is not a path pattern such as /v1/Conversations/*/Messages`},
+		{"Path=/v1/Users&Status=429&Fraction=0", `Invalid Fraction: "0" is not a number above 0 and at most 1`},
+		{"Path=/v1/Users&Delay=PT2M", `Invalid Delay: "PT2M" is not an ISO 8601 duration of at most a minute, such as PT2S`},
+	} {
+		if r := c.do("POST", "/parley/v1/Faults", bad.form); r.status != 400 || r.raw != errBody(400, 20001, bad.message) {
+			t.Errorf("%s: %d %s", bad.form, r.status, r.raw)
+		}
+	}
+	if r := c.do("POST", "/parley/v1/Faults", "Path=/v1/Users&Status=700"); r.status != 400 || r.body["code"] != 20001.0 {
+		t.Errorf("Status=700: %d %s", r.status, r.raw)
+	}
+
+	if r := c.do("DELETE", "/parley/v1/Faults", ""); r.status != 204 {
+		t.Fatalf("DELETE: %d %s", r.status, r.raw)
+	}
+	if got := c.must("GET", "/parley/v1/Faults", "", 200)["faults"].([]any); len(got) != 0 {
+		t.Fatalf("after DELETE: %v", got)
+	}
+	for range 2 {
+		c.must("GET", "/v1/Users/alice", "", 200)
+	}
+}
+
+// TestTwilioRateLimits: with Twilio's rates on, a service takes 150 user
+// writes at once (the burst) and then 30 a second: the next is 429 with
+// 20429 and Retry-After, and writes nothing; the clock moving a second on
+// refills 30. Buckets are per service, and per conversation for messages.
+// The clock stands still but where the test moves it.
+func TestTwilioRateLimits(t *testing.T) {
+	t.Parallel()
+	var at atomic.Int64
+	at.Store(clock.UnixNano())
+	now := func() time.Time { return time.Unix(0, at.Load()) }
+	srv := parleytest.NewWith(t, parleytest.Options{RateLimits: true, Core: core.Options{Now: now}})
+	c := rawClient{t: t, srv: srv}
+	for i := range 150 {
+		c.must("POST", "/v1/Users", fmt.Sprint("Identity=u", i), 201)
+	}
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/Users", strings.NewReader("Identity=over"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 429 || string(b) != errBody(429, 20429, "Too Many Requests") || res.Header.Get("Retry-After") != "1" {
+		t.Fatalf("the 151st user write: %d %s Retry-After %q", res.StatusCode, b, res.Header.Get("Retry-After"))
+	}
+	c.must("GET", "/v1/Users/over", "", 404)                                                    // nothing written
+	c.must("GET", "/v1/Users/u0", "", 200)                                                      // reads are not limited
+	c.must("POST", "/v1/Roles", "FriendlyName=r&Type=conversation&Permission=sendMessage", 201) // roles: a bucket of their own
+	other := c.must("POST", "/v1/Services", "FriendlyName=other", 201)["sid"].(string)
+	c.must("POST", "/v1/Services/"+other+"/Users", "Identity=elsewhere", 201)
+
+	at.Add(int64(time.Second))
+	for i := range 30 {
+		c.must("POST", "/v1/Users", fmt.Sprint("Identity=v", i), 201)
+	}
+	if r := c.do("POST", "/v1/Users", "Identity=over"); r.status != 429 {
+		t.Fatalf("the 31st write of the next second: %d %s", r.status, r.raw)
+	}
+
+	// Messages: per conversation.
+	c.must("POST", "/v1/Conversations", "UniqueName=a", 201)
+	c.must("POST", "/v1/Conversations", "UniqueName=b", 201)
+	for range 150 {
+		c.must("POST", "/v1/Conversations/a/Messages", "Body=hi", 201)
+	}
+	if r := c.do("POST", "/v1/Conversations/a/Messages", "Body=hi"); r.status != 429 || r.body["code"] != 20429.0 {
+		t.Fatalf("message 151 into a: %d %s", r.status, r.raw)
+	}
+	c.must("POST", "/v1/Conversations/b/Messages", "Body=hi", 201)
 }

@@ -279,6 +279,9 @@ func (s *Server) register(op *spec.Operation, decode func(*http.Request, *spec.O
 		s.allowed[op.Path] = append(s.allowed[op.Path], op.Method)
 	}
 	s.mux.HandleFunc(op.Method+" "+op.Path, func(w http.ResponseWriter, r *http.Request) {
+		if s.overRate(w, r, op) {
+			return
+		}
 		q, err := decode(r, op)
 		if err == nil {
 			err = h(w, q)

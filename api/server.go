@@ -18,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/clientapi"
 	"github.com/parleyhq/parley/core"
 	"github.com/parleyhq/parley/twilsock"
+	"golang.org/x/time/rate"
 )
 
 // DefaultMaxBody caps request bodies. The largest legitimate User body is
@@ -36,6 +37,8 @@ type Options struct {
 	// MaxBody caps request bodies; DefaultMaxBody when 0.
 	MaxBody int64
 	Logger  *slog.Logger
+	// RateLimits enforces Twilio's write rates (ratelimit.go).
+	RateLimits bool
 	// Emulator mounts the emulator's controls (emulator.go): reset,
 	// fixtures, the clock, faults. Off, they answer 404.
 	Emulator bool
@@ -53,6 +56,11 @@ type Server struct {
 	sock *twilsock.Server
 	// emulator is Options.Emulator.
 	emulator bool
+	// faults are the emulator's injected answers (faults.go); nil off
+	// emulator mode.
+	faults *faults
+	// rates are Twilio's write rates (ratelimit.go); nil unless asked.
+	rates *rateLimits
 	// hub feeds the client connections their Sync events.
 	hub *clientapi.Hub
 	// mediaEncoder writes a media record, for MediaSet's list of them.
@@ -84,6 +92,12 @@ func New(o Options) *Server {
 		allowed:   map[string][]string{},
 		samples:   map[string]func(*wireContext) []byte{},
 		emulator:  o.Emulator,
+	}
+	if o.Emulator {
+		s.faults = &faults{}
+	}
+	if o.RateLimits {
+		s.rates = &rateLimits{now: o.App.Now, buckets: map[string]*rate.Limiter{}}
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBody
@@ -154,6 +168,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, err)
+		return
+	}
+	if s.injectFault(w, r) {
 		return
 	}
 	if !canonicalPath(r.URL.EscapedPath()) {

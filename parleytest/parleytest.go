@@ -66,6 +66,8 @@ type Options struct {
 	// clock that POST /parley/v1/Clock moves (unless Core.Clock or
 	// Core.Now is set).
 	Emulator bool
+	// RateLimits enforces Twilio's write rates (api.Options.RateLimits).
+	RateLimits bool
 }
 
 // New starts a parley server for the duration of t.
@@ -120,7 +122,7 @@ func NewWith(t testing.TB, o Options) *Server {
 	go func() { dispatcher.Run(ctx); close(done) }()
 	go func() { app.RunTimers(ctx, o.TimerPoll); close(timersDone) }()
 	t.Cleanup(func() { cancel(); <-done; <-timersDone })
-	ts := httptest.NewServer(api.New(api.Options{App: app, PublicURL: o.PublicURL, Emulator: o.Emulator}))
+	ts := httptest.NewServer(api.New(api.Options{App: app, PublicURL: o.PublicURL, Emulator: o.Emulator, RateLimits: o.RateLimits}))
 	t.Cleanup(ts.Close)
 	return &Server{
 		Dispatcher:        dispatcher,

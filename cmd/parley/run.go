@@ -39,6 +39,7 @@ type config struct {
 	syncRetention      time.Duration
 	webhookRetention   time.Duration
 	emulator           bool
+	rateLimits         string
 }
 
 // flags defines the flags shared by every subcommand.
@@ -72,6 +73,8 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 		"how long finished webhook deliveries (delivered, failed, recorded) stay listed at /parley/v1/WebhookDeliveries; 0 keeps them (env PARLEY_WEBHOOK_RETENTION)")
 	fs.BoolVar(&c.emulator, "emulator", false,
 		"emulator mode, for test suites: the controls under /parley/v1/ that docs/emulator.md lists (reset, a clock to move forward, webhook retries, …); never on a server others rely on (env PARLEY_EMULATOR)")
+	fs.StringVar(&c.rateLimits, "rate-limits", "",
+		"twilio: answer writes over Twilio's documented rates (30/s per service or conversation, bursts of 150) with 429 20429, to test an app's back-off (env PARLEY_RATE_LIMITS)")
 	fs.Int64Var(&c.maxMediaBytes, "max-media-bytes", core.MaxMediaSize,
 		"largest media upload in bytes; Twilio's limit for chat media is 150 MB (env PARLEY_MAX_MEDIA_BYTES)")
 }
@@ -150,6 +153,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if c.syncRetention < time.Minute {
 		return errors.New("--sync-retention must be at least 1m")
+	}
+	if c.webhookRetention < 0 {
+		return errors.New("--webhook-retention must not be negative (0 keeps deliveries)")
+	}
+	if c.rateLimits != "" && c.rateLimits != "twilio" {
+		return fmt.Errorf("--rate-limits %q: the one set of limits is twilio", c.rateLimits)
 	}
 	log, err := newLogger(c.logLevel, stderr)
 	if err != nil {
@@ -236,7 +245,8 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 		Limits:        core.Limits{MediaSize: c.maxMediaBytes},
 	})
 	clock.OnMove(dispatcher.Wake) // retries the move made due
-	handler := api.New(api.Options{App: app, PublicURL: c.publicURL, Logger: log, Emulator: c.emulator})
+	handler := api.New(api.Options{App: app, PublicURL: c.publicURL, Logger: log, Emulator: c.emulator,
+		RateLimits: c.rateLimits == "twilio"})
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
