@@ -70,8 +70,27 @@ type Options struct {
 	RateLimits bool
 }
 
-// New starts a parley server for the duration of t.
-func New(t testing.TB) *Server { return NewWith(t, Options{}) }
+// New starts a parley server for the duration of t, with options such as
+// Emulator():
+//
+//	srv := parleytest.New(t, parleytest.Emulator())
+func New(t testing.TB, opts ...Option) *Server {
+	var o Options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return NewWith(t, o)
+}
+
+// Option adjusts the Options of New.
+type Option func(*Options)
+
+// Emulator turns emulator mode on: Reset, Advance, Fault and the rest of
+// docs/emulator.md.
+func Emulator() Option { return func(o *Options) { o.Emulator = true } }
+
+// RateLimits enforces Twilio's write rates (--rate-limits twilio).
+func RateLimits() Option { return func(o *Options) { o.RateLimits = true } }
 
 // NewWith starts a parley server with options.
 func NewWith(t testing.TB, o Options) *Server {

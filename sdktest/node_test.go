@@ -50,7 +50,11 @@ func TestNode(t *testing.T) {
 
 // runNode starts a parley and runs one script against it.
 func runNode(t *testing.T, node, script string) {
-	srv := parleytest.New(t)
+	var opts []parleytest.Option
+	if strings.HasPrefix(filepath.Base(script), "emulator") {
+		opts = append(opts, parleytest.Emulator()) // the controls it shows
+	}
+	srv := parleytest.New(t, opts...)
 	// An API key, for scripts that mint access tokens as an app's backend
 	// does (twilio-node's AccessToken).
 	key, secret, err := srv.App.CreateAPIKey(context.Background(), "node")

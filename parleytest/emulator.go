@@ -1,0 +1,118 @@
+package parleytest
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The emulator's controls (docs/emulator.md), one call each, for a Server
+// started with Emulator(). They go through the HTTP API, as a test suite
+// in any other language calls them.
+
+// Reset brings the server back to a fresh start, keeping its API keys.
+func (s *Server) Reset(t testing.TB) {
+	t.Helper()
+	s.control(t, "POST", "/parley/v1/Reset", nil, http.StatusOK, nil)
+}
+
+// Advance moves the server's clock forward by d and returns its new time,
+// once the conversation timers that fell due have fired.
+func (s *Server) Advance(t testing.TB, d time.Duration) time.Time {
+	t.Helper()
+	var clock struct{ Now string }
+	s.control(t, "POST", "/parley/v1/Clock", url.Values{"Advance": {isoSeconds(d)}}, http.StatusOK, &clock)
+	now, err := time.Parse("2006-01-02T15:04:05.000Z07:00", clock.Now)
+	if err != nil {
+		t.Fatalf("parleytest: clock: %v", err)
+	}
+	return now
+}
+
+// isoSeconds writes d as an ISO 8601 duration in seconds, PT7200S or
+// PT0.5S.
+func isoSeconds(d time.Duration) string {
+	return "PT" + strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "S"
+}
+
+// Fault is a rule of POST /parley/v1/Faults: the requests it matches (a
+// Method, "" for any, and a Path pattern where * is one segment) answer
+// with Status (Code and Message default to Twilio's for 429, 500, 503),
+// after Delay, for Count of them (0: all) or a Fraction (0: all).
+type Fault struct {
+	Method, Path string
+	Status, Code int
+	Message      string
+	RetryAfter   int
+	Delay        time.Duration
+	Count        int
+	Fraction     float64
+}
+
+// Fault adds a fault rule and returns its SID.
+func (s *Server) Fault(t testing.TB, f Fault) string {
+	t.Helper()
+	form := url.Values{"Path": {f.Path}}
+	set := func(name string, v int) {
+		if v != 0 {
+			form.Set(name, strconv.Itoa(v))
+		}
+	}
+	if f.Method != "" {
+		form.Set("Method", f.Method)
+	}
+	set("Status", f.Status)
+	set("Code", f.Code)
+	set("RetryAfter", f.RetryAfter)
+	set("Count", f.Count)
+	if f.Message != "" {
+		form.Set("Message", f.Message)
+	}
+	if f.Delay > 0 {
+		form.Set("Delay", isoSeconds(f.Delay))
+	}
+	if f.Fraction > 0 {
+		form.Set("Fraction", strconv.FormatFloat(f.Fraction, 'f', -1, 64))
+	}
+	var rule struct{ Sid string }
+	s.control(t, "POST", "/parley/v1/Faults", form, http.StatusCreated, &rule)
+	return rule.Sid
+}
+
+// ClearFaults removes every fault rule.
+func (s *Server) ClearFaults(t testing.TB) {
+	t.Helper()
+	s.control(t, "DELETE", "/parley/v1/Faults", nil, http.StatusNoContent, nil)
+}
+
+// control calls one control with the account's credentials and decodes
+// its answer into out.
+func (s *Server) control(t testing.TB, method, path string, form url.Values, status int, out any) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(s.AccountSid, s.AuthToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("parleytest: %s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != status {
+		t.Fatalf("parleytest: %s %s: %d %s (is the server in emulator mode? parleytest.New(t, parleytest.Emulator()))",
+			method, path, res.StatusCode, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			t.Fatalf("parleytest: %s %s: %v: %s", method, path, err, b)
+		}
+	}
+}

@@ -1,0 +1,73 @@
+package parleytest_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/parleytest"
+	conversations "github.com/twilio/twilio-go/rest/conversations/v1"
+)
+
+// TestSDKEmulatorControls shows each control in use from a twilio-go
+// suite: a clean start per test (Reset), timers fired by moving the
+// clock (Advance), and an overloaded Twilio (Fault, and Twilio's rate
+// limits), each as twilio-go reports it.
+func TestSDKEmulatorControls(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.New(t, parleytest.Emulator())
+	c := srv.Client().ConversationsV1
+	mustUser := must[*conversations.ConversationsV1User](t)
+	mustConv := must[*conversations.ConversationsV1Conversation](t)
+
+	// Reset: what a test made is gone; the default service is the same.
+	mustUser(c.CreateUser((&conversations.CreateUserParams{}).SetIdentity("alice")))
+	srv.Reset(t)
+	_, err := c.FetchUser("alice")
+	restError(t, err, 404, 20404)
+	if cfg := must[*conversations.ConversationsV1Configuration](t)(c.FetchConfiguration()); *cfg.DefaultChatServiceSid != srv.DefaultServiceSid {
+		t.Fatalf("default service after a reset: %s, want %s", *cfg.DefaultChatServiceSid, srv.DefaultServiceSid)
+	}
+
+	// Advance: a conversation idle for longer than its timer goes
+	// inactive, then closed, without waiting.
+	conv := mustConv(c.CreateConversation((&conversations.CreateConversationParams{}).
+		SetUniqueName("idle").SetTimersInactive("PT10M").SetTimersClosed("PT1H")))
+	srv.Advance(t, 11*time.Minute)
+	if got := mustConv(c.FetchConversation(*conv.Sid)); *got.State != "inactive" {
+		t.Fatalf("after 11 minutes: %s", *got.State)
+	}
+	srv.Advance(t, time.Hour)
+	if got := mustConv(c.FetchConversation(*conv.Sid)); *got.State != "closed" {
+		t.Fatalf("after an hour more: %s", *got.State)
+	}
+
+	// Fault: the next user create is Twilio's 429; the one after goes
+	// through.
+	srv.Fault(t, parleytest.Fault{Method: "POST", Path: "/v1/Users", Status: 429, RetryAfter: 1, Count: 1})
+	_, err = c.CreateUser((&conversations.CreateUserParams{}).SetIdentity("bob"))
+	restError(t, err, 429, 20429)
+	mustUser(c.CreateUser((&conversations.CreateUserParams{}).SetIdentity("bob")))
+	srv.Fault(t, parleytest.Fault{Path: "/v1/Users/*", Status: 503})
+	_, err = c.FetchUser("bob")
+	restError(t, err, 503, 20503)
+	srv.ClearFaults(t)
+	mustUser(c.FetchUser("bob"))
+}
+
+// TestSDKRateLimits: with Twilio's rates, a burst of user creates past
+// 150 meets twilio-go's 429 with 20429.
+func TestSDKRateLimits(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.New(t, parleytest.RateLimits())
+	c := srv.Client().ConversationsV1
+	var err error
+	n := 0
+	for ; n < 1000 && err == nil; n++ {
+		_, err = c.CreateUser((&conversations.CreateUserParams{}).SetIdentity(fmt.Sprint("u", n)))
+	}
+	restError(t, err, 429, 20429)
+	if n < 151 {
+		t.Fatalf("refused after %d creates, want the burst of 150 first", n)
+	}
+}
