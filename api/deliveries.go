@@ -43,7 +43,7 @@ var deliverySchema = spec.Schema{Name: "parley.v1.webhook_delivery", Properties:
 }}
 
 // extensions are parley's own operations, by ID.
-var extensions = byID(slices.Concat([]*spec.Operation{&listDeliveryOp, &fetchDeliveryOp, &bindingRegistration, &inboundOp}, receiptInjections, mediaOps, emulatorOps, faultOps))
+var extensions = byID(slices.Concat([]*spec.Operation{&listDeliveryOp, &fetchDeliveryOp, &bindingRegistration, &inboundOp}, receiptInjections, mediaOps, emulatorOps, faultOps, fixtureOps))
 
 // byID indexes operations by their IDs.
 func byID(ops []*spec.Operation) map[string]*spec.Operation {

@@ -73,6 +73,7 @@ func (s *Server) emulatorRoutes() {
 		return func() (struct{}, error) { return struct{}{}, s.app.ClearDeliveries(q.ctx) }
 	}, "DeleteWebhookDeliveries")
 	s.faultRoutes()
+	s.fixtureRoutes()
 }
 
 // reset keeps the API keys unless KeepKeys=false.

@@ -621,3 +621,117 @@ func TestTwilioRateLimits(t *testing.T) {
 	}
 	c.must("POST", "/v1/Conversations/b/Messages", "Body=hi", 201)
 }
+
+// TestEmulatorFixtures: a document imports in one call (SIDs and dates
+// given or minted), again without effect, and exports in the same format;
+// imported into a fresh parley, the export gives the same API answers. A
+// bad document writes nothing and its error names the place.
+func TestEmulatorFixtures(t *testing.T) {
+	t.Parallel()
+	const account = "AC0123456789abcdef0123456789abcdef"
+	boot := core.BootstrapOptions{AccountSid: account, AuthToken: "fixturetoken"}
+	srv := parleytest.NewWith(t, parleytest.Options{Emulator: true, Bootstrap: boot})
+	c := rawClient{t: t, srv: srv}
+	post := func(c rawClient, doc string) reply {
+		t.Helper()
+		req, _ := http.NewRequest("POST", c.srv.URL+"/parley/v1/Import", strings.NewReader(doc))
+		req.Header.Set("Content-Type", "application/json")
+		req.SetBasicAuth(c.srv.AccountSid, c.srv.AuthToken)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		r := reply{status: res.StatusCode, raw: string(b)}
+		json.Unmarshal(b, &r.body)
+		return r
+	}
+	doc := `{"services":[{"sid":"IS00000000000000000000000000000001","friendly_name":"Support","reachability_enabled":true,
+		"users":[{"identity":"alice","friendly_name":"Alice","attributes":"{\"tier\":\"gold\"}"},{"identity":"bob"}],
+		"conversations":[{"sid":"CH00000000000000000000000000000001","unique_name":"room","friendly_name":"Room",
+			"timers":{"inactive":"PT10M"},"date_created":"2030-01-02T03:04:05Z","date_updated":"2030-01-02T03:04:05Z",
+			"participants":[{"identity":"alice","last_read_message_index":1},{"identity":"carol"},
+				{"messaging_binding":{"address":"+15551230001","proxy_address":"+15559870001"}}],
+			"messages":[{"author":"alice","body":"hi","date_created":"2030-01-02T03:05:00Z"},{"author":"bob","body":"hello"},
+				{"sid":"IM00000000000000000000000000000009","index":5,"author":"system","body":"later"}]}]}]}`
+	r := post(c, doc)
+	want := `{"created":{"conversations":1,"messages":3,"participants":3,"roles":0,"services":1,"users":3},` +
+		`"existing":{"conversations":0,"messages":0,"participants":0,"roles":0,"services":0,"users":0}}`
+	if r.status != 201 || r.raw != want {
+		t.Fatalf("import: %d %s, want %s", r.status, r.raw, want)
+	}
+	if r := post(c, doc); r.status != 201 || r.raw != `{"created":{"conversations":0,"messages":0,"participants":0,"roles":0,"services":0,"users":0},`+
+		`"existing":{"conversations":1,"messages":3,"participants":3,"roles":0,"services":1,"users":2}}` {
+		t.Fatalf("import again: %d %s", r.status, r.raw)
+	}
+	svc := "/v1/Services/IS00000000000000000000000000000001"
+	if u := c.must("GET", svc+"/Users/alice", "", 200); u["friendly_name"] != "Alice" || u["attributes"] != `{"tier":"gold"}` {
+		t.Fatalf("alice: %v", u)
+	}
+	msgs := c.must("GET", svc+"/Conversations/room/Messages", "", 200)["messages"].([]any)
+	var got []string
+	for _, m := range msgs {
+		m := m.(map[string]any)
+		got = append(got, fmt.Sprintf("%v %v %v %v", m["index"], m["author"], m["body"], m["date_created"]))
+	}
+	if strings.Join(got, "; ") != "0 alice hi 2030-01-02T03:05:00Z; 1 bob hello "+msgs[1].(map[string]any)["date_created"].(string)+"; 5 system later "+msgs[2].(map[string]any)["date_created"].(string) {
+		t.Fatalf("messages: %v", got)
+	}
+	conv := c.must("GET", svc+"/Conversations/room", "", 200)
+	if timers := conv["timers"].(map[string]any); timers["date_inactive"] != "2030-01-02T03:14:05Z" || conv["date_created"] != "2030-01-02T03:04:05Z" {
+		t.Fatalf("conversation: %v", conv)
+	}
+	if r := c.must("POST", svc+"/Conversations/room/Messages", "Body=next", 201); r["index"] != 6.0 {
+		t.Fatalf("the next message: index %v, want 6", r["index"])
+	}
+
+	// Exported and imported into a fresh parley (after a reset of it):
+	// the same answers.
+	export := c.do("GET", "/parley/v1/Export", "")
+	if export.status != 200 {
+		t.Fatalf("export: %d %s", export.status, export.raw)
+	}
+	fresh := rawClient{t: t, srv: parleytest.NewWith(t, parleytest.Options{Emulator: true, Bootstrap: boot})}
+	if r := post(fresh, export.raw); r.status != 201 {
+		t.Fatalf("import of the export: %d %s", r.status, r.raw)
+	}
+	for _, path := range []string{"/v1/Services", "/v1/Configuration", "/v1/Roles", "/v1/Users", "/v1/Conversations",
+		svc, svc + "/Configuration", svc + "/Roles", svc + "/Users", svc + "/Conversations", svc + "/Users/alice",
+		svc + "/Conversations/room/Participants", svc + "/Conversations/room/Messages", svc + "/Users/alice/Conversations",
+		svc + "/Conversations/room", "/parley/v1/Export"} {
+		a, b := c.do("GET", path, "").raw, fresh.do("GET", path, "").raw
+		if strings.ReplaceAll(a, c.srv.URL, "") != strings.ReplaceAll(b, fresh.srv.URL, "") {
+			t.Errorf("GET %s differs:\n  exported: %s\n  imported: %s", path, a, b)
+		}
+	}
+
+	// Bad documents: 400 naming the place, nothing written.
+	users := len(c.must("GET", svc+"/Users", "", 200)["users"].([]any))
+	for _, bad := range []struct{ doc, message string }{
+		{`{"services":[{"sid":"IS00000000000000000000000000000001","friendly_name":"Support","users":[{"identity":"dave"},{"identity":"` +
+			strings.Repeat("x", 300) + `"}]}]}`, "services[0].users[1].identity: Identity too long"},
+		{`{"services":[{"friendly_name":"S2","conversations":[{"unique_name":"c","messages":[{"body":"x","attributes":"{"}]}]}]}`,
+			"services[0].conversations[0].messages[0].attributes: Attributes not valid JSON"},
+		{`{"services":[{"friendly_name":"S3","users":[{"identity":"e","role_sid":"boss"}]}]}`,
+			`services[0].users[0].role_sid: no role "boss" in this service`},
+		{`{"services":[{"friendly_name":"S4","sid":"nope"}]}`, `services[0].sid: "nope" is not IS followed by 32 hex digits`},
+		{`{"services":[{"friendly_name":"S5","users":[{"identity":7}]}]}`, "Invalid document: services.users.identity: a number where a string goes"},
+		{`{"services":[],"extra":1}`, `Invalid document: unknown field "extra"`},
+		{`{"services":[{"friendly_name":"a","default":true},{"friendly_name":"b","default":true}]}`, "services: at most one service is the default"},
+	} {
+		r := post(c, bad.doc)
+		if r.status != 400 || !strings.HasPrefix(fmt.Sprint(r.body["message"]), bad.message) {
+			t.Errorf("%.60s…: %d %s, want %q", bad.doc, r.status, r.raw, bad.message)
+		}
+	}
+	if n := len(c.must("GET", svc+"/Users", "", 200)["users"].([]any)); n != users {
+		t.Fatalf("a refused import wrote users: %d, was %d", n, users)
+	}
+	if n := len(c.must("GET", "/v1/Services", "", 200)["services"].([]any)); n != 2 {
+		t.Fatalf("a refused import wrote services: %d", n)
+	}
+	if r := post(rawClient{t: t, srv: parleytest.New(t)}, doc); r.status != 404 {
+		t.Fatalf("import off emulator mode: %d %s", r.status, r.raw)
+	}
+}

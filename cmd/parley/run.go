@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -40,6 +41,7 @@ type config struct {
 	webhookRetention   time.Duration
 	emulator           bool
 	rateLimits         string
+	seed               string
 }
 
 // flags defines the flags shared by every subcommand.
@@ -73,6 +75,8 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 		"how long finished webhook deliveries (delivered, failed, recorded) stay listed at /parley/v1/WebhookDeliveries; 0 keeps them (env PARLEY_WEBHOOK_RETENTION)")
 	fs.BoolVar(&c.emulator, "emulator", false,
 		"emulator mode, for test suites: the controls under /parley/v1/ that docs/emulator.md lists (reset, a clock to move forward, webhook retries, …); never on a server others rely on (env PARLEY_EMULATOR)")
+	fs.StringVar(&c.seed, "seed", "",
+		"a fixture file (docs/fixtures.schema.json) to load before serving; what the database has already is left as it is (env PARLEY_SEED)")
 	fs.StringVar(&c.rateLimits, "rate-limits", "",
 		"twilio: answer writes over Twilio's documented rates (30/s per service or conversation, bursts of 150) with 429 20429, to test an app's back-off (env PARLEY_RATE_LIMITS)")
 	fs.Int64Var(&c.maxMediaBytes, "max-media-bytes", core.MaxMediaSize,
@@ -245,6 +249,11 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 		Limits:        core.Limits{MediaSize: c.maxMediaBytes},
 	})
 	clock.OnMove(dispatcher.Wake) // retries the move made due
+	if c.seed != "" {
+		if err := seed(ctx, app, c.seed, log); err != nil {
+			return err
+		}
+	}
 	handler := api.New(api.Options{App: app, PublicURL: c.publicURL, Logger: log, Emulator: c.emulator,
 		RateLimits: c.rateLimits == "twilio"})
 
@@ -359,4 +368,27 @@ docs/emulator.md answer to the credentials above. Never run a server
 others rely on this way.
 `, base)
 	}
+}
+
+// seed loads a fixture file before the node serves: what is missing
+// goes in, what is there stays (core.Import), so restarting with the same
+// --seed changes nothing.
+func seed(ctx context.Context, app *core.App, path string, log *slog.Logger) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("--seed: %w", err)
+	}
+	defer f.Close()
+	doc, err := api.DecodeFixture(f)
+	if err == nil {
+		var res core.ImportResult
+		if res, err = app.Import(ctx, doc); err == nil {
+			log.Info("seeded", "file", path, "created", res.Created, "existing", res.Existing)
+			return nil
+		}
+	}
+	if e := parley.AsError(err); e.Kind != parley.KindInternal {
+		return fmt.Errorf("--seed %s: %s", path, e.Message)
+	}
+	return fmt.Errorf("--seed %s: %w", path, err)
 }

@@ -515,3 +515,35 @@ func TestEmulatorFlag(t *testing.T) {
 		})
 	}
 }
+
+// TestSeed: --seed loads a fixture before serving; a restart with the
+// same file changes nothing; a bad file stops parley with the place of
+// the error.
+func TestSeed(t *testing.T) {
+	dir := t.TempDir()
+	db, file := filepath.Join(dir, "s.db"), filepath.Join(dir, "seed.json")
+	doc := `{"services":[{"friendly_name":"Seeded","default":true,"users":[{"identity":"alice"}],
+		"conversations":[{"unique_name":"room","participants":[{"identity":"alice"}],"messages":[{"author":"alice","body":"hi"}]}]}]}`
+	if err := os.WriteFile(file, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for run := range 2 {
+		in := start(t, nil, "--addr", "127.0.0.1:0", "--db", db, "--seed", file)
+		status, body := in.call(t, "GET", "/v1/Conversations/room/Messages", "")
+		if status != 200 || strings.Count(body, `"body":"hi"`) != 1 {
+			t.Fatalf("run %d: messages %d %s", run, status, body)
+		}
+		if _, body := in.call(t, "GET", "/v1/Services", ""); strings.Count(body, `"sid":"IS`) != 1 || !strings.Contains(body, `"friendly_name":"Seeded"`) {
+			t.Fatalf("run %d: services %s", run, body)
+		}
+		in.shutdown(t)
+	}
+	if err := os.WriteFile(file, []byte(`{"services":[{"friendly_name":"x","users":[{"identity":""}]}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"parley", "--addr", "127.0.0.1:0", "--db", db, "--seed", file},
+		func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "--seed "+file+": services[0].users[0].identity: ") {
+		t.Fatalf("a bad seed: %v", err)
+	}
+}
