@@ -1,6 +1,7 @@
 package parleytest
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -19,6 +20,37 @@ import (
 func (s *Server) Reset(t testing.TB) {
 	t.Helper()
 	s.control(t, "POST", "/parley/v1/Reset", nil, http.StatusOK, nil)
+}
+
+// Import loads a fixture (docs/fixtures.schema.json): JSON text as a
+// string or []byte, or a core.Fixture. It returns the counts of what it
+// created. (A service the document makes the default replaces the
+// server's: s.DefaultServiceSid still names the old one.)
+func (s *Server) Import(t testing.TB, doc any) map[string]int {
+	t.Helper()
+	var body []byte
+	switch d := doc.(type) {
+	case string:
+		body = []byte(d)
+	case []byte:
+		body = d
+	default:
+		var err error
+		if body, err = json.Marshal(d); err != nil {
+			t.Fatalf("parleytest: fixture: %v", err)
+		}
+	}
+	var res struct{ Created map[string]int }
+	s.call(t, "POST", "/parley/v1/Import", "application/json", bytes.NewReader(body), http.StatusCreated, &res)
+	return res.Created
+}
+
+// Export returns everything the server holds as a fixture, JSON text.
+func (s *Server) Export(t testing.TB) string {
+	t.Helper()
+	var raw json.RawMessage
+	s.call(t, "GET", "/parley/v1/Export", "", nil, http.StatusOK, &raw)
+	return string(raw)
 }
 
 // Advance moves the server's clock forward by d and returns its new time,
@@ -90,15 +122,23 @@ func (s *Server) ClearFaults(t testing.TB) {
 	s.control(t, "DELETE", "/parley/v1/Faults", nil, http.StatusNoContent, nil)
 }
 
-// control calls one control with the account's credentials and decodes
-// its answer into out.
+// control calls one control with a form.
 func (s *Server) control(t testing.TB, method, path string, form url.Values, status int, out any) {
 	t.Helper()
-	req, err := http.NewRequest(method, s.URL+path, strings.NewReader(form.Encode()))
+	s.call(t, method, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), status, out)
+}
+
+// call calls one control with the account's credentials and decodes its
+// answer into out.
+func (s *Server) call(t testing.TB, method, path, ctype string, body io.Reader, status int, out any) {
+	t.Helper()
+	req, err := http.NewRequest(method, s.URL+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
 	req.SetBasicAuth(s.AccountSid, s.AuthToken)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -2,6 +2,7 @@ package parleytest_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -28,6 +29,22 @@ func TestSDKEmulatorControls(t *testing.T) {
 	if cfg := must[*conversations.ConversationsV1Configuration](t)(c.FetchConfiguration()); *cfg.DefaultChatServiceSid != srv.DefaultServiceSid {
 		t.Fatalf("default service after a reset: %s, want %s", *cfg.DefaultChatServiceSid, srv.DefaultServiceSid)
 	}
+
+	// Import: a scenario in one call, seen through twilio-go.
+	created := srv.Import(t, `{"services":[{"friendly_name":"Shop","default":true,
+		"users":[{"identity":"ann"}],"conversations":[{"unique_name":"order-1",
+		"participants":[{"identity":"ann"}],"messages":[{"author":"ann","body":"where is my parcel?"}]}]}]}`)
+	if created["messages"] != 1 || created["users"] != 1 {
+		t.Fatalf("imported %v", created)
+	}
+	msgs := must[[]conversations.ConversationsV1ConversationMessage](t)(c.ListConversationMessage("order-1", nil))
+	if len(msgs) != 1 || *msgs[0].Body != "where is my parcel?" || *msgs[0].Author != "ann" {
+		t.Fatalf("imported messages %+v", msgs)
+	}
+	if exported := srv.Export(t); !strings.Contains(exported, `"unique_name":"order-1"`) {
+		t.Fatalf("export: %s", exported)
+	}
+	srv.Reset(t)
 
 	// Advance: a conversation idle for longer than its timer goes
 	// inactive, then closed, without waiting.

@@ -32,6 +32,29 @@ run("emulator", async () => {
     assert.deepEqual(await v1.users.list(), []);
   });
 
+  await step("Import and Export: a scenario in one call, in the format Export writes", async () => {
+    const res = await fetch(env.url + "/parley/v1/Import", {
+      method: "POST",
+      headers: {
+        Authorization: "Basic " + Buffer.from(`${env.accountSid}:${env.authToken}`).toString("base64"),
+        "Content-Type": "application/json",
+      },
+      body: JSON.stringify({ services: [{ sid: env.defaultServiceSid, friendly_name: "ignored: it exists",
+        users: [{ identity: "ann" }],
+        conversations: [{ unique_name: "order-1", participants: [{ identity: "ann" }],
+          messages: [{ author: "ann", body: "where is my parcel?" }] }] }] }),
+    });
+    assert.equal(res.status, 201, await res.clone().text());
+    assert.deepEqual((await res.json()).created,
+      { services: 0, roles: 0, users: 1, conversations: 1, participants: 1, messages: 1 });
+    const [m] = await v1.conversations("order-1").messages.list();
+    assert.deepEqual([m.index, m.author, m.body], [0, "ann", "where is my parcel?"]);
+    const exported = await control("GET", "/parley/v1/Export");
+    const conv = exported.services[0].conversations.find((c) => c.unique_name === "order-1");
+    assert.equal(conv.messages[0].body, "where is my parcel?");
+    await control("POST", "/parley/v1/Reset");
+  });
+
   await step("Clock: timers fire as the clock passes them", async () => {
     const conv = await v1.conversations.create({ uniqueName: "idle", "timers.inactive": "PT10M" });
     assert.equal(conv.state, "active");
