@@ -647,22 +647,26 @@ func TestEmulatorFixtures(t *testing.T) {
 		json.Unmarshal(b, &r.body)
 		return r
 	}
-	doc := `{"services":[{"sid":"IS00000000000000000000000000000001","friendly_name":"Support","reachability_enabled":true,
+	doc := `{"configuration":{"default_inactive_timer":"PT1H","webhooks":{"post_webhook_url":"https://hooks.test/post","filters":["onMessageAdded"]}},
+		"services":[{"sid":"IS00000000000000000000000000000001","friendly_name":"Support","reachability_enabled":true,
+		"webhooks":{"pre_webhook_url":"https://hooks.test/pre","method":"GET"},
+		"notifications":{"new_message":{"enabled":true,"template":"${PARTICIPANT}: ${MESSAGE}"},"log_enabled":true},
 		"users":[{"identity":"alice","friendly_name":"Alice","attributes":"{\"tier\":\"gold\"}"},{"identity":"bob"}],
 		"conversations":[{"sid":"CH00000000000000000000000000000001","unique_name":"room","friendly_name":"Room",
 			"timers":{"inactive":"PT10M"},"date_created":"2030-01-02T03:04:05Z","date_updated":"2030-01-02T03:04:05Z",
 			"participants":[{"identity":"alice","last_read_message_index":1},{"identity":"carol"},
 				{"messaging_binding":{"address":"+15551230001","proxy_address":"+15559870001"}}],
 			"messages":[{"author":"alice","body":"hi","date_created":"2030-01-02T03:05:00Z"},{"author":"bob","body":"hello"},
-				{"sid":"IM00000000000000000000000000000009","index":5,"author":"system","body":"later"}]}]}]}`
+				{"sid":"IM00000000000000000000000000000009","index":5,"author":"system","body":"later"}],
+			"webhooks":[{"target":"webhook","url":"https://hooks.test/room","filters":["onMessageAdded"]}]}]}]}`
 	r := post(c, doc)
-	want := `{"created":{"conversations":1,"messages":3,"participants":3,"roles":0,"services":1,"users":3},` +
-		`"existing":{"conversations":0,"messages":0,"participants":0,"roles":0,"services":0,"users":0}}`
+	want := `{"created":{"conversations":1,"messages":3,"participants":3,"roles":0,"services":1,"users":3,"webhooks":1},` +
+		`"existing":{"conversations":0,"messages":0,"participants":0,"roles":0,"services":0,"users":0,"webhooks":0}}`
 	if r.status != 201 || r.raw != want {
 		t.Fatalf("import: %d %s, want %s", r.status, r.raw, want)
 	}
-	if r := post(c, doc); r.status != 201 || r.raw != `{"created":{"conversations":0,"messages":0,"participants":0,"roles":0,"services":0,"users":0},`+
-		`"existing":{"conversations":1,"messages":3,"participants":3,"roles":0,"services":1,"users":2}}` {
+	if r := post(c, doc); r.status != 201 || r.raw != `{"created":{"conversations":0,"messages":0,"participants":0,"roles":0,"services":0,"users":0,"webhooks":0},`+
+		`"existing":{"conversations":1,"messages":3,"participants":3,"roles":0,"services":1,"users":2,"webhooks":1}}` {
 		t.Fatalf("import again: %d %s", r.status, r.raw)
 	}
 	svc := "/v1/Services/IS00000000000000000000000000000001"
@@ -682,6 +686,23 @@ func TestEmulatorFixtures(t *testing.T) {
 	if timers := conv["timers"].(map[string]any); timers["date_inactive"] != "2030-01-02T03:14:05Z" || conv["date_created"] != "2030-01-02T03:04:05Z" {
 		t.Fatalf("conversation: %v", conv)
 	}
+	if cfg := c.must("GET", "/v1/Configuration", "", 200); cfg["default_inactive_timer"] != "PT1H" {
+		t.Fatalf("account configuration: %v", cfg)
+	}
+	if w := c.must("GET", "/v1/Configuration/Webhooks", "", 200); w["post_webhook_url"] != "https://hooks.test/post" || fmt.Sprint(w["filters"]) != "[onMessageAdded]" {
+		t.Fatalf("account webhooks: %v", w)
+	}
+	if w := c.must("GET", svc+"/Configuration/Webhooks", "", 200); w["pre_webhook_url"] != "https://hooks.test/pre" || w["method"] != "GET" {
+		t.Fatalf("service webhooks: %v", w)
+	}
+	if n := c.must("GET", svc+"/Configuration/Notifications", "", 200); n["log_enabled"] != true ||
+		n["new_message"].(map[string]any)["template"] != "${PARTICIPANT}: ${MESSAGE}" {
+		t.Fatalf("notifications: %v", n)
+	}
+	if hooks := c.must("GET", svc+"/Conversations/room/Webhooks", "", 200)["webhooks"].([]any); len(hooks) != 1 ||
+		hooks[0].(map[string]any)["configuration"].(map[string]any)["url"] != "https://hooks.test/room" {
+		t.Fatalf("conversation webhooks: %v", hooks)
+	}
 	if r := c.must("POST", svc+"/Conversations/room/Messages", "Body=next", 201); r["index"] != 6.0 {
 		t.Fatalf("the next message: index %v, want 6", r["index"])
 	}
@@ -699,7 +720,8 @@ func TestEmulatorFixtures(t *testing.T) {
 	for _, path := range []string{"/v1/Services", "/v1/Configuration", "/v1/Roles", "/v1/Users", "/v1/Conversations",
 		svc, svc + "/Configuration", svc + "/Roles", svc + "/Users", svc + "/Conversations", svc + "/Users/alice",
 		svc + "/Conversations/room/Participants", svc + "/Conversations/room/Messages", svc + "/Users/alice/Conversations",
-		svc + "/Conversations/room", "/parley/v1/Export"} {
+		svc + "/Conversations/room", "/parley/v1/Export", svc + "/Configuration/Webhooks", svc + "/Configuration/Notifications",
+		svc + "/Conversations/room/Webhooks", "/v1/Configuration/Webhooks"} {
 		a, b := c.do("GET", path, "").raw, fresh.do("GET", path, "").raw
 		if strings.ReplaceAll(a, c.srv.URL, "") != strings.ReplaceAll(b, fresh.srv.URL, "") {
 			t.Errorf("GET %s differs:\n  exported: %s\n  imported: %s", path, a, b)

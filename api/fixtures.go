@@ -35,7 +35,7 @@ func (s *Server) fixtureRoutes() {
 // importCounts is how an import's counts are shown.
 func importCounts(c core.ImportCounts) map[string]int {
 	return map[string]int{"services": c.Services, "roles": c.Roles, "users": c.Users,
-		"conversations": c.Conversations, "participants": c.Participants, "messages": c.Messages}
+		"conversations": c.Conversations, "participants": c.Participants, "messages": c.Messages, "webhooks": c.Webhooks}
 }
 
 func (s *Server) importFixture(w http.ResponseWriter, q *req) error {

@@ -97,14 +97,13 @@ func (a *App) FetchAccountConfig(ctx context.Context) (parley.AccountConfig, err
 	return read(ctx, a, func(tx parley.Tx) (parley.AccountConfig, error) { return tx.AccountConfig(ctx) })
 }
 
-// UpdateAccountConfig sets the default service (which shortened URLs follow
-// at once), the default messaging service and the timers.
-func (a *App) UpdateAccountConfig(ctx context.Context, in AccountConfigUpdate) (parley.AccountConfig, error) {
+// check refuses malformed SIDs and timers (20001, 50375, 50376).
+func (in AccountConfigUpdate) check() error {
 	if in.DefaultChatServiceSid != nil && !parley.IsSID(parley.PrefixService, *in.DefaultChatServiceSid) {
-		return parley.AccountConfig{}, parley.InvalidParam("Invalid DefaultChatServiceSid")
+		return parley.InvalidParam("Invalid DefaultChatServiceSid")
 	}
 	if v := in.DefaultMessagingServiceSid; v != nil && *v != "" && !parley.IsSID("MG", *v) {
-		return parley.AccountConfig{}, parley.InvalidParam("Invalid DefaultMessagingServiceSid")
+		return parley.InvalidParam("Invalid DefaultMessagingServiceSid")
 	}
 	timers := []struct {
 		param   string
@@ -118,9 +117,18 @@ func (a *App) UpdateAccountConfig(ctx context.Context, in AccountConfigUpdate) (
 	for _, t := range timers {
 		if t.value != nil && *t.value != "" {
 			if err := checkTimer(t.param, *t.value, t.minimum, t.code, 20001); err != nil {
-				return parley.AccountConfig{}, err
+				return err
 			}
 		}
+	}
+	return nil
+}
+
+// UpdateAccountConfig sets the default service (which shortened URLs follow
+// at once), the default messaging service and the timers.
+func (a *App) UpdateAccountConfig(ctx context.Context, in AccountConfigUpdate) (parley.AccountConfig, error) {
+	if err := in.check(); err != nil {
+		return parley.AccountConfig{}, err
 	}
 	var cfg parley.AccountConfig
 	err := a.update(ctx, func(tx parley.Tx, _ *events) error {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
 )
@@ -27,9 +28,61 @@ import (
 // error writes nothing, and the error names the item and field by their
 // path in the document ("services[0].users[3].identity: …").
 
-// Fixture is the document.
+// Fixture is the document. Configuration, when given, is applied to the
+// account's (each field given replaces the one there).
 type Fixture struct {
-	Services []FixtureService `json:"services"`
+	Configuration *FixtureConfiguration `json:"configuration,omitempty"`
+	Services      []FixtureService      `json:"services"`
+}
+
+// FixtureConfiguration is the account's configuration but its default
+// service (which a service's "default" names).
+type FixtureConfiguration struct {
+	DefaultMessagingServiceSid *string          `json:"default_messaging_service_sid,omitempty"`
+	DefaultInactiveTimer       *string          `json:"default_inactive_timer,omitempty"`
+	DefaultClosedTimer         *string          `json:"default_closed_timer,omitempty"`
+	Webhooks                   *FixtureWebhooks `json:"webhooks,omitempty"`
+}
+
+// FixtureWebhooks is a webhook configuration, the account's or a
+// service's (Target: the account's only).
+type FixtureWebhooks struct {
+	Method         *string  `json:"method,omitempty"`
+	Filters        []string `json:"filters,omitempty"`
+	PreWebhookURL  *string  `json:"pre_webhook_url,omitempty"`
+	PostWebhookURL *string  `json:"post_webhook_url,omitempty"`
+	Target         *string  `json:"target,omitempty"`
+}
+
+// FixtureNotifications are a service's push notification settings.
+type FixtureNotifications struct {
+	LogEnabled                  bool             `json:"log_enabled,omitempty"`
+	NewMessage                  *FixtureTemplate `json:"new_message,omitempty"`
+	NewMessageBadgeCountEnabled bool             `json:"new_message_badge_count_enabled,omitempty"`
+	NewMessageWithMedia         *FixtureTemplate `json:"new_message_with_media,omitempty"`
+	AddedToConversation         *FixtureTemplate `json:"added_to_conversation,omitempty"`
+	RemovedFromConversation     *FixtureTemplate `json:"removed_from_conversation,omitempty"`
+}
+
+// FixtureTemplate is one kind of push.
+type FixtureTemplate struct {
+	Enabled  bool    `json:"enabled,omitempty"`
+	Template *string `json:"template,omitempty"`
+	Sound    *string `json:"sound,omitempty"`
+}
+
+// FixtureConversationWebhook is a conversation-scoped webhook; found by
+// SID, or by target and URL.
+type FixtureConversationWebhook struct {
+	Sid         string     `json:"sid,omitempty"`
+	Target      string     `json:"target"`
+	URL         *string    `json:"url,omitempty"`
+	Method      *string    `json:"method,omitempty"`
+	Filters     []string   `json:"filters,omitempty"`
+	Triggers    []string   `json:"triggers,omitempty"`
+	FlowSid     *string    `json:"flow_sid,omitempty"`
+	DateCreated *time.Time `json:"date_created,omitempty"`
+	DateUpdated *time.Time `json:"date_updated,omitempty"`
 }
 
 // FixtureService is a Conversation Service and all it holds. Without
@@ -44,6 +97,8 @@ type FixtureService struct {
 	DefaultChatServiceRoleSid         string                `json:"default_chat_service_role_sid,omitempty"`
 	DefaultConversationRoleSid        string                `json:"default_conversation_role_sid,omitempty"`
 	DefaultConversationCreatorRoleSid string                `json:"default_conversation_creator_role_sid,omitempty"`
+	Webhooks                          *FixtureWebhooks      `json:"webhooks,omitempty"`
+	Notifications                     *FixtureNotifications `json:"notifications,omitempty"`
 	DateCreated                       *time.Time            `json:"date_created,omitempty"`
 	DateUpdated                       *time.Time            `json:"date_updated,omitempty"`
 	Roles                             []FixtureRole         `json:"roles,omitempty"`
@@ -85,19 +140,20 @@ type FixtureTimers struct {
 // messages (in index order). LastMessageIndex, when above the last
 // message's, keeps the place of messages deleted at the end.
 type FixtureConversation struct {
-	Sid                 string               `json:"sid,omitempty"`
-	UniqueName          *string              `json:"unique_name,omitempty"`
-	FriendlyName        *string              `json:"friendly_name,omitempty"`
-	Attributes          string               `json:"attributes,omitempty"`
-	MessagingServiceSid *string              `json:"messaging_service_sid,omitempty"`
-	State               string               `json:"state,omitempty"`
-	Timers              *FixtureTimers       `json:"timers,omitempty"`
-	CreatedBy           string               `json:"created_by,omitempty"`
-	LastMessageIndex    *int64               `json:"last_message_index,omitempty"`
-	DateCreated         *time.Time           `json:"date_created,omitempty"`
-	DateUpdated         *time.Time           `json:"date_updated,omitempty"`
-	Participants        []FixtureParticipant `json:"participants,omitempty"`
-	Messages            []FixtureMessage     `json:"messages,omitempty"`
+	Sid                 string                       `json:"sid,omitempty"`
+	UniqueName          *string                      `json:"unique_name,omitempty"`
+	FriendlyName        *string                      `json:"friendly_name,omitempty"`
+	Attributes          string                       `json:"attributes,omitempty"`
+	MessagingServiceSid *string                      `json:"messaging_service_sid,omitempty"`
+	State               string                       `json:"state,omitempty"`
+	Timers              *FixtureTimers               `json:"timers,omitempty"`
+	CreatedBy           string                       `json:"created_by,omitempty"`
+	LastMessageIndex    *int64                       `json:"last_message_index,omitempty"`
+	DateCreated         *time.Time                   `json:"date_created,omitempty"`
+	DateUpdated         *time.Time                   `json:"date_updated,omitempty"`
+	Participants        []FixtureParticipant         `json:"participants,omitempty"`
+	Messages            []FixtureMessage             `json:"messages,omitempty"`
+	Webhooks            []FixtureConversationWebhook `json:"webhooks,omitempty"`
 }
 
 // FixtureBinding is a non-chat participant's messaging binding.
@@ -141,7 +197,7 @@ type FixtureMessage struct {
 // ImportCounts says how many items of each kind an import wrote, or found
 // there already.
 type ImportCounts struct {
-	Services, Roles, Users, Conversations, Participants, Messages int
+	Services, Roles, Users, Conversations, Participants, Messages, Webhooks int
 }
 
 // ImportResult is what an import did.
@@ -169,9 +225,96 @@ func (a *App) Import(ctx context.Context, f Fixture) (ImportResult, error) {
 				return err
 			}
 		}
+		if f.Configuration != nil {
+			return im.configuration("configuration", *f.Configuration)
+		}
 		return nil
 	})
 	return res, err
+}
+
+// configuration applies the fields given to the account's configuration,
+// by the rules of its updates.
+func (im *importer) configuration(path string, fc FixtureConfiguration) error {
+	in := AccountConfigUpdate{DefaultMessagingServiceSid: fc.DefaultMessagingServiceSid,
+		DefaultInactiveTimer: fc.DefaultInactiveTimer, DefaultClosedTimer: fc.DefaultClosedTimer}
+	if err := in.check(); err != nil {
+		return at(path, err)
+	}
+	cfg, err := im.tx.AccountConfig(im.ctx)
+	if err != nil {
+		return err
+	}
+	setOptional(&cfg.DefaultMessagingServiceSid, in.DefaultMessagingServiceSid)
+	setOptional(&cfg.DefaultInactiveTimer, in.DefaultInactiveTimer)
+	setOptional(&cfg.DefaultClosedTimer, in.DefaultClosedTimer)
+	if fc.Webhooks != nil {
+		w := fc.Webhooks.update()
+		if err := w.check(true); err != nil {
+			return at(path+".webhooks", err)
+		}
+		w.apply(&cfg.Webhooks)
+	}
+	return im.tx.PutAccountConfig(im.ctx, cfg)
+}
+
+// update is a webhook configuration as the update that sets it.
+func (fw FixtureWebhooks) update() WebhookUpdate {
+	filters := fw.Filters
+	if filters == nil {
+		filters = []string{} // none given: every event
+	}
+	return WebhookUpdate{Method: fw.Method, Filters: filters, PreWebhookURL: fw.PreWebhookURL,
+		PostWebhookURL: fw.PostWebhookURL, Target: fw.Target}
+}
+
+func exportWebhooks(w parley.WebhookConfig) *FixtureWebhooks {
+	if w.Method == nil && w.Filters == nil && w.PreWebhookURL == nil && w.PostWebhookURL == nil && w.Target == nil {
+		return nil
+	}
+	return &FixtureWebhooks{Method: w.Method, Filters: w.Filters, PreWebhookURL: w.PreWebhookURL,
+		PostWebhookURL: w.PostWebhookURL, Target: w.Target}
+}
+
+// notifications checks and turns a fixture's push settings into a
+// service's.
+func (fn FixtureNotifications) settings(path string) (parley.NotificationSettings, error) {
+	n := parley.NotificationSettings{LogEnabled: fn.LogEnabled, NewMessageBadgeCount: fn.NewMessageBadgeCountEnabled}
+	for _, t := range []struct {
+		name string
+		from *FixtureTemplate
+		to   *parley.NotificationTemplate
+	}{
+		{"new_message", fn.NewMessage, &n.NewMessage}, {"new_message_with_media", fn.NewMessageWithMedia, &n.NewMessageWithMedia},
+		{"added_to_conversation", fn.AddedToConversation, &n.AddedToConversation},
+		{"removed_from_conversation", fn.RemovedFromConversation, &n.RemovedFromConversation},
+	} {
+		if t.from == nil {
+			continue
+		}
+		for _, v := range []*string{t.from.Template, t.from.Sound} {
+			if v != nil && utf8.RuneCountInString(*v) > MaxNotificationText {
+				return n, invalid(path+"."+t.name, "at most %d characters", MaxNotificationText)
+			}
+		}
+		*t.to = parley.NotificationTemplate{Enabled: t.from.Enabled, Template: t.from.Template, Sound: t.from.Sound}
+	}
+	return n, nil
+}
+
+func exportNotifications(n parley.NotificationSettings) *FixtureNotifications {
+	if n == (parley.NotificationSettings{}) {
+		return nil
+	}
+	tmpl := func(t parley.NotificationTemplate) *FixtureTemplate {
+		if t == (parley.NotificationTemplate{}) {
+			return nil
+		}
+		return &FixtureTemplate{Enabled: t.Enabled, Template: t.Template, Sound: t.Sound}
+	}
+	return &FixtureNotifications{LogEnabled: n.LogEnabled, NewMessage: tmpl(n.NewMessage),
+		NewMessageBadgeCountEnabled: n.NewMessageBadgeCount, NewMessageWithMedia: tmpl(n.NewMessageWithMedia),
+		AddedToConversation: tmpl(n.AddedToConversation), RemovedFromConversation: tmpl(n.RemovedFromConversation)}
 }
 
 type importer struct {
@@ -257,6 +400,18 @@ func (im *importer) service(path string, fs FixtureService) error {
 	}
 	if !found {
 		cfg := parley.ServiceConfig{ServiceSid: svc.Sid, ReachabilityEnabled: fs.ReachabilityEnabled}
+		if fs.Webhooks != nil {
+			w := fs.Webhooks.update()
+			if err := w.check(false); err != nil {
+				return at(path+".webhooks", err)
+			}
+			w.apply(&cfg.Webhooks)
+		}
+		if fs.Notifications != nil {
+			if cfg.Notifications, err = fs.Notifications.settings(path + ".notifications"); err != nil {
+				return err
+			}
+		}
 		if len(fs.Roles) > 0 {
 			for _, r := range []struct {
 				field, given, name string
@@ -543,6 +698,11 @@ func (im *importer) conversation(path string, svc parley.Service, fc FixtureConv
 			return err
 		}
 	}
+	for i, fw := range fc.Webhooks {
+		if err := im.conversationWebhook(fmt.Sprintf("%s.webhooks[%d]", path, i), c, fw); err != nil {
+			return err
+		}
+	}
 	if fc.LastMessageIndex != nil {
 		if *fc.LastMessageIndex < last {
 			return invalid(path+".last_message_index", "%d is below the last message's index, %d", *fc.LastMessageIndex, last)
@@ -754,6 +914,11 @@ func (a *App) Export(ctx context.Context, svc string) (Fixture, error) {
 		if err != nil {
 			return err
 		}
+		if svc == "" {
+			f.Configuration = &FixtureConfiguration{DefaultMessagingServiceSid: acct.DefaultMessagingServiceSid,
+				DefaultInactiveTimer: acct.DefaultInactiveTimer, DefaultClosedTimer: acct.DefaultClosedTimer,
+				Webhooks: exportWebhooks(acct.Webhooks)}
+		}
 		services, err := all(func(q parley.PageQuery) (parley.Page[parley.Service], error) { return tx.ListServices(ctx, q) })
 		if err != nil {
 			return err
@@ -804,7 +969,8 @@ func exportService(ctx context.Context, tx parley.Tx, s parley.Service, isDefaul
 	fs := FixtureService{Sid: s.Sid, FriendlyName: s.FriendlyName, Default: isDefault, ReachabilityEnabled: cfg.ReachabilityEnabled,
 		DefaultChatServiceRoleSid: cfg.DefaultChatServiceRoleSid, DefaultConversationRoleSid: cfg.DefaultConversationRoleSid,
 		DefaultConversationCreatorRoleSid: cfg.DefaultConversationCreatorRoleSid,
-		DateCreated:                       timePtr(s.DateCreated), DateUpdated: timePtr(s.DateUpdated)}
+		Webhooks:                          exportWebhooks(cfg.Webhooks), Notifications: exportNotifications(cfg.Notifications),
+		DateCreated: timePtr(s.DateCreated), DateUpdated: timePtr(s.DateUpdated)}
 	roles, err := all(func(q parley.PageQuery) (parley.Page[parley.Role], error) { return tx.ListRoles(ctx, s.Sid, q) })
 	if err != nil {
 		return fs, err
@@ -844,7 +1010,9 @@ func exportConversation(ctx context.Context, tx parley.Tx, c parley.Conversation
 	if c.TimerInactive != nil || c.TimerClosed != nil || c.DateInactive != nil || c.DateClosed != nil {
 		fc.Timers = &FixtureTimers{Inactive: c.TimerInactive, Closed: c.TimerClosed, DateInactive: c.DateInactive, DateClosed: c.DateClosed}
 	}
-	parts, err := all(func(q parley.PageQuery) (parley.Page[parley.Participant], error) { return tx.ListParticipants(ctx, c.Sid, q) })
+	parts, err := all(func(q parley.PageQuery) (parley.Page[parley.Participant], error) {
+		return tx.ListParticipants(ctx, c.Sid, q)
+	})
 	if err != nil {
 		return fc, err
 	}
@@ -865,6 +1033,16 @@ func exportConversation(ctx context.Context, tx parley.Tx, c parley.Conversation
 	if err != nil {
 		return fc, err
 	}
+	hooks, err := all(func(q parley.PageQuery) (parley.Page[parley.ConversationWebhook], error) {
+		return tx.ListConversationWebhooks(ctx, c.Sid, q)
+	})
+	if err != nil {
+		return fc, err
+	}
+	for _, w := range hooks {
+		fc.Webhooks = append(fc.Webhooks, FixtureConversationWebhook{Sid: w.Sid, Target: w.Target, URL: w.URL, Method: w.Method,
+			Filters: w.Filters, Triggers: w.Triggers, FlowSid: w.FlowSid, DateCreated: timePtr(w.DateCreated), DateUpdated: timePtr(w.DateUpdated)})
+	}
 	for _, m := range msgs {
 		fc.Messages = append(fc.Messages, FixtureMessage{Sid: m.Sid, Index: &m.Index, Author: m.Author, Body: m.Body,
 			Attributes: m.Attributes, ParticipantSid: m.ParticipantSid, Subject: m.Subject,
@@ -872,3 +1050,46 @@ func exportConversation(ctx context.Context, tx parley.Tx, c parley.Conversation
 	}
 	return fc, nil
 }
+
+func (im *importer) conversationWebhook(path string, c parley.Conversation, fw FixtureConversationWebhook) error {
+	ctx, tx := im.ctx, im.tx
+	existing, err := all(func(q parley.PageQuery) (parley.Page[parley.ConversationWebhook], error) {
+		return tx.ListConversationWebhooks(ctx, c.Sid, q)
+	})
+	if err != nil {
+		return err
+	}
+	for _, w := range existing {
+		if w.Sid == fw.Sid || fw.Sid == "" && w.Target == fw.Target && ptrEqual(w.URL, fw.URL) {
+			im.res.Existing.Webhooks++
+			return nil
+		}
+	}
+	if len(existing) >= MaxConversationWebhooks {
+		return parley.Errorf(parley.KindInvalid, 50361, "%s: at most %d webhooks per conversation", path, MaxConversationWebhooks)
+	}
+	if fw.Target != "webhook" && fw.Target != "trigger" && fw.Target != "studio" {
+		return invalid(path+".target", "%q is none of webhook, trigger and studio", fw.Target)
+	}
+	sid, err := im.sid(path, parley.PrefixWebhook, fw.Sid)
+	if err != nil {
+		return err
+	}
+	created := im.stamp(fw.DateCreated)
+	w := parley.ConversationWebhook{Sid: sid, ServiceSid: c.ServiceSid, ConversationSid: c.Sid, Target: fw.Target,
+		DateCreated: created, DateUpdated: created}
+	if fw.DateUpdated != nil {
+		w.DateUpdated = im.stamp(fw.DateUpdated)
+	}
+	in := ConversationWebhookInput{URL: fw.URL, Method: fw.Method, Filters: fw.Filters, Triggers: fw.Triggers, FlowSid: fw.FlowSid}
+	if err := in.apply(&w); err != nil {
+		return at(path, err)
+	}
+	if err := tx.CreateConversationWebhook(ctx, w); err != nil {
+		return at(path, err)
+	}
+	im.res.Created.Webhooks++
+	return nil
+}
+
+func ptrEqual(a, b *string) bool { return a == nil && b == nil || a != nil && b != nil && *a == *b }

@@ -42,6 +42,11 @@ func TestFixtureSchema(t *testing.T) {
 		obj  object
 	}{
 		{"root", reflect.TypeFor[core.Fixture](), schema.object},
+		{"configuration", reflect.TypeFor[core.FixtureConfiguration](), nested(schema.object, "configuration")},
+		{"webhooks", reflect.TypeFor[core.FixtureWebhooks](), schema.Defs["webhooks"]},
+		{"notifications", reflect.TypeFor[core.FixtureNotifications](), nested(schema.Defs["service"], "notifications")},
+		{"template", reflect.TypeFor[core.FixtureTemplate](), schema.Defs["template"]},
+		{"conversation_webhook", reflect.TypeFor[core.FixtureConversationWebhook](), schema.Defs["conversation_webhook"]},
 		{"service", reflect.TypeFor[core.FixtureService](), schema.Defs["service"]},
 		{"role", reflect.TypeFor[core.FixtureRole](), schema.Defs["role"]},
 		{"user", reflect.TypeFor[core.FixtureUser](), schema.Defs["user"]},
