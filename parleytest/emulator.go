@@ -122,6 +122,39 @@ func (s *Server) ClearFaults(t testing.TB) {
 	s.control(t, "DELETE", "/parley/v1/Faults", nil, http.StatusNoContent, nil)
 }
 
+// Delivery is a webhook delivery of the outbox, as
+// GET /parley/v1/WebhookDeliveries lists it.
+type Delivery struct {
+	Sid       string `json:"sid"`
+	EventType string `json:"event_type"`
+	Target    string `json:"target"`
+	Params    string `json:"params"`
+	Status    string `json:"status"`
+	Attempts  int    `json:"attempts"`
+}
+
+// Deliveries lists the webhook outbox, oldest first (up to 100).
+func (s *Server) Deliveries(t testing.TB) []Delivery {
+	t.Helper()
+	var page struct {
+		WebhookDeliveries []Delivery `json:"webhook_deliveries"`
+	}
+	s.call(t, "GET", "/parley/v1/WebhookDeliveries?PageSize=100", "", nil, http.StatusOK, &page)
+	return page.WebhookDeliveries
+}
+
+// RetryDelivery sends a delivery again now.
+func (s *Server) RetryDelivery(t testing.TB, sid string) {
+	t.Helper()
+	s.control(t, "POST", "/parley/v1/WebhookDeliveries/"+sid+"/Retry", nil, http.StatusOK, nil)
+}
+
+// ClearDeliveries empties the webhook outbox.
+func (s *Server) ClearDeliveries(t testing.TB) {
+	t.Helper()
+	s.control(t, "DELETE", "/parley/v1/WebhookDeliveries", nil, http.StatusNoContent, nil)
+}
+
 // control calls one control with a form.
 func (s *Server) control(t testing.TB, method, path string, form url.Values, status int, out any) {
 	t.Helper()

@@ -2,7 +2,10 @@ package parleytest_test
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -70,6 +73,44 @@ func TestSDKEmulatorControls(t *testing.T) {
 	restError(t, err, 503, 20503)
 	srv.ClearFaults(t)
 	mustUser(c.FetchUser("bob"))
+
+	// Webhooks: a delivery the receiver refused is sent again on demand,
+	// and the outbox empties.
+	var fail atomic.Bool
+	fail.Store(true)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if fail.Load() {
+			w.WriteHeader(http.StatusBadRequest) // final: not retried by itself
+		}
+	}))
+	defer receiver.Close()
+	must[*conversations.ConversationsV1ConfigurationWebhook](t)(c.UpdateConfigurationWebhook((&conversations.UpdateConfigurationWebhookParams{}).
+		SetPostWebhookUrl(receiver.URL).SetFilters([]string{"onUserAdded"}).SetMethod("POST")))
+	mustUser(c.CreateUser((&conversations.CreateUserParams{}).SetIdentity("carol").SetXTwilioWebhookEnabled("true")))
+	var d parleytest.Delivery
+	waitUntil(t, func() bool {
+		ds := srv.Deliveries(t)
+		if len(ds) == 1 && ds[0].Status == "failed" {
+			d = ds[0]
+		}
+		return d.Sid != ""
+	})
+	fail.Store(false)
+	srv.RetryDelivery(t, d.Sid)
+	waitUntil(t, func() bool { ds := srv.Deliveries(t); return ds[0].Status == "delivered" && ds[0].Attempts == 2 })
+	srv.ClearDeliveries(t)
+	if ds := srv.Deliveries(t); len(ds) != 0 {
+		t.Fatalf("after ClearDeliveries: %+v", ds)
+	}
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("not in 5 s")
+		}
+	}
 }
 
 // TestSDKRateLimits: with Twilio's rates, a burst of user creates past

@@ -3,6 +3,7 @@
 // the account's credentials; the app's own calls go through twilio-node
 // unchanged and see what the controls did.
 
+import http from "node:http";
 import { assert, expectRestError, run, setup, step } from "./lib.mjs";
 
 const { env, v1 } = setup();
@@ -46,7 +47,7 @@ run("emulator", async () => {
     });
     assert.equal(res.status, 201, await res.clone().text());
     assert.deepEqual((await res.json()).created,
-      { services: 0, roles: 0, users: 1, conversations: 1, participants: 1, messages: 1 });
+      { services: 0, roles: 0, users: 1, conversations: 1, participants: 1, messages: 1, webhooks: 0 });
     const [m] = await v1.conversations("order-1").messages.list();
     assert.deepEqual([m.index, m.author, m.body], [0, "ann", "where is my parcel?"]);
     const exported = await control("GET", "/parley/v1/Export");
@@ -65,6 +66,37 @@ run("emulator", async () => {
     const user = await v1.users.create({ identity: "later" });
     const ahead = user.dateCreated.getTime() - Date.now();
     assert.ok(ahead > 10 * 60 * 1000 && ahead < 12 * 60 * 1000, `dated ${ahead} ms ahead`);
+  });
+
+  await step("Webhook deliveries: a refused one sent again on demand; the outbox emptied", async () => {
+    let refuse = true;
+    const receiver = http.createServer((req, res) => {
+      res.statusCode = refuse ? 400 : 200; // 400 is final: parley does not retry it by itself
+      res.end();
+    });
+    await new Promise((r) => receiver.listen(0, "127.0.0.1", r));
+    try {
+      await v1.configuration.webhooks().update({ postWebhookUrl: `http://127.0.0.1:${receiver.address().port}/`,
+        filters: ["onUserAdded"], method: "POST" });
+      await v1.users.create({ identity: "hooked", xTwilioWebhookEnabled: "true" });
+      const settled = async (status) => {
+        for (let i = 0; i < 500; i++) {
+          const { webhook_deliveries: ds } = await control("GET", "/parley/v1/WebhookDeliveries");
+          if (ds.length === 1 && ds[0].status === status) return ds[0];
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        throw new Error(`no ${status} delivery in 5 s`);
+      };
+      const failed = await settled("failed");
+      refuse = false;
+      const retried = await control("POST", `/parley/v1/WebhookDeliveries/${failed.sid}/Retry`);
+      assert.deepEqual([retried.sid, retried.status, retried.attempts], [failed.sid, "pending", 1]);
+      assert.equal((await settled("delivered")).attempts, 2);
+      await control("DELETE", "/parley/v1/WebhookDeliveries");
+      assert.deepEqual((await control("GET", "/parley/v1/WebhookDeliveries")).webhook_deliveries, []);
+    } finally {
+      receiver.close();
+    }
   });
 
   await step("Faults: Twilio under load, as twilio-node reports it", async () => {
