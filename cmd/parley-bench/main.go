@@ -8,6 +8,7 @@
 //	go run ./cmd/parley-bench --target http://127.0.0.1:8080 --account-sid AC… --auth-token …
 //	go run ./cmd/parley-bench --webhooks             # the webhook dispatcher instead (--db works too)
 //	go run ./cmd/parley-bench --messages             # messages instead: creates, a big conversation's pages, a user's conversations
+//	go run ./cmd/parley-bench --clients              # client SDK connections instead: logins, memory, delivery latency
 //	go run ./cmd/parley-bench --compare /tmp/old/parley   # this build and an older one, in turns
 //
 // It builds ./cmd/parley (or takes --parley-bin) and, for each user count,
@@ -66,6 +67,23 @@
 // a body of its size. The fill goes through the API like the preload
 // (about 4 minutes for a million messages on SQLite), and the figures are
 // checked against their targets at the end of the table.
+//
+// With --clients it measures client SDK connections instead (see
+// clients.go), with a light Go twilsock client in this process standing
+// in for @twilio/conversations: --clients-n clients sign in for the first
+// time, --clients-concurrency at a time, each doing what the SDK does at
+// startup up to its subscriptions being established (logins per second,
+// the server's CPU); held open for --duration (the server's peak RSS with
+// them all open); then, with them still open, the delivery latency of
+// messages POSTed over REST to a conversation whose participants are
+// online, from the 201 (and from the send) to the list_item_added on each
+// participant's socket: 4 participants at one message per 50 ms (low
+// load), and --clients-participants at --clients-rate messages per second
+// (fan-out), each for --duration after --warmup. With a PostgreSQL --db
+// both latency phases run again on two nodes (a second parley on the same
+// database, participants split between them, each message POSTed to the
+// node half of them are not on). Every login and every delivery is
+// checked; failures are counted, never folded into the figures.
 package main
 
 import (
@@ -129,6 +147,12 @@ type config struct {
 	messages              bool
 	messagesBig           int
 	messagesConversations int
+
+	clients             bool
+	clientsN            int
+	clientsConcurrency  int
+	clientsRate         float64
+	clientsParticipants int
 }
 
 const usage = `parley-bench measures parley over real HTTP on loopback.
@@ -145,6 +169,9 @@ Usage:
   parley-bench --messages [--db …]      measure messages: creates spread and into one
                                         conversation, pages at the start and end of a
                                         big conversation, a user's conversations
+  parley-bench --clients [--db …]       measure client SDK connections: logins per second and
+                                        memory of many, delivery latency to a conversation's
+                                        online participants (on two nodes too with PostgreSQL)
 
 Flags:
 `
@@ -179,6 +206,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		rep, err = b.webhooks(ctx)
 	case c.messages:
 		rep, err = b.messages(ctx)
+	case c.clients:
+		rep, err = b.clientsMode(ctx)
 	case c.compare != "":
 		rep, err = b.compare(ctx)
 	default:
@@ -226,6 +255,11 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.messages, "messages", false, "measure messages instead of the REST operations on users (--users and --ops do not apply)")
 	fs.IntVar(&c.messagesBig, "messages-big", 1000000, "with --messages: messages in the big conversation, whose first and last pages are measured and which takes the hot creates")
 	fs.IntVar(&c.messagesConversations, "messages-conversations", 1000, "with --messages: conversations the spread creates pick from, one user a participant of each, whose list of them is measured (at most 1000, parley's limit of open conversations per identity)")
+	fs.BoolVar(&c.clients, "clients", false, "measure client SDK connections (twilsock) instead of the REST operations: logins, memory, delivery latency (--users, --ops, --runs do not apply; --duration is the hold and each latency phase)")
+	fs.IntVar(&c.clientsN, "clients-n", 10000, "with --clients: client connections opened and held on one node")
+	fs.IntVar(&c.clientsConcurrency, "clients-concurrency", 128, "with --clients: clients signing in at once while connecting")
+	fs.Float64Var(&c.clientsRate, "clients-rate", 100, "with --clients: messages per second POSTed in the fan-out phase")
+	fs.IntVar(&c.clientsParticipants, "clients-participants", 100, "with --clients: online participants of the fan-out conversation")
 	if err := fs.Parse(args[1:]); err != nil {
 		return c, err
 	}
@@ -252,8 +286,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		return c, errors.New("--preload-concurrency must not be negative")
 	case c.webhooks && (c.webhookDeliveries < 1 || c.webhookQueued < 0 || c.webhookSamples < 1):
 		return c, errors.New("--webhook-deliveries and --webhook-samples must be at least 1, --webhook-queued not negative")
-	case c.webhooks && c.messages:
-		return c, errors.New("--webhooks and --messages are modes of their own: one at a time")
+	case c.webhooks && c.messages, c.clients && (c.webhooks || c.messages):
+		return c, errors.New("--webhooks, --messages and --clients are modes of their own: one at a time")
+	case c.clients && (c.clientsN < 1 || c.clientsConcurrency < 1 || c.clientsParticipants < 2):
+		return c, errors.New("--clients-n and --clients-concurrency must be at least 1, --clients-participants at least 2")
+	case c.clients && (c.clientsRate <= 0 || c.clientsRate > 10000):
+		return c, errors.New("--clients-rate must be more than 0 and at most 10000 messages/s")
+	case c.clients && c.target != "":
+		return c, errors.New("--clients starts parley itself (it makes an API key on the database): --target does not apply")
 	case c.messages && c.messagesBig < 100:
 		return c, errors.New("--messages-big must be at least 100, so that the start and the end page differ")
 	case c.messages && (c.messagesConversations < 1 || c.messagesConversations > 1000):
@@ -285,8 +325,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		}
 	}
 	if c.compare != "" {
-		if c.target != "" || c.db != "" || c.webhooks || c.messages {
-			return c, errors.New("--compare starts both binaries on fresh SQLite files: --target, --db, --webhooks and --messages do not apply")
+		if c.target != "" || c.db != "" || c.webhooks || c.messages || c.clients {
+			return c, errors.New("--compare starts both binaries on fresh SQLite files: --target, --db, --webhooks, --messages and --clients do not apply")
 		}
 		if c.compare, err = filepath.Abs(c.compare); err != nil {
 			return c, err

@@ -24,6 +24,7 @@ type report struct {
 	Webhooks    *webhookReport `json:"webhooks,omitempty"` // --webhooks
 	Messages    *messageReport `json:"messages,omitempty"` // --messages
 	Compare     *compareReport `json:"compare,omitempty"`  // --compare
+	Clients     *clientsReport `json:"clients,omitempty"`  // --clients
 }
 
 type machine struct {
@@ -88,6 +89,10 @@ func writeTable(w io.Writer, r *report) {
 	}
 	if r.Compare != nil {
 		writeCompare(w, r)
+		return
+	}
+	if r.Clients != nil {
+		writeClients(w, r)
 		return
 	}
 	runs := "1 run"
@@ -256,17 +261,7 @@ func writeMessages(w io.Writer, r *report) {
 	if m.ServerRSS != nil {
 		fmt.Fprintf(w, "\nserver RSS: peak %s since start (the fill included), %s after\n", mb(m.ServerRSS.PeakBytes), mb(m.ServerRSS.CurrentBytes))
 	}
-	fmt.Fprintln(w, "\ntargets")
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "figure\ttarget\tmeasured\t\t")
-	for _, t := range m.Targets {
-		verdict := "missed"
-		if t.Met {
-			verdict = "met"
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", t.Figure, t.Target, t.Measured, verdict)
-	}
-	tw.Flush()
+	writeTargets(w, m.Targets)
 	for _, f := range []struct {
 		what string
 		r    fillReport
@@ -275,4 +270,117 @@ func writeMessages(w io.Writer, r *report) {
 			fmt.Fprintf(w, "errors filling %s: %d; the first: %s\n", f.what, f.r.Errors, f.r.FirstErr)
 		}
 	}
+}
+
+// writeTargets prints the figures held to their targets, met or missed.
+func writeTargets(w io.Writer, targets []targetCheck) {
+	fmt.Fprintln(w, "\ntargets")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "figure\ttarget\tmeasured\t\t")
+	for _, t := range targets {
+		verdict := "missed"
+		if t.Met {
+			verdict = "met"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t\n", t.Figure, t.Target, t.Measured, verdict)
+	}
+	tw.Flush()
+}
+
+// writeClients prints the client mode's figures: the connect phase, a
+// row per latency phase (two on two nodes: the other node's sockets, the
+// figure, and the same node's), then the targets.
+func writeClients(w io.Writer, r *report) {
+	cr := r.Clients
+	k := cr.Connect
+	fmt.Fprintf(w, "load:    Go twilsock clients in parley-bench standing in for @twilio/conversations; after init each sends:\n")
+	for _, s := range cr.StartupRequests {
+		fmt.Fprintf(w, "           %s\n", s)
+	}
+	fmt.Fprintf(w, "         (+: participants of a conversation only), and acknowledges every notification and ping with a reply, as the SDK does\n")
+	fmt.Fprintf(w, "CPU:     cores kept busy: server = parley (each node), client = parley-bench, pg = PostgreSQL's processes (whoever they serve), other = the rest of the machine\n")
+
+	fmt.Fprintf(w, "\nconnect: %s clients, %d at a time, each signing in for the first time (its user created by the sign-in)\n", commas(k.Clients), k.Concurrency)
+	fmt.Fprintf(w, "  %s logged in (init 200), %s ready (subscribed), %d errors, in %.1fs: %s logins/s\n",
+		commas(k.LoggedIn), commas(k.Ready), k.Errors, k.Seconds, commas(int(k.PerSec+0.5)))
+	fmt.Fprintf(w, "  per client: dial → init 200 p50 %s p99 %s max %s; dial → subscribed p50 %s p99 %s max %s\n",
+		fmtMs(k.Login.P50Ms), fmtMs(k.Login.P99Ms), fmtMs(k.Login.MaxMs), fmtMs(k.Startup.P50Ms), fmtMs(k.Startup.P99Ms), fmtMs(k.Startup.MaxMs))
+	fmt.Fprintf(w, "  CPU while connecting: %s\n", fmtUse(k.CPU))
+	fmt.Fprintf(w, "held:    %s of them still open after %.1fs; CPU at rest: %s\n", commas(k.StillOpen), k.HoldSeconds, fmtUse(k.HoldCPU))
+	fmt.Fprintf(w, "  server RSS %s before the first dial, %s with them open (%s per client), peak %s since start\n",
+		mb(k.RSSBeforeBytes), mb(k.RSSAfterBytes), kib(k.PerClientBytes), mb(k.PeakRSSBytes))
+	if k.FirstError != "" {
+		fmt.Fprintf(w, "connect errors: %d; the first: %s\n", k.Errors, k.FirstError)
+	}
+
+	fmt.Fprintf(w, "\ndelivery latency: REST POST of a message → its list_item_added read on each participant's socket; \"201\" from the moment the 201 was read\n")
+	fmt.Fprintf(w, "  (arrivals before it count as 0: \"early\"), \"send\" from the moment the POST was sent; the %s idle clients stay open on node 1 throughout\n", commas(k.StillOpen))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "phase\tsockets\tmsg/s\tmessages\tdeliveries\tmissing\tREST p50\t201 p50\t201 p99\t201 max\tearly\tsend p50\tsend p99\tsend max\tCPU server\tclient\tpg\tother\t")
+	row := func(name, sockets string, p latencyPhase, l latencySet, deliveries, missing string, cpu bool) {
+		server, client, pg, other := "", "", "", ""
+		if cpu {
+			var s []string
+			for _, c := range p.CPU.Servers {
+				s = append(s, fmtCores(c))
+			}
+			server, client, pg, other = strings.Join(s, "+"), fmtCores(p.CPU.Client), fmtCores(p.CPU.Postgres), fmtCores(p.CPU.Other)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%g\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, sockets, p.Rate,
+			commas(p.Messages), deliveries, missing, fmtMs(p.REST.P50Ms),
+			fmtDelay(l.From201.P50Ms), fmtDelay(l.From201.P99Ms), fmtDelay(l.From201.MaxMs), l.Early,
+			fmtDelay(l.FromSend.P50Ms), fmtDelay(l.FromSend.P99Ms), fmtDelay(l.FromSend.MaxMs), server, client, pg, other)
+	}
+	for _, p := range cr.Phases {
+		deliveries, missing := commas(p.Received)+"/"+commas(p.Expected), commas(p.Missing)
+		if p.Nodes == 1 {
+			row(p.Name+", one node", fmt.Sprintf("%d", p.Participants), p, p.Latency, deliveries, missing, true)
+			continue
+		}
+		row(fmt.Sprintf("%s, %d nodes: other node", p.Name, p.Nodes), fmt.Sprintf("%d", p.Latency.Samples/max(p.Messages, 1)),
+			p, p.Latency, deliveries, missing, true)
+		if p.SameNode != nil {
+			row("  the node that took the POST", fmt.Sprintf("%d", p.SameNode.Samples/max(p.Messages, 1)), p, *p.SameNode, "", "", false)
+		}
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "  (timed: the messages after each phase's warm-up; deliveries and missing: all of them, warm-up included; CPU over the timed window, server per node)\n")
+	for _, p := range cr.Phases {
+		var rss []string
+		for _, b := range p.PeakRSS {
+			rss = append(rss, mb(b))
+		}
+		fmt.Fprintf(w, "  %s on %d node(s): %s notifications in all (%s per message per participant); POSTs started at most %s late; server peak RSS %s\n",
+			p.Name, p.Nodes, commas(p.Notifications), perMessage(p), fmtMs(p.MaxSendLagMs), strings.Join(rss, ", "))
+		if p.PostErrors > 0 {
+			fmt.Fprintf(w, "  POST errors: %d; the first: %s\n", p.PostErrors, p.FirstPostErr)
+		}
+		if p.Duplicates > 0 || p.Unexpected > 0 {
+			fmt.Fprintf(w, "  %d deliveries repeated, %d of an index no POST was answered with\n", p.Duplicates, p.Unexpected)
+		}
+	}
+	writeTargets(w, cr.Targets)
+}
+
+// perMessage is how many notifications each participant got per
+// message, with two decimals.
+func perMessage(p latencyPhase) string {
+	n := (p.Warmup + p.Messages - p.PostErrors) * p.Participants
+	if n <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.2f", float64(p.Notifications)/float64(n))
+}
+
+// fmtUse is cores kept busy, for a line of text.
+func fmtUse(u cpuUse) string {
+	var s []string
+	for _, c := range u.Servers {
+		s = append(s, fmtCores(c))
+	}
+	out := fmt.Sprintf("server %s, client %s", strings.Join(s, "+"), fmtCores(u.Client))
+	if u.Postgres >= 0 {
+		out += ", pg " + fmtCores(u.Postgres)
+	}
+	return out + ", other " + fmtCores(u.Other)
 }
