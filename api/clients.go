@@ -20,7 +20,8 @@ func (s *Server) newTwilsock() *twilsock.Server {
 	client := &clientapi.Handler{App: s.app, Hub: s.hub}
 	presence := &clientapi.Presence{App: s.app, Log: s.log}
 	return twilsock.New(twilsock.Options{Log: s.log, Verify: s.signIn, Upstream: client.Serve, BaseURL: s.baseURL,
-		SignedIn: presence.SignedIn, Closed: presence.Closed,
+		SignedIn: presence.SignedIn,
+		Closed:   func(c *twilsock.Conn) { s.hub.Closed(c); presence.Closed(c) },
 		// The app's clock: token expiry follows it as verification does.
 		Now: s.app.Now})
 }

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -113,6 +114,9 @@ type App struct {
 	// node names this App in its notifications, so that it can tell its
 	// own from the other nodes'.
 	node string
+	// leaseEnd is when this node's presence lease, as it last renewed it,
+	// runs out (Unix nanoseconds; presence.go).
+	leaseEnd atomic.Int64
 }
 
 // New returns an App.

@@ -47,8 +47,12 @@ type Conn struct {
 	signedIn bool
 	warn     *time.Timer
 	expire   *time.Timer
-	closing  chan struct{}
-	once     sync.Once
+	// ping is the keepalive's timer: a timer, not a goroutine per
+	// connection, whose stack would cost more than the rest of an idle
+	// connection (parley-bench --clients).
+	ping    *time.Timer
+	closing chan struct{}
+	once    sync.Once
 }
 
 // Grant returns the connection's current grant.
@@ -277,7 +281,7 @@ func (c *Conn) init(ctx context.Context, h Header) bool {
 		InitRegistrations: regs}})
 	// The expiry warning may be due at once; it must follow the reply.
 	c.setGrant(g)
-	go c.keepalive(ctx)
+	c.keepalive()
 	return true
 }
 
@@ -371,20 +375,25 @@ func (c *Conn) tunnel(ctx context.Context, f Frame) {
 	}
 }
 
-// keepalive pings the client until the connection ends.
-func (c *Conn) keepalive(ctx context.Context) {
-	t := time.NewTicker(c.srv.o.Ping)
-	defer t.Stop()
-	for {
+// keepalive pings the client every Ping until the connection ends.
+func (c *Conn) keepalive() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ping = time.AfterFunc(c.srv.o.Ping, func() {
 		select {
 		case <-c.closing:
 			return
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			c.send(ctx, Frame{Header: Header{Method: "ping", ID: parley.NewSID("TM")}})
+		default:
 		}
-	}
+		c.send(context.Background(), Frame{Header: Header{Method: "ping", ID: parley.NewSID("TM")}})
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		select {
+		case <-c.closing:
+		default:
+			c.ping.Reset(c.srv.o.Ping)
+		}
+	})
 }
 
 // Notify sends the client a notification of messageType (a Sync event,
@@ -427,11 +436,14 @@ func (c *Conn) closeWith(code int, reason string, payload []byte) {
 // stop forgets the connection and its timers.
 func (c *Conn) stop() {
 	c.once.Do(func() {
-		close(c.closing)
 		c.mu.Lock()
+		close(c.closing)
 		if c.warn != nil {
 			c.warn.Stop()
 			c.expire.Stop()
+		}
+		if c.ping != nil {
+			c.ping.Stop()
 		}
 		signedIn := c.signedIn
 		c.mu.Unlock()
