@@ -29,6 +29,7 @@ type reply struct {
 	status int
 	body   map[string]any
 	raw    string
+	header http.Header
 }
 
 // uploadMethod is do's method for a media upload: a POST of form's bytes as an
@@ -36,12 +37,17 @@ type reply struct {
 const uploadMethod = "UPLOAD"
 
 func (c rawClient) do(method, path, form string) reply {
-	var body io.Reader
-	target := c.srv.URL + path
 	ctype := "application/x-www-form-urlencoded"
 	if method == uploadMethod {
 		method, ctype = http.MethodPost, "image/png"
 	}
+	return c.send(method, path, ctype, form, nil)
+}
+
+// send is do with a content type and headers of the caller's.
+func (c rawClient) send(method, path, ctype, form string, header map[string]string) reply {
+	var body io.Reader
+	target := c.srv.URL + path
 	if method == http.MethodPost {
 		body = strings.NewReader(form)
 	} else if form != "" {
@@ -53,6 +59,9 @@ func (c rawClient) do(method, path, form string) reply {
 		return reply{}
 	}
 	req.Header.Set("Content-Type", ctype)
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
 	req.SetBasicAuth(c.srv.AccountSid, c.srv.AuthToken)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -61,7 +70,7 @@ func (c rawClient) do(method, path, form string) reply {
 	}
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
-	r := reply{status: res.StatusCode, raw: string(b)}
+	r := reply{status: res.StatusCode, raw: string(b), header: res.Header}
 	if len(b) > 0 {
 		json.Unmarshal(b, &r.body)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"reflect"
@@ -21,6 +20,11 @@ import (
 	"github.com/parleyhq/parley/twilsock"
 	"github.com/parleyhq/parley/webhook"
 )
+
+// webhooksOn is the header that makes a REST write send its webhooks.
+var webhooksOn = map[string]string{"X-Twilio-Webhook-Enabled": "true"}
+
+const formType = "application/x-www-form-urlencoded"
 
 // Without emulator mode the controls are not there: Twilio's 404, as for
 // any unknown path.
@@ -77,18 +81,9 @@ func TestEmulatorClock(t *testing.T) {
 	// that fails once, and a client whose token lasts an hour.
 	c.must("POST", "/v1/Conversations", "UniqueName=timed&Timers.Inactive=PT5M", 201)
 	c.must("POST", "/v1/Configuration/Webhooks", "Target=webhook&PostWebhookUrl="+receiver.URL+"&Filters=onUserAdded&Method=POST", 200)
-	post := func(path, form string) {
-		req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(form))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Twilio-Webhook-Enabled", "true")
-		req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil || res.StatusCode != 201 {
-			t.Fatalf("POST %s: %v %v", path, res, err)
-		}
-		res.Body.Close()
+	if r := c.send("POST", "/v1/Users", formType, "Identity=alice", webhooksOn); r.status != 201 {
+		t.Fatalf("alice: %d %s", r.status, r.raw)
 	}
-	post("/v1/Users", "Identity=alice")
 	waitFor(t, "the first attempt", func() bool { return attempts.Load() == 1 })
 	ws := signedInSocket(t, srv, "alice") // its token: an hour from the clock's time
 
@@ -384,12 +379,8 @@ func TestEmulatorWebhookControls(t *testing.T) {
 	c := rawClient{t: t, srv: srv}
 	c.must("POST", "/v1/Configuration/Webhooks", "Target=webhook&PostWebhookUrl="+receiver.URL+"&Filters=onUserAdded&Method=POST", 200)
 	addUser := func(identity string) { // with its onUserAdded webhook
-		req, _ := http.NewRequest("POST", srv.URL+"/v1/Users", strings.NewReader("Identity="+identity))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.Header.Set("X-Twilio-Webhook-Enabled", "true")
-		req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
-		if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != 201 {
-			t.Fatalf("user: %v %v", res, err)
+		if r := c.send("POST", "/v1/Users", formType, "Identity="+identity, webhooksOn); r.status != 201 {
+			t.Fatalf("user %s: %d %s", identity, r.status, r.raw)
 		}
 	}
 	addUser("alice")
@@ -486,17 +477,9 @@ func TestEmulatorFaults(t *testing.T) {
 	}
 	tooMany := errBody(429, 20429, "Too Many Requests")
 	for i := range 2 {
-		req, _ := http.NewRequest("POST", srv.URL+"/v1/Users", strings.NewReader("Identity=alice"))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode != 429 || string(b) != tooMany || res.Header.Get("Retry-After") != "2" {
-			t.Fatalf("request %d under the rule: %d %s Retry-After %q", i, res.StatusCode, b, res.Header.Get("Retry-After"))
+		r := c.do("POST", "/v1/Users", "Identity=alice")
+		if r.status != 429 || r.raw != tooMany || r.header.Get("Retry-After") != "2" {
+			t.Fatalf("request %d under the rule: %d %s Retry-After %q", i, r.status, r.raw, r.header.Get("Retry-After"))
 		}
 	}
 	c.must("POST", "/v1/Users", "Identity=alice", 201) // the rule's count is spent
@@ -584,17 +567,9 @@ func TestTwilioRateLimits(t *testing.T) {
 	for i := range 150 {
 		c.must("POST", "/v1/Users", fmt.Sprint("Identity=u", i), 201)
 	}
-	req, _ := http.NewRequest("POST", srv.URL+"/v1/Users", strings.NewReader("Identity=over"))
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != 429 || string(b) != errBody(429, 20429, "Too Many Requests") || res.Header.Get("Retry-After") != "1" {
-		t.Fatalf("the 151st user write: %d %s Retry-After %q", res.StatusCode, b, res.Header.Get("Retry-After"))
+	if r := c.do("POST", "/v1/Users", "Identity=over"); r.status != 429 || r.raw != errBody(429, 20429, "Too Many Requests") ||
+		r.header.Get("Retry-After") != "1" {
+		t.Fatalf("the 151st user write: %d %s Retry-After %q", r.status, r.raw, r.header.Get("Retry-After"))
 	}
 	c.must("GET", "/v1/Users/over", "", 404)                                                    // nothing written
 	c.must("GET", "/v1/Users/u0", "", 200)                                                      // reads are not limited
@@ -634,18 +609,7 @@ func TestEmulatorFixtures(t *testing.T) {
 	c := rawClient{t: t, srv: srv}
 	post := func(c rawClient, doc string) reply {
 		t.Helper()
-		req, _ := http.NewRequest("POST", c.srv.URL+"/parley/v1/Import", strings.NewReader(doc))
-		req.Header.Set("Content-Type", "application/json")
-		req.SetBasicAuth(c.srv.AccountSid, c.srv.AuthToken)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		r := reply{status: res.StatusCode, raw: string(b)}
-		json.Unmarshal(b, &r.body)
-		return r
+		return c.send("POST", "/parley/v1/Import", "application/json", doc, nil)
 	}
 	doc := `{"configuration":{"default_inactive_timer":"PT1H","webhooks":{"post_webhook_url":"https://hooks.test/post","filters":["onMessageAdded"]}},
 		"services":[{"sid":"IS00000000000000000000000000000001","friendly_name":"Support","reachability_enabled":true,

@@ -291,4 +291,3 @@ func (s *Server) createFault(q *req) call[faultRule] {
 		return *r, nil
 	}
 }
-

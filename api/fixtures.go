@@ -91,4 +91,3 @@ func (s *Server) exportFixture(w http.ResponseWriter, q *req) error {
 	writeJSON(w, http.StatusOK, f)
 	return nil
 }
-

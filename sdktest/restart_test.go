@@ -1,13 +1,10 @@
 package sdktest
 
 import (
-	"bufio"
 	"context"
-	"errors"
+	"io"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -94,63 +91,34 @@ func TestNodeRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, nodeBin, "restart.mjs")
-	cmd.Dir = "node"
-	cmd.Env = append(nodetest.Env(os.Environ()),
-		"PARLEY_URL=http://"+addr,
-		"PARLEY_ACCOUNT_SID="+first.boot.Account.Sid,
-		"PARLEY_AUTH_TOKEN="+first.boot.Account.AuthToken,
-		"PARLEY_DEFAULT_SERVICE_SID="+first.boot.DefaultServiceSid,
-		"PARLEY_API_KEY_SID="+key.Sid,
-		"PARLEY_API_KEY_SECRET="+secret,
-	)
-	cmd.WaitDelay = 5 * time.Second
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
+	env := []string{
+		"PARLEY_URL=http://" + addr,
+		"PARLEY_ACCOUNT_SID=" + first.boot.Account.Sid,
+		"PARLEY_AUTH_TOKEN=" + first.boot.Account.AuthToken,
+		"PARLEY_DEFAULT_SERVICE_SID=" + first.boot.DefaultServiceSid,
+		"PARLEY_API_KEY_SID=" + key.Sid,
+		"PARLEY_API_KEY_SECRET=" + secret,
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
-	var out strings.Builder
-	var conv string
-	for sc.Scan() {
-		line := sc.Text()
-		out.WriteString(line + "\n")
-		if c, ok := strings.CutPrefix(line, "READY "); ok {
-			conv = c
-			break
+	var second *node
+	out := nodetest.Script(t, nodeBin, "node", "restart.mjs", env, nodeTimeout, func(line string, _ io.Writer) {
+		conv, ok := strings.CutPrefix(line, "READY ")
+		if !ok {
+			return
 		}
-	}
-	if conv == "" {
-		cmd.Wait()
-		t.Fatalf("the script never got ready:\n%s%s", out.String(), stderr.String())
-	}
-	// Restart: the first run stops (its clients are told to go), and the
-	// second writes, as a backend on another node would have meanwhile,
-	// before it listens.
-	first.stop(t)
-	second := startNode(t, db, addr, func(app *core.App) {
-		author, body := "bob", "sent while parley was down"
-		if _, err := app.CreateMessage(context.Background(), "", conv, core.MessageInput{Author: &author, Body: &body}, core.WriteOptions{}); err != nil {
-			t.Errorf("message while down: %v", err)
-		}
+		// Restart: the first run stops (its clients are told to go), and
+		// the second writes, as a backend on another node would have
+		// meanwhile, before it listens.
+		first.stop(t)
+		second = startNode(t, db, addr, func(app *core.App) {
+			author, body := "bob", "sent while parley was down"
+			if _, err := app.CreateMessage(context.Background(), "", conv, core.MessageInput{Author: &author, Body: &body}, core.WriteOptions{}); err != nil {
+				t.Errorf("message while down: %v", err)
+			}
+		})
 	})
-	defer second.stop(t)
-	for sc.Scan() {
-		out.WriteString(sc.Text() + "\n")
+	if second == nil {
+		t.Fatalf("the script never got ready:\n%s", out)
 	}
-	err = cmd.Wait()
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("restart.mjs timed out; output:\n%s%s", out.String(), stderr.String())
-	}
-	if err != nil {
-		t.Fatalf("restart.mjs: %v; output:\n%s%s", err, out.String(), stderr.String())
-	}
-	t.Logf("%s", strings.TrimSpace(out.String()))
+	second.stop(t)
+	t.Logf("%s", out)
 }

@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -74,45 +70,24 @@ func TestTwoNodesWithClientSDK(t *testing.T) {
 	_, cfg := b.do(t, "GET", "/v1/Configuration", "", false)
 	ws := func(u string) string { return "ws" + strings.TrimPrefix(u, "http") + "/v3/wsconnect" }
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, nodeBin, "multinode.mjs")
-	cmd.Dir = "../../sdktest/node"
-	cmd.Env = append(nodetest.Env(os.Environ()),
-		"PARLEY_URL="+rest.url(),
-		"PARLEY_URL_A="+toA.url(),
-		"PARLEY_WS_A="+ws(toA.url()),
-		"PARLEY_WS_B="+ws(toB.url()),
-		"PARLEY_WS_A_ONLY="+ws(a.url),
-		"PARLEY_ACCOUNT_SID="+a.account,
-		"PARLEY_AUTH_TOKEN="+a.token,
-		"PARLEY_DEFAULT_SERVICE_SID="+decodeJSON(t, cfg)["default_chat_service_sid"].(string),
-		"PARLEY_API_KEY_SID="+keySid,
-		"PARLEY_API_KEY_SECRET="+secret,
-	)
-	cmd.WaitDelay = 5 * time.Second
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
+	env := []string{
+		"PARLEY_URL=" + rest.url(),
+		"PARLEY_URL_A=" + toA.url(),
+		"PARLEY_WS_A=" + ws(toA.url()),
+		"PARLEY_WS_B=" + ws(toB.url()),
+		"PARLEY_WS_A_ONLY=" + ws(a.url),
+		"PARLEY_ACCOUNT_SID=" + a.account,
+		"PARLEY_AUTH_TOKEN=" + a.token,
+		"PARLEY_DEFAULT_SERVICE_SID=" + decodeJSON(t, cfg)["default_chat_service_sid"].(string),
+		"PARLEY_API_KEY_SID=" + keySid,
+		"PARLEY_API_KEY_SECRET=" + secret,
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
+	ctx := context.Background()
 	var failed []string
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		line := sc.Text()
-		out.WriteString(line + "\n")
+	out := nodetest.Script(t, nodeBin, "../../sdktest/node", "multinode.mjs", env, 2*time.Minute, func(line string, stdin io.Writer) {
 		what, ok := strings.CutPrefix(line, "ASK ")
 		if !ok {
-			continue
+			return
 		}
 		var err error
 		switch what {
@@ -157,15 +132,11 @@ func TestTwoNodesWithClientSDK(t *testing.T) {
 			answer = "ERR " + strings.ReplaceAll(err.Error(), "\n", " ")
 		}
 		fmt.Fprintln(stdin, answer)
+	})
+	if len(failed) > 0 {
+		t.Fatalf("multinode.mjs: %v; output:\n%s", failed, out)
 	}
-	err = cmd.Wait()
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("multinode.mjs timed out; output:\n%s%s", out.String(), stderr.String())
-	}
-	if err != nil || len(failed) > 0 {
-		t.Fatalf("multinode.mjs: %v %v; output:\n%s%s", err, failed, out.String(), stderr.String())
-	}
-	t.Logf("%s", strings.TrimSpace(out.String()))
+	t.Logf("%s", out)
 }
 
 // checkPlaced checks on which node each identity's one client connection

@@ -5,13 +5,18 @@
 package nodetest
 
 import (
+	"bufio"
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Require returns the path of node, or skips t (fails it, with
@@ -65,4 +70,49 @@ func Env(env []string) []string {
 		out = append(out, kv)
 	}
 	return out
+}
+
+// Script runs node on script in dir, with env added to the test's (Env),
+// for at most timeout, and fails t if it fails or times out. Each line
+// the script prints goes to onLine as it comes, with the script's stdin
+// to answer on: how a script asks the Go side for what only it can do
+// (restart a server, kill a node). It returns what the script printed.
+func Script(t testing.TB, node, dir, script string, env []string, timeout time.Duration, onLine func(line string, stdin io.Writer)) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, script)
+	cmd.Dir = dir
+	cmd.Env = append(Env(os.Environ()), env...)
+	// Don't wait forever for output pipes held by a stray grandchild.
+	cmd.WaitDelay = 5 * time.Second
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		out.WriteString(sc.Text() + "\n")
+		if onLine != nil {
+			onLine(sc.Text(), stdin)
+		}
+	}
+	err = cmd.Wait()
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		t.Fatalf("%s timed out after %v; output:\n%s%s", script, timeout, out.String(), stderr.String())
+	}
+	if err != nil {
+		t.Fatalf("%s: %v; output:\n%s%s", script, err, out.String(), stderr.String())
+	}
+	return strings.TrimSpace(out.String())
 }
