@@ -142,3 +142,42 @@ func stampOf(t *testing.T, rest string) string {
 	}
 	return tm.UTC().Format("2006-01-02T15:04:05.000Z")
 }
+
+// TestClientClosedMidSubscription: a connection that closes while its
+// subscriptions are being established leaves nothing behind in the hub
+// (the feed once went on subscribing after the hub had forgotten it).
+func TestClientClosedMidSubscription(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.New(t)
+	c := rawClient{t: t, srv: srv}
+	c.must("POST", "/v1/Conversations", "UniqueName=room", 201)
+	c.must("POST", "/v1/Conversations/room/Participants", "Identity=alice", 201)
+	conv := c.must("GET", "/v1/Conversations/room", "", 200)["sid"].(string)
+	api := srv.HTTP.Config.Handler.(interface{ ClientStats() (int, int) })
+	for range 5 {
+		ws := parleytest.DialClient(t, srv, "alice")
+		var reqs []map[string]any
+		for i := range 100 {
+			// The same objects again and again: each is replayed from the
+			// log, which takes long enough for the close to land between.
+			id := conv + [...]string{".channel", ".messages", ".roster"}[i%3]
+			reqs = append(reqs, map[string]any{"object_sid": id, "object_type": "list", "last_event_id": 0})
+		}
+		body, _ := json.Marshal(map[string]any{"event_protocol_version": 4, "action": "establish", "correlation_id": 1, "requests": reqs})
+		if status, v := ws.Request("POST", "/v4/Subscriptions", nil, string(body)); status != 200 {
+			t.Fatalf("subscribe: %d %v", status, v)
+		}
+		ws.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		feeds, objects := api.ClientStats()
+		if feeds == 0 && objects == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after every connection closed the hub holds %d feeds and %d objects", feeds, objects)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -114,6 +114,10 @@ func New(o Options) *Server {
 	return s
 }
 
+// ClientStats counts the client connections that have subscribed and the
+// objects they are subscribed to (clientapi.Hub.Stats).
+func (s *Server) ClientStats() (feeds, objects int) { return s.hub.Stats() }
+
 // ServeHTTP answers one request: request id and CORS headers first, then
 // health checks and CORS preflights (which carry no credentials), then
 // authentication, then routing.

@@ -201,6 +201,15 @@ func (h *Hub) feedOf(conn *twilsock.Conn) *feed {
 	return f
 }
 
+// Stats counts the feeds (signed-in connections that have subscribed)
+// and the objects they are subscribed to: what a node holds for its
+// clients (for metrics, and for tests that check nothing is left behind).
+func (h *Hub) Stats() (feeds, objects int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.feeds), len(h.byObject)
+}
+
 // Closed forgets the feed of a connection that ended
 // (twilsock.Options.Closed).
 func (h *Hub) Closed(conn *twilsock.Conn) {
@@ -306,6 +315,10 @@ func (f *feed) run() {
 			default:
 				f.deliver(ctx, j.events)
 			}
+		}
+		// A feed that never runs dry would never arm its gap check.
+		if len(f.gapSince) > 0 && f.nextGapCheck() == 0 {
+			f.repairGaps(ctx)
 		}
 	}
 }
@@ -433,9 +446,20 @@ func (f *feed) repairGaps(ctx context.Context) {
 	}
 }
 
+// dropHeld forgets what is held of an object the feed no longer has.
+func (f *feed) dropHeld(object string) {
+	delete(f.held, object)
+	delete(f.gapSince, object)
+}
+
 // repair sends what the log has of object after what the client has,
-// then what was held beyond it.
+// then what was held beyond it; nothing of an object the client no
+// longer subscribes to (it may no longer be allowed to read it).
 func (f *feed) repair(ctx context.Context, object string) {
+	if !f.hub.subscribedTo(f, object) {
+		f.dropHeld(object)
+		return
+	}
 	r, err := f.hub.app.ReplaySync(ctx, object, f.sent[object], maxReplay)
 	if err != nil {
 		f.hub.log.Error("sync: repairing a gap", "object", object, "err", err)
@@ -489,6 +513,9 @@ func (f *feed) send(ctx context.Context, e parley.SyncEvent) {
 			f.hub.unsubscribe(f, syncview.ID(e.Key, v))
 		}
 		f.hub.mu.Unlock()
+		for _, v := range []string{syncview.Channel, syncview.Roster, syncview.Messages} {
+			f.dropHeld(syncview.ID(e.Key, v))
+		}
 	}
 }
 
@@ -523,12 +550,19 @@ func (f *feed) change(ctx context.Context, c *subscriptionChange) {
 			f.hub.mu.Lock()
 			f.hub.unsubscribe(f, o.id)
 			f.hub.mu.Unlock()
+			f.dropHeld(o.id)
 			done = append(done, ev)
 			continue
 		}
 		// Subscribed first, so that what commits from now on reaches the
-		// queue; then the log read catches all that committed before.
+		// queue; then the log read catches all that committed before. Not
+		// once the connection has ended: Closed (which cancelled ctx
+		// first) has forgotten the feed, and would not again.
 		f.hub.mu.Lock()
+		if ctx.Err() != nil {
+			f.hub.mu.Unlock()
+			return
+		}
 		f.objects[o.id] = struct{}{}
 		subs := f.hub.byObject[o.id]
 		if subs == nil {

@@ -144,6 +144,13 @@ func (a *App) MoveClock(ctx context.Context, in ClockInput) (ClockState, error) 
 	if err := a.clk.advance(d, at); err != nil {
 		return ClockState{}, err
 	}
+	// Presence leases are on this clock: renew this node's at once, or
+	// its users would show offline until the next renewal.
+	if a.shared() {
+		if err := a.ReapPresence(ctx); err != nil {
+			return ClockState{}, err
+		}
+	}
 	for {
 		n, err := a.FireTimers(ctx)
 		if err != nil {

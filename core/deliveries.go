@@ -70,7 +70,7 @@ func (a *App) RunDeliveryRetention(ctx context.Context, retention time.Duration)
 	if retention <= 0 {
 		return
 	}
-	every := min(retention/10, 10*time.Minute)
+	every := max(min(retention/10, 10*time.Minute), time.Second)
 	for {
 		for {
 			var n int

@@ -306,6 +306,11 @@ func (c *Conn) update(ctx context.Context, h Header) {
 func (c *Conn) setGrant(g Grant) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	select {
+	case <-c.closing:
+		return // stopped (Rearm raced it): no timers to hold it
+	default:
+	}
 	c.grant = g
 	if c.warn != nil {
 		c.warn.Stop()

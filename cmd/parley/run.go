@@ -158,8 +158,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if c.syncRetention < time.Minute {
 		return errors.New("--sync-retention must be at least 1m")
 	}
-	if c.webhookRetention < 0 {
-		return errors.New("--webhook-retention must not be negative (0 keeps deliveries)")
+	if c.webhookRetention < 0 || c.webhookRetention > 0 && c.webhookRetention < time.Minute {
+		return errors.New("--webhook-retention must be at least 1m (or 0, which keeps deliveries)")
 	}
 	if c.rateLimits != "" && c.rateLimits != "twilio" {
 		return fmt.Errorf("--rate-limits %q: the one set of limits is twilio", c.rateLimits)

@@ -547,3 +547,23 @@ func TestSeed(t *testing.T) {
 		t.Fatalf("a bad seed: %v", err)
 	}
 }
+
+// TestBadFlags: values parley cannot run with stop it with a clear
+// message before it opens anything.
+func TestBadFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--webhook-retention", "1ms"}, "--webhook-retention must be at least 1m (or 0, which keeps deliveries)"},
+		{[]string{"--webhook-retention", "-1h"}, "--webhook-retention must be at least 1m (or 0, which keeps deliveries)"},
+		{[]string{"--rate-limits", "aws"}, `--rate-limits "aws": the one set of limits is twilio`},
+		{[]string{"--sync-retention", "1s"}, "--sync-retention must be at least 1m"},
+	} {
+		args := append([]string{"parley", "--db", filepath.Join(t.TempDir(), "x.db")}, tc.args...)
+		err := run(context.Background(), args, func(string) string { return "" }, io.Discard, io.Discard)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
+		}
+	}
+}
