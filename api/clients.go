@@ -40,10 +40,12 @@ func (s *Server) signIn(ctx context.Context, token string) (twilsock.Grant, erro
 		PushCredentialSid: tok.PushCredentialSid, Expires: tok.Expires}, nil
 }
 
-// Shutdown tells connected clients to reconnect to another node (twilsock
-// close 308) and waits for their connections to end, or for ctx; then the
-// hub stops hearing the app's events.
+// Shutdown makes /readyz say 503 (balancers stop sending new requests),
+// tells connected clients to reconnect to another node (twilsock close
+// 308) and waits for their connections to end, or for ctx; then the hub
+// stops hearing the app's events.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.draining.Store(true)
 	err := s.sock.Shutdown(ctx)
 	s.hub.Close()
 	return err

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -56,6 +57,8 @@ type Server struct {
 	sock *twilsock.Server
 	// emulator is Options.Emulator.
 	emulator bool
+	// draining is set once Shutdown began: /readyz says not ready.
+	draining atomic.Bool
 	// faults are the emulator's injected answers (faults.go); nil off
 	// emulator mode.
 	faults *faults
@@ -114,6 +117,26 @@ func New(o Options) *Server {
 	return s
 }
 
+// ready answers /readyz, for load balancers and Kubernetes readiness
+// probes: 200 while the database answers (parley opens a database only
+// once its migrations are applied), 503 once the node is shutting down
+// (so that a balancer stops sending it requests before it stops) or when
+// the database does not answer within 2 s. No credentials, like /healthz.
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "shutting down"})
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if _, err := s.app.FetchAccountConfig(ctx); err != nil {
+		s.log.Warn("readiness: the database does not answer", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
 // ClientStats counts the client connections that have subscribed and the
 // objects they are subscribed to (clientapi.Hub.Stats).
 func (s *Server) ClientStats() (feeds, objects int) { return s.hub.Stats() }
@@ -151,6 +174,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == "/healthz" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		return
+	case r.URL.Path == "/readyz" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		s.ready(w, r)
 		return
 	case r.URL.Path == clientPath && r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):
 		// Clients sign in with a token inside the socket, not with HTTP

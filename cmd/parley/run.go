@@ -31,6 +31,7 @@ type config struct {
 	authToken     string
 	publicURL     string
 	logLevel      string
+	logFormat     string
 	shutdownGrace time.Duration
 
 	restPreWebhooks    bool
@@ -59,6 +60,8 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 		"auth token (letters and digits); replaces the stored one if different (env PARLEY_AUTH_TOKEN)")
 	fs.StringVar(&c.publicURL, "public-url", "",
 		"base of the absolute URLs in responses when parley sits behind a proxy, e.g. https://chat.example.com (env PARLEY_PUBLIC_URL)")
+	fs.StringVar(&c.logFormat, "log-format", "text",
+		"text or json (one JSON object a line, for log collectors) (env PARLEY_LOG_FORMAT)")
 	fs.StringVar(&c.logLevel, "log-level", "info",
 		"debug, info, warn or error; debug logs every request (env PARLEY_LOG_LEVEL)")
 	fs.DurationVar(&c.shutdownGrace, "shutdown-grace", 30*time.Second,
@@ -118,6 +121,7 @@ Usage:
   parley keys revoke SID              revoke an API key
   parley token --identity ID [--service IS…] [--ttl 1h] [--key SK…]
                                       mint an access token for a client SDK (local development)
+  parley backup [--db parley.db] FILE copy a SQLite database consistently, even while parley runs on it
 
 Flags:
 `
@@ -131,6 +135,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	if len(args) > 1 && args[1] == "token" {
 		return runToken(ctx, args[2:], getenv, stdout, stderr)
+	}
+	if len(args) > 1 && args[1] == "backup" {
+		return runBackup(ctx, args[2:], getenv, stdout, stderr)
 	}
 	var c config
 	fs := flag.NewFlagSet("parley", flag.ContinueOnError)
@@ -164,19 +171,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if c.rateLimits != "" && c.rateLimits != "twilio" {
 		return fmt.Errorf("--rate-limits %q: the one set of limits is twilio", c.rateLimits)
 	}
-	log, err := newLogger(c.logLevel, stderr)
+	log, err := newLogger(c.logLevel, c.logFormat, stderr)
 	if err != nil {
 		return err
 	}
 	return serve(ctx, c, log, stdout)
 }
 
-func newLogger(level string, w io.Writer) (*slog.Logger, error) {
+func newLogger(level, format string, w io.Writer) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("--log-level: %w", err)
 	}
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l})), nil
+	o := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: text or json", format)
 }
 
 func isPostgres(db string) bool {

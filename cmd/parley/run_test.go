@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -565,5 +567,126 @@ func TestBadFlags(t *testing.T) {
 		if err == nil || err.Error() != tc.want {
 			t.Errorf("%v: %v, want %q", tc.args, err, tc.want)
 		}
+	}
+}
+
+// TestBackup: `parley backup` copies a SQLite database while a server
+// writes to it; parley started on the copy answers as the original did
+// at that moment. PostgreSQL is pointed to pg_dump.
+func TestBackup(t *testing.T) {
+	dir := t.TempDir()
+	db, copyPath := filepath.Join(dir, "live.db"), filepath.Join(dir, "copy.db")
+	in := start(t, nil, "--addr", "127.0.0.1:0", "--db", db)
+	for _, call := range [][2]string{
+		{"/v1/Users", "Identity=alice&FriendlyName=Alice"},
+		{"/v1/Conversations", "UniqueName=room"},
+		{"/v1/Conversations/room/Participants", "Identity=alice"},
+		{"/v1/Conversations/room/Messages", "Author=alice&Body=hello"},
+	} {
+		if status, body := in.call(t, "POST", call[0], call[1]); status != 201 {
+			t.Fatalf("POST %s: %d %s", call[0], status, body)
+		}
+	}
+	// Writes go on during the backup.
+	stop := make(chan struct{})
+	writing := make(chan struct{})
+	go func() {
+		defer close(writing)
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			req, _ := http.NewRequest("POST", in.local+"/v1/Users", strings.NewReader(fmt.Sprint("Identity=during", i)))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if _, _, err := exchange(req, in.account, in.token); err != nil {
+				t.Errorf("a write during the backup: %v", err) // Errorf: not the test's goroutine
+				return
+			}
+		}
+	}()
+	var out strings.Builder
+	if err := run(context.Background(), []string{"parley", "backup", "--db", db, copyPath},
+		func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	close(stop)
+	<-writing
+	if !strings.HasPrefix(out.String(), "backed up "+db+" to "+copyPath+" (") {
+		t.Fatalf("backup said %q", out.String())
+	}
+	paths := []string{"/v1/Conversations/room", "/v1/Conversations/room/Messages", "/v1/Users/alice", "/v1/Configuration"}
+	want := map[string]string{}
+	for _, p := range paths {
+		_, want[p] = in.call(t, "GET", p, "")
+	}
+	restored := start(t, nil, "--addr", "127.0.0.1:0", "--db", copyPath)
+	if restored.account != in.account || restored.token != in.token {
+		t.Fatalf("the copy's account %s/%s, the original's %s/%s", restored.account, restored.token, in.account, in.token)
+	}
+	for _, p := range paths {
+		_, got := restored.call(t, "GET", p, "")
+		if strings.ReplaceAll(got, restored.local, "") != strings.ReplaceAll(want[p], in.local, "") {
+			t.Errorf("GET %s on the copy:\n  %s\nthe original:\n  %s", p, got, want[p])
+		}
+	}
+	// The users written during the backup: the copy has a prefix of them.
+	_, users := restored.call(t, "GET", "/v1/Users", "PageSize=1000")
+	if !strings.Contains(users, `"identity":"alice"`) {
+		t.Fatalf("the copy's users: %s", users)
+	}
+
+	err := run(context.Background(), []string{"parley", "backup", "--db", db, copyPath},
+		func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "exists already") {
+		t.Fatalf("a backup onto an existing file: %v", err)
+	}
+	err = run(context.Background(), []string{"parley", "backup", "--db", "postgres://x@127.0.0.1/db", copyPath},
+		func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "pg_dump") {
+		t.Fatalf("a backup of PostgreSQL: %v", err)
+	}
+}
+
+// TestReadyAndJSONLogs: /readyz answers 200 without credentials while
+// parley serves and 503 once it is shutting down; --log-format json
+// writes one JSON object a line, the debug request line carrying the
+// request id the client saw.
+func TestReadyAndJSONLogs(t *testing.T) {
+	in := start(t, nil, "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "r.db"), "--log-format", "json", "--log-level", "debug")
+	res, err := http.Get(in.local + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || string(b) != `{"status":"ready"}` {
+		t.Fatalf("readyz: %d %s", res.StatusCode, b)
+	}
+	req, _ := http.NewRequest("GET", in.local+"/v1/Users/nobody", nil)
+	req.SetBasicAuth(in.account, in.token)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	id := res.Header.Get("Twilio-Request-Id")
+	var logged map[string]any
+	for line := range strings.Lines(in.stderr.String()) {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("a log line that is not JSON: %q", line)
+		}
+		if entry["request_id"] == id {
+			logged = entry
+		}
+	}
+	if logged == nil || logged["msg"] != "request" || logged["path"] != "/v1/Users/nobody" || logged["level"] != "DEBUG" {
+		t.Fatalf("no JSON request line with request_id %s: %v\n%s", id, logged, in.stderr)
+	}
+	if err := run(context.Background(), []string{"parley", "--log-format", "xml"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil ||
+		err.Error() != `--log-format "xml": text or json` {
+		t.Fatalf("--log-format xml: %v", err)
 	}
 }
