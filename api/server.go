@@ -5,6 +5,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -40,6 +41,8 @@ type Options struct {
 	Logger  *slog.Logger
 	// RateLimits enforces Twilio's write rates (ratelimit.go).
 	RateLimits bool
+	// NoMetrics turns /metrics off (metrics.go).
+	NoMetrics bool
 	// Emulator mounts the emulator's controls (emulator.go): reset,
 	// fixtures, the clock, faults. Off, they answer 404.
 	Emulator bool
@@ -64,6 +67,8 @@ type Server struct {
 	faults *faults
 	// rates are Twilio's write rates (ratelimit.go); nil unless asked.
 	rates *rateLimits
+	// metrics are the Prometheus series (metrics.go); nil when off.
+	metrics *metrics
 	// hub feeds the client connections their Sync events.
 	hub *clientapi.Hub
 	// mediaEncoder writes a media record, for MediaSet's list of them.
@@ -98,6 +103,9 @@ func New(o Options) *Server {
 	}
 	if o.Emulator {
 		s.faults = &faults{}
+	}
+	if !o.NoMetrics {
+		s.metrics = newMetrics(s)
 	}
 	if o.RateLimits {
 		s.rates = &rateLimits{now: o.App.Now, buckets: map[string]*rate.Limiter{}}
@@ -150,6 +158,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if debug {
 		start = time.Now() // only the debug request log needs the clock
 	}
+	if s.metrics != nil && r.URL.Path != clientPath {
+		began := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		w = sw
+		defer func() { s.metrics.observe(r, cmp.Or(sw.status, http.StatusOK), time.Since(began)) }()
+	}
 	h := w.Header()
 	h["Twilio-Request-Id"] = []string{requestID()}
 	setCORS(h, r)
@@ -177,6 +191,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case r.URL.Path == "/readyz" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		s.ready(w, r)
+		return
+	case r.URL.Path == metricsPath && s.metrics != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		// Prometheus scrapes without credentials, as it does any
+		// service; --metrics=false turns the series off.
+		s.metrics.handler().ServeHTTP(w, r)
 		return
 	case r.URL.Path == clientPath && r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):
 		// Clients sign in with a token inside the socket, not with HTTP

@@ -43,6 +43,7 @@ type config struct {
 	emulator           bool
 	rateLimits         string
 	seed               string
+	metrics            bool
 }
 
 // flags defines the flags shared by every subcommand.
@@ -78,6 +79,8 @@ func (c *config) serveFlags(fs *flag.FlagSet) {
 		"how long finished webhook deliveries (delivered, failed, recorded) stay listed at /parley/v1/WebhookDeliveries; 0 keeps them (env PARLEY_WEBHOOK_RETENTION)")
 	fs.BoolVar(&c.emulator, "emulator", false,
 		"emulator mode, for test suites: the controls under /parley/v1/ that docs/emulator.md lists (reset, a clock to move forward, webhook retries, …); never on a server others rely on (env PARLEY_EMULATOR)")
+	fs.BoolVar(&c.metrics, "metrics", true,
+		"serve Prometheus metrics at /metrics, without credentials (env PARLEY_METRICS)")
 	fs.StringVar(&c.seed, "seed", "",
 		"a fixture file (docs/fixtures.schema.json) to load before serving; what the database has already is left as it is (env PARLEY_SEED)")
 	fs.StringVar(&c.rateLimits, "rate-limits", "",
@@ -269,7 +272,7 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 		}
 	}
 	handler := api.New(api.Options{App: app, PublicURL: c.publicURL, Logger: log, Emulator: c.emulator,
-		RateLimits: c.rateLimits == "twilio"})
+		RateLimits: c.rateLimits == "twilio", NoMetrics: !c.metrics})
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
