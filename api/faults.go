@@ -183,15 +183,11 @@ var faultOps = []*spec.Operation{
 	{ID: "DeleteFaults", Method: "DELETE", Path: "/parley/v1/Faults", PathType: "list", Status: 204},
 }
 
-func nullableInt(v int64) *int64 {
-	if v == 0 {
-		return nil
-	}
-	return &v
-}
-
-func nullableStr(v string) *string {
-	if v == "" {
+// nonZero is v, or nil (JSON null) when it is its type's zero: a rule's
+// field that was not given.
+func nonZero[T comparable](v T) *T {
+	var zero T
+	if v == zero {
 		return nil
 	}
 	return &v
@@ -199,14 +195,14 @@ func nullableStr(v string) *string {
 
 var faultFields = fields[faultRule]{
 	"sid":          str(func(r *faultRule) string { return r.Sid }),
-	"method":       optStr(func(r *faultRule) *string { return nullableStr(r.Method) }),
+	"method":       optStr(func(r *faultRule) *string { return nonZero(r.Method) }),
 	"path":         str(func(r *faultRule) string { return r.Path }),
-	"status":       optInt(func(r *faultRule) *int64 { return nullableInt(int64(r.Status)) }),
-	"code":         optInt(func(r *faultRule) *int64 { return nullableInt(int64(r.Code)) }),
-	"message":      optStr(func(r *faultRule) *string { return nullableStr(r.Message) }),
-	"retry_after":  optInt(func(r *faultRule) *int64 { return nullableInt(r.RetryAfter) }),
+	"status":       optInt(func(r *faultRule) *int64 { return nonZero(int64(r.Status)) }),
+	"code":         optInt(func(r *faultRule) *int64 { return nonZero(int64(r.Code)) }),
+	"message":      optStr(func(r *faultRule) *string { return nonZero(r.Message) }),
+	"retry_after":  optInt(func(r *faultRule) *int64 { return nonZero(r.RetryAfter) }),
 	"delay_ms":     integer(func(r *faultRule) int64 { return r.Delay.Milliseconds() }),
-	"count":        optInt(func(r *faultRule) *int64 { return nullableInt(r.Count) }),
+	"count":        optInt(func(r *faultRule) *int64 { return nonZero(r.Count) }),
 	"fraction":     str(func(r *faultRule) string { return strconv.FormatFloat(r.Fraction, 'f', -1, 64) }),
 	"matched":      integer(func(r *faultRule) int64 { return r.Matched }),
 	"hits":         integer(func(r *faultRule) int64 { return r.Hits }),

@@ -259,3 +259,19 @@ func notFound(err error) error {
 	}
 	return err
 }
+
+// every runs fn now and then every period until ctx ends: the shape of
+// the node's background upkeep (presence leases, trimming the Sync log,
+// pruning the webhook outbox).
+func every(ctx context.Context, period time.Duration, fn func()) {
+	t := time.NewTicker(period)
+	defer t.Stop()
+	for {
+		fn()
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}

@@ -70,10 +70,8 @@ func (a *App) RunDeliveryRetention(ctx context.Context, retention time.Duration)
 	if retention <= 0 {
 		return
 	}
-	every := max(min(retention/10, 10*time.Minute), time.Second)
-	for {
-		for {
-			var n int
+	every(ctx, max(min(retention/10, 10*time.Minute), time.Second), func() {
+		for n := pruneBatch; n == pruneBatch; {
 			err := a.store.Update(ctx, func(tx parley.Tx) error {
 				var err error
 				n, err = tx.PruneDeliveries(ctx, a.now().Add(-retention), pruneBatch)
@@ -83,18 +81,8 @@ func (a *App) RunDeliveryRetention(ctx context.Context, retention time.Duration)
 				if ctx.Err() == nil {
 					a.log.Error("webhook outbox: pruning finished deliveries", "err", err)
 				}
-				break
-			}
-			if n < pruneBatch {
-				break
+				return
 			}
 		}
-		t := time.NewTimer(every)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return
-		case <-t.C:
-		}
-	}
+	})
 }

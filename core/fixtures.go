@@ -1,6 +1,7 @@
 package core
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -422,7 +423,7 @@ func (im *importer) service(path string, fs FixtureService) error {
 				{"default_conversation_role_sid", fs.DefaultConversationRoleSid, "channel user", parley.RoleTypeConversation, &cfg.DefaultConversationRoleSid},
 				{"default_conversation_creator_role_sid", fs.DefaultConversationCreatorRoleSid, "channel admin", parley.RoleTypeConversation, &cfg.DefaultConversationCreatorRoleSid},
 			} {
-				ref := cmpOr(r.given, r.name)
+				ref := cmp.Or(r.given, r.name)
 				role, err := im.role(path+"."+r.field, ref, r.typ)
 				if err != nil {
 					return err
@@ -457,13 +458,6 @@ func (im *importer) service(path string, fs FixtureService) error {
 		}
 	}
 	return nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // findService finds the service a fixture's service names: by SID, or by
@@ -544,7 +538,7 @@ func (im *importer) loadRoles(path, svc string, roles []FixtureRole) error {
 	}
 	for i, fr := range roles {
 		rp := fmt.Sprintf("%s.roles[%d]", path, i)
-		if _, ok := im.roles[cmpOr(fr.Sid, fr.FriendlyName)]; ok {
+		if _, ok := im.roles[cmp.Or(fr.Sid, fr.FriendlyName)]; ok {
 			im.res.Existing.Roles++
 			continue
 		}
@@ -736,7 +730,7 @@ func (im *importer) newConversation(path string, svc parley.Service, fc FixtureC
 	}
 	created := im.stamp(fc.DateCreated)
 	c := parley.Conversation{Sid: sid, ServiceSid: svc.Sid, UniqueName: fc.UniqueName, FriendlyName: fc.FriendlyName,
-		Attributes: cmpOr(fc.Attributes, "{}"), MessagingServiceSid: fc.MessagingServiceSid, State: parley.StateActive,
+		Attributes: cmp.Or(fc.Attributes, "{}"), MessagingServiceSid: fc.MessagingServiceSid, State: parley.StateActive,
 		CreatedBy: fc.CreatedBy, DateCreated: created, DateUpdated: created}
 	if fc.State != "" {
 		c.State = parley.ConversationState(fc.State)
@@ -791,7 +785,7 @@ func (im *importer) participant(path string, svc parley.Service, cfg parley.Serv
 	} else if !errors.Is(existing, parley.ErrNotFound) {
 		return existing
 	}
-	attrs := cmpOr(fp.Attributes, "{}")
+	attrs := cmp.Or(fp.Attributes, "{}")
 	if err := checkAttributes(attrs, MaxParticipantAttributes); err != nil {
 		return at(path+".attributes", err)
 	}
@@ -802,7 +796,7 @@ func (im *importer) participant(path string, svc parley.Service, cfg parley.Serv
 	created := im.stamp(fp.DateCreated)
 	p := parley.Participant{Sid: sid, ServiceSid: svc.Sid, ConversationSid: c.Sid, Attributes: attrs,
 		LastReadMessageIndex: fp.LastReadMessageIndex, LastReadTimestamp: fp.LastReadTimestamp,
-		NotificationLevel: cmpOr(fp.NotificationLevel, "default"), DateCreated: created, DateUpdated: created}
+		NotificationLevel: cmp.Or(fp.NotificationLevel, "default"), DateCreated: created, DateUpdated: created}
 	if fp.DateUpdated != nil {
 		p.DateUpdated = im.stamp(fp.DateUpdated)
 	}
@@ -825,7 +819,7 @@ func (im *importer) participant(path string, svc parley.Service, cfg parley.Serv
 		p.Identity, p.UserSid, p.RoleSid = &u.Identity, &u.Sid, &role
 	} else {
 		b := fp.MessagingBinding
-		p.Binding = parley.MessagingBinding{Type: cmpOr(b.Type, "sms"), Address: b.Address, ProxyAddress: b.ProxyAddress,
+		p.Binding = parley.MessagingBinding{Type: cmp.Or(b.Type, "sms"), Address: b.Address, ProxyAddress: b.ProxyAddress,
 			ProjectedAddress: b.ProjectedAddress}
 		if fp.RoleSid != "" {
 			r, err := im.role(path+".role_sid", fp.RoleSid, parley.RoleTypeConversation)
@@ -865,7 +859,7 @@ func (im *importer) message(path string, c parley.Conversation, fm FixtureMessag
 		}
 		return last, invalid(path+".index", "%d is not after the conversation's last index, %d", index, last)
 	}
-	attrs := cmpOr(fm.Attributes, "{}")
+	attrs := cmp.Or(fm.Attributes, "{}")
 	if err := checkAttributes(attrs, MaxMessageAttributes); err != nil {
 		return last, at(path+".attributes", err)
 	}
@@ -883,7 +877,7 @@ func (im *importer) message(path string, c parley.Conversation, fm FixtureMessag
 	}
 	created := im.stamp(fm.DateCreated)
 	m := parley.Message{Sid: sid, ServiceSid: c.ServiceSid, ConversationSid: c.Sid, Index: index,
-		Author: cmpOr(fm.Author, "system"), Body: fm.Body, Attributes: attrs, ParticipantSid: fm.ParticipantSid,
+		Author: cmp.Or(fm.Author, "system"), Body: fm.Body, Attributes: attrs, ParticipantSid: fm.ParticipantSid,
 		Subject: fm.Subject, DateCreated: created, DateUpdated: created}
 	if fm.DateUpdated != nil {
 		m.DateUpdated = im.stamp(fm.DateUpdated)

@@ -174,16 +174,9 @@ func (a *App) RunPresence(ctx context.Context) {
 	if !a.shared() {
 		return
 	}
-	t := time.NewTicker(presenceRenew)
-	defer t.Stop()
-	for {
+	every(ctx, presenceRenew, func() {
 		if err := a.ReapPresence(ctx); err != nil && ctx.Err() == nil {
 			a.log.Error("presence: lease", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }

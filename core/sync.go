@@ -370,20 +370,13 @@ const syncTrimEvery = time.Minute
 // RunSyncTrimmer deletes Sync events older than retention every minute
 // until ctx ends (on every node: a trim is one idempotent statement).
 func (a *App) RunSyncTrimmer(ctx context.Context, retention time.Duration) {
-	t := time.NewTicker(syncTrimEvery)
-	defer t.Stop()
-	for {
+	every(ctx, syncTrimEvery, func() {
 		if n, err := a.TrimSyncEvents(ctx, retention); err != nil && ctx.Err() == nil {
 			a.log.Error("sync log: trim", "err", err)
 		} else if n > 0 {
 			a.log.Debug("sync log: trimmed", "events", n)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+	})
 }
 
 // Across nodes (PostgreSQL): a write notifies, on syncChannel and with the
