@@ -721,3 +721,41 @@ func TestEmulatorFixtures(t *testing.T) {
 		t.Fatalf("import off emulator mode: %d %s", r.status, r.raw)
 	}
 }
+
+// TestEmulatorImportConcurrent: the same document imported twice at
+// once (two suites seeding one server): both succeed, and what it holds
+// is there once, created by one import and found by the other.
+func TestEmulatorImportConcurrent(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.NewWith(t, parleytest.Options{Emulator: true})
+	c := rawClient{t: t, srv: srv}
+	doc := `{"services":[{"sid":"IS00000000000000000000000000000007","friendly_name":"Shared",
+		"users":[{"identity":"ann"},{"identity":"ben"}],
+		"conversations":[{"unique_name":"lobby","participants":[{"identity":"ann"},{"identity":"ben"}],
+			"messages":[{"author":"ann","body":"hi"},{"author":"ben","body":"hello"}]}]}]}`
+	for range 5 {
+		c.must("POST", "/parley/v1/Reset", "", 200)
+		replies := make([]reply, 2)
+		var wg sync.WaitGroup
+		for i := range replies {
+			wg.Go(func() { replies[i] = c.send("POST", "/parley/v1/Import", "application/json", doc, nil) })
+		}
+		wg.Wait()
+		created := map[string]float64{}
+		for _, r := range replies {
+			if r.status != 201 {
+				t.Fatalf("concurrent import: %d %s", r.status, r.raw)
+			}
+			for k, v := range r.body["created"].(map[string]any) {
+				created[k] += v.(float64)
+			}
+		}
+		if fmt.Sprint(created) != "map[conversations:1 messages:2 participants:2 roles:0 services:1 users:2 webhooks:0]" {
+			t.Fatalf("created by both imports together: %v (%s; %s)", created, replies[0].raw, replies[1].raw)
+		}
+		svc := "/v1/Services/IS00000000000000000000000000000007"
+		if n := len(c.must("GET", svc+"/Conversations/lobby/Messages", "", 200)["messages"].([]any)); n != 2 {
+			t.Fatalf("%d messages after two imports", n)
+		}
+	}
+}

@@ -218,21 +218,37 @@ func (a *App) Import(ctx context.Context, f Fixture) (ImportResult, error) {
 		return ImportResult{}, parley.InvalidParam("services: at most one service is the default")
 	}
 	var res ImportResult
-	err := a.store.Update(ctx, func(tx parley.Tx) error {
-		res = ImportResult{}
-		im := importer{a: a, ctx: ctx, tx: tx, now: a.clock(), res: &res}
-		for i, s := range f.Services {
-			if err := im.service(fmt.Sprintf("services[%d]", i), s); err != nil {
-				return err
+	var err error
+	// What another write took meanwhile (the same document imported at
+	// once, on PostgreSQL) is a conflict on insert: running again finds
+	// it there, and leaves it as it is.
+	for range importAttempts {
+		err = a.store.Update(ctx, func(tx parley.Tx) error {
+			res = ImportResult{}
+			im := importer{a: a, ctx: ctx, tx: tx, now: a.clock(), res: &res}
+			for i, s := range f.Services {
+				if err := im.service(fmt.Sprintf("services[%d]", i), s); err != nil {
+					return err
+				}
 			}
+			if f.Configuration != nil {
+				return im.configuration("configuration", *f.Configuration)
+			}
+			return nil
+		})
+		if !errors.Is(err, parley.ErrConflict) {
+			return res, err
 		}
-		if f.Configuration != nil {
-			return im.configuration("configuration", *f.Configuration)
-		}
-		return nil
-	})
-	return res, err
+	}
+	var pe *parley.Error
+	if !errors.As(err, &pe) {
+		err = parley.Errorf(parley.KindConflict, 20001, "The document's SIDs or names collide with what is there")
+	}
+	return ImportResult{}, err
 }
+
+// importAttempts bounds the runs of an import that meets conflicts.
+const importAttempts = 4
 
 // configuration applies the fields given to the account's configuration,
 // by the rules of its updates.
@@ -342,6 +358,15 @@ func at(path string, err error) error {
 
 func invalid(path, format string, args ...any) error {
 	return parley.InvalidParam("%s: %s", path, fmt.Sprintf(format, args...))
+}
+
+// taken is invalid for a write a uniqueness constraint refused; it keeps
+// ErrConflict, for Import to run again (another import may have written
+// the same rows a moment before, which the next run finds).
+func taken(path, format string, args ...any) error {
+	e := parley.InvalidParam("%s: %s", path, fmt.Sprintf(format, args...))
+	e.Err = parley.ErrConflict
+	return e
 }
 
 // stamp is a given time, at Twilio's second precision, or the clock's.
@@ -634,7 +659,7 @@ func (im *importer) user(path string, svc parley.Service, fu FixtureUser, counte
 	}
 	if err := tx.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, parley.ErrConflict) {
-			return parley.User{}, invalid(path+".sid", "%s is another service's user", sid)
+			return parley.User{}, taken(path+".sid", "%s is another service's user", sid)
 		}
 		return parley.User{}, err
 	}
@@ -748,7 +773,7 @@ func (im *importer) newConversation(path string, svc parley.Service, fc FixtureC
 	}
 	if err := im.tx.CreateConversation(im.ctx, c); err != nil {
 		if errors.Is(err, parley.ErrConflict) {
-			return parley.Conversation{}, invalid(path, "the SID or unique name is another conversation's")
+			return parley.Conversation{}, taken(path, "the SID or unique name is another conversation's")
 		}
 		return parley.Conversation{}, err
 	}
@@ -831,7 +856,7 @@ func (im *importer) participant(path string, svc parley.Service, cfg parley.Serv
 	}
 	if err := tx.CreateParticipant(ctx, p); err != nil {
 		if errors.Is(err, parley.ErrConflict) {
-			return invalid(path, "the SID or address pair is another participant's")
+			return taken(path, "the SID or address pair is another participant's")
 		}
 		return err
 	}
@@ -884,7 +909,7 @@ func (im *importer) message(path string, c parley.Conversation, fm FixtureMessag
 	}
 	if err := tx.CreateMessage(ctx, m); err != nil {
 		if errors.Is(err, parley.ErrConflict) {
-			return last, invalid(path+".sid", "%s is another conversation's message", sid)
+			return last, taken(path+".sid", "%s is another conversation's message", sid)
 		}
 		return last, err
 	}
