@@ -109,26 +109,8 @@ func TestEmulatorClock(t *testing.T) {
 		t.Fatalf("after Set: %v", got)
 	}
 	waitFor(t, "the retry", func() bool { return attempts.Load() == 2 })
-	closed := make(chan int, 1)
-	go func() {
-		for {
-			_, b, err := ws.Read(context.Background())
-			if err != nil {
-				close(closed)
-				return
-			}
-			if f, err := twilsock.Decode(b); err == nil && f.Header.Method == "close" {
-				closed <- f.Header.Status.Code
-			}
-		}
-	}()
-	select {
-	case code := <-closed:
-		if code != 410 {
-			t.Fatalf("socket closed with %d, want 410", code)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the socket of an expired token is still open")
+	if code := closeCode(t, ws); code != 410 {
+		t.Fatalf("the socket of an expired token closed with %d, want 410", code)
 	}
 }
 
@@ -228,19 +210,8 @@ func TestEmulatorReset(t *testing.T) {
 	}
 
 	// The socket of bob, who is no more, is told to reconnect.
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	for {
-		_, b, err := ws.Read(ctx)
-		if err != nil {
-			t.Fatalf("no close 308 after the reset: %v", err)
-		}
-		if f, err := twilsock.Decode(b); err == nil && f.Header.Method == "close" {
-			if f.Header.Status.Code != 308 {
-				t.Fatalf("closed with %+v, want 308", f.Header.Status)
-			}
-			break
-		}
+	if code := closeCode(t, ws); code != 308 {
+		t.Fatalf("after the reset the socket was closed with %d, want 308", code)
 	}
 
 	// Empty lists, the one service with its four roles, the first
@@ -294,6 +265,23 @@ func TestEmulatorReset(t *testing.T) {
 	}
 	if r := c.do("POST", "/parley/v1/Reset", "KeepKeys=maybe"); r.status != 400 || r.body["code"] != 20001.0 {
 		t.Fatalf("KeepKeys=maybe: %d %s", r.status, r.raw)
+	}
+}
+
+// closeCode reads a client socket until twilsock's close frame and
+// returns its status, or fails after 5 s.
+func closeCode(t *testing.T, ws *websocket.Conn) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for {
+		_, b, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatalf("no close frame: %v", err)
+		}
+		if f, err := twilsock.Decode(b); err == nil && f.Header.Method == "close" {
+			return f.Header.Status.Code
+		}
 	}
 }
 
@@ -623,7 +611,11 @@ func TestEmulatorFixtures(t *testing.T) {
 			"messages":[{"author":"alice","body":"hi","date_created":"2030-01-02T03:05:00Z"},{"author":"bob","body":"hello"},
 				{"sid":"IM00000000000000000000000000000009","index":5,"author":"system","body":"later"}],
 			"webhooks":[{"target":"webhook","url":"https://hooks.test/room","filters":["onMessageAdded"]}]}]}]}`
+	ws := signedInSocket(t, srv, "zed") // told to reconnect by the import
 	r := post(c, doc)
+	if code := closeCode(t, ws); code != 308 {
+		t.Fatalf("a client connected during an import: closed with %d, want 308", code)
+	}
 	want := `{"created":{"conversations":1,"messages":3,"participants":3,"roles":0,"services":1,"users":3,"webhooks":1},` +
 		`"existing":{"conversations":0,"messages":0,"participants":0,"roles":0,"services":0,"users":0,"webhooks":0}}`
 	if r.status != 201 || r.raw != want {

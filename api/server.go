@@ -120,8 +120,9 @@ func New(o Options) *Server {
 	s.sock = s.newTwilsock()
 	// A moved clock may have brought signed-in clients' tokens to expiry.
 	o.App.OnClockMoved(s.sock.Rearm)
-	// A reset took away the users and the event history the clients had.
-	o.App.OnReset(s.sock.OffloadAll)
+	// A reset or an import replaced what the clients had read, without
+	// events: they reconnect and read it again.
+	o.App.OnReplaced(s.sock.OffloadAll)
 	return s
 }
 

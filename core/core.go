@@ -106,8 +106,8 @@ type App struct {
 	clk *Clock
 	// guard wraps store in emulator mode (reset.go); nil otherwise.
 	guard *resetGuard
-	// resetHooks run after each reset (reset.go).
-	resetHooks struct {
+	// replacedHooks run after each reset or import (reset.go).
+	replacedHooks struct {
 		mu  sync.Mutex
 		fns []func()
 	}

@@ -27,7 +27,9 @@ import (
 // message index the conversation has reached) is left as it is, and only
 // what is missing is written, all in one transaction: a document with an
 // error writes nothing, and the error names the item and field by their
-// path in the document ("services[0].users[3].identity: …").
+// path in the document ("services[0].users[3].identity: …"). An import
+// is a restore, not the API's actions: it sends no webhooks and logs no
+// client events; connected clients are told to reconnect (OnReplaced).
 
 // Fixture is the document. Configuration, when given, is applied to the
 // account's (each field given replaces the one there).
@@ -237,6 +239,9 @@ func (a *App) Import(ctx context.Context, f Fixture) (ImportResult, error) {
 			return nil
 		})
 		if !errors.Is(err, parley.ErrConflict) {
+			if err == nil && res.Created != (ImportCounts{}) {
+				a.replaced()
+			}
 			return res, err
 		}
 	}

@@ -23,7 +23,7 @@ type Reset struct {
 // default roles and configuration, under the SID it had, so that what a
 // test suite read from the banner still holds. Other requests run wholly
 // before or wholly after it (parley.Store's Reset, and resetGuard). After commit, the
-// OnReset hooks run: the client connections, whose users and event
+// OnReplaced hooks run: the client connections, whose users and event
 // history are gone, are told to reconnect.
 func (a *App) Reset(ctx context.Context, keepKeys bool) (Reset, error) {
 	if a.guard == nil {
@@ -33,12 +33,7 @@ func (a *App) Reset(ctx context.Context, keepKeys bool) (Reset, error) {
 	if err != nil {
 		return Reset{}, err
 	}
-	a.resetHooks.mu.Lock()
-	hooks := append([]func(){}, a.resetHooks.fns...)
-	a.resetHooks.mu.Unlock()
-	for _, f := range hooks {
-		f()
-	}
+	a.replaced()
 	return r, nil
 }
 
@@ -63,11 +58,24 @@ func (a *App) reset(ctx context.Context, keepKeys bool) (Reset, error) {
 	return r, err
 }
 
-// OnReset registers f to run after each reset.
-func (a *App) OnReset(f func()) {
-	a.resetHooks.mu.Lock()
-	defer a.resetHooks.mu.Unlock()
-	a.resetHooks.fns = append(a.resetHooks.fns, f)
+// OnReplaced registers f to run after a reset or an import: writes that
+// replace data wholesale, as a restore would, and so record no events
+// (no webhooks, nothing in the client event log). The API tells the
+// client connections to reconnect and read what is there now.
+func (a *App) OnReplaced(f func()) {
+	a.replacedHooks.mu.Lock()
+	defer a.replacedHooks.mu.Unlock()
+	a.replacedHooks.fns = append(a.replacedHooks.fns, f)
+}
+
+// replaced runs the OnReplaced hooks.
+func (a *App) replaced() {
+	a.replacedHooks.mu.Lock()
+	hooks := append([]func(){}, a.replacedHooks.fns...)
+	a.replacedHooks.mu.Unlock()
+	for _, f := range hooks {
+		f()
+	}
 }
 
 // resetGuard is the store in emulator mode: this node's writes take turns
