@@ -196,7 +196,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case r.URL.Path == metricsPath && s.metrics != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		// Prometheus scrapes without credentials, as it does any
 		// service; --metrics=false turns the series off.
-		s.metrics.handler().ServeHTTP(w, r)
+		s.metrics.handler.ServeHTTP(w, r)
 		return
 	case r.URL.Path == clientPath && r.Method == http.MethodGet && strings.EqualFold(r.Header.Get("Upgrade"), "websocket"):
 		// Clients sign in with a token inside the socket, not with HTTP
