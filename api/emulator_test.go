@@ -686,21 +686,24 @@ func TestEmulatorFixtures(t *testing.T) {
 
 	// Bad documents: 400 naming the place, nothing written.
 	users := len(c.must("GET", svc+"/Users", "", 200)["users"].([]any))
-	for _, bad := range []struct{ doc, message string }{
+	for _, bad := range []struct {
+		doc     string
+		code    int
+		message string
+	}{
 		{`{"services":[{"sid":"IS00000000000000000000000000000001","friendly_name":"Support","users":[{"identity":"dave"},{"identity":"` +
-			strings.Repeat("x", 300) + `"}]}]}`, "services[0].users[1].identity: Identity too long"},
+			strings.Repeat("x", 300) + `"}]}]}`, 50207, "services[0].users[1].identity: Identity too long"},
 		{`{"services":[{"friendly_name":"S2","conversations":[{"unique_name":"c","messages":[{"body":"x","attributes":"{"}]}]}]}`,
-			"services[0].conversations[0].messages[0].attributes: Attributes not valid JSON"},
+			50304, "services[0].conversations[0].messages[0].attributes: Attributes not valid JSON"},
 		{`{"services":[{"friendly_name":"S3","users":[{"identity":"e","role_sid":"boss"}]}]}`,
-			`services[0].users[0].role_sid: no role "boss" in this service`},
-		{`{"services":[{"friendly_name":"S4","sid":"nope"}]}`, `services[0].sid: "nope" is not IS followed by 32 hex digits`},
-		{`{"services":[{"friendly_name":"S5","users":[{"identity":7}]}]}`, "Invalid document: services.users.identity: a number where a string goes"},
-		{`{"services":[],"extra":1}`, `Invalid document: unknown field "extra"`},
-		{`{"services":[{"friendly_name":"a","default":true},{"friendly_name":"b","default":true}]}`, "services: at most one service is the default"},
+			20001, `services[0].users[0].role_sid: no role "boss" in this service`},
+		{`{"services":[{"friendly_name":"S4","sid":"nope"}]}`, 20001, `services[0].sid: "nope" is not IS followed by 32 hex digits`},
+		{`{"services":[{"friendly_name":"S5","users":[{"identity":7}]}]}`, 20001, "Invalid document: services.users.identity: a number where a string goes"},
+		{`{"services":[],"extra":1}`, 20001, `Invalid document: unknown field "extra"`},
+		{`{"services":[{"friendly_name":"a","default":true},{"friendly_name":"b","default":true}]}`, 20001, "services: at most one service is the default"},
 	} {
-		r := post(c, bad.doc)
-		if r.status != 400 || !strings.HasPrefix(fmt.Sprint(r.body["message"]), bad.message) {
-			t.Errorf("%.60s…: %d %s, want %q", bad.doc, r.status, r.raw, bad.message)
+		if r := post(c, bad.doc); r.status != 400 || r.raw != errBody(400, bad.code, bad.message) {
+			t.Errorf("%.60s…: %d %s, want %d %q", bad.doc, r.status, r.raw, bad.code, bad.message)
 		}
 	}
 	if n := len(c.must("GET", svc+"/Users", "", 200)["users"].([]any)); n != users {
