@@ -58,9 +58,19 @@ type Delivery struct {
 	LeaseUntil     *time.Time
 	LastStatusCode int // HTTP status of the last answer; 0 when none came
 	LastError      string
-	DateCreated    time.Time
-	DateUpdated    time.Time
+	// LastResponse is the start of the last answer's body (MaxResponse
+	// bytes at most, valid UTF-8 without NUL, so that both backends can
+	// store it as text); nil when the last attempt got no answer, or none
+	// was made. It is what a receiver said when it refused a delivery.
+	LastResponse *string
+	DateCreated  time.Time
+	DateUpdated  time.Time
 }
+
+// MaxResponse caps Delivery.LastResponse: enough for an error message or
+// a JSON error body, little enough that a receiver answering with pages
+// of HTML does not grow the outbox.
+const MaxResponse = 4 << 10
 
 // DeliveryFilter narrows a listing of the outbox; a zero field matches
 // every delivery.

@@ -1067,15 +1067,18 @@ func testDeliveries(t *testing.T, s parley.Store) {
 	leased(at(60*time.Second), &a1, &a2, &c1)
 	diff(t, "claim after lease expiry", got, []parley.Delivery{a1, a2, c1})
 
+	// The receiver's answers: an empty body is "", not NULL (an answer
+	// came); text beyond ASCII comes back as it went.
 	done := a1
 	done.Status, done.Attempts, done.LastStatusCode, done.LeaseUntil = parley.DeliveryDelivered, 1, 204, nil
-	done.DateUpdated = at(32 * time.Second)
+	done.DateUpdated, done.LastResponse = at(32*time.Second), ptr("")
 	retry := a2
 	retry.Attempts, retry.LastStatusCode, retry.LastError = 1, 500, "HTTP 500"
 	retry.NextAttemptAt, retry.LeaseUntil, retry.DateUpdated = at(2*time.Hour), nil, at(32*time.Second)
+	retry.LastResponse = ptr("upstream \u2192 down\n\tretry later")
 	failed := c1
 	failed.Status, failed.Attempts, failed.LastStatusCode, failed.LastError = parley.DeliveryFailed, 1, 404, "HTTP 404"
-	failed.LeaseUntil, failed.DateUpdated = nil, at(32*time.Second)
+	failed.LeaseUntil, failed.DateUpdated, failed.LastResponse = nil, at(32*time.Second), ptr(`{"error":"no such hook"}`)
 	update(t, s, func(tx parley.Tx) error {
 		return errors.Join(tx.FinishDelivery(ctx, done), tx.FinishDelivery(ctx, retry), tx.FinishDelivery(ctx, failed))
 	})
@@ -1101,6 +1104,12 @@ func testDeliveries(t *testing.T, s parley.Store) {
 	if got := pending(at(3 * time.Hour)); len(got) != 0 {
 		t.Fatalf("pending hosts with everything leased: %v", got)
 	}
+	// An attempt that got no answer clears the last one's.
+	retry.Attempts, retry.LastStatusCode, retry.LastError, retry.LastResponse = 2, 0, "connection refused", nil
+	retry.NextAttemptAt, retry.LeaseUntil, retry.DateUpdated = at(4*time.Hour), nil, at(3*time.Hour)
+	update(t, s, func(tx parley.Tx) error { return tx.FinishDelivery(ctx, retry) })
+	diff(t, "delivery after an attempt without an answer",
+		mustView(t, s, func(tx parley.Tx) (parley.Delivery, error) { return tx.Delivery(ctx, retry.Sid) }), retry)
 }
 
 // testConcurrentClaims has goroutines claim from three hosts at once, each

@@ -13,13 +13,13 @@ import (
 // ---- Webhook outbox
 
 const deliveryCols = `seq, sid, event_type, service_sid, url, host, method, params, status, attempts,
-	next_attempt_at, lease_until, last_status_code, last_error, date_created, date_updated`
+	next_attempt_at, lease_until, last_status_code, last_error, last_response, date_created, date_updated`
 
 func scanDelivery(s scanner) (parley.Delivery, error) {
 	var d parley.Delivery
 	err := s.Scan(&d.Seq, &d.Sid, &d.EventType, &d.ServiceSid, &d.URL, &d.Host, &d.Method, &d.Params, &d.Status,
 		&d.Attempts, millis{&d.NextAttemptAt}, nullMillis{&d.LeaseUntil}, &d.LastStatusCode, &d.LastError,
-		millis{&d.DateCreated}, millis{&d.DateUpdated})
+		nullString{&d.LastResponse}, millis{&d.DateCreated}, millis{&d.DateUpdated})
 	return d, err
 }
 
@@ -111,8 +111,8 @@ func (t *Tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, lim
 
 func (t *Tx) FinishDelivery(ctx context.Context, d parley.Delivery) error {
 	return t.execOne(ctx, false, `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?,
-		lease_until = NULL, last_status_code = ?, last_error = ?, date_updated = ? WHERE sid = ?`,
-		string(d.Status), d.Attempts, t.d.Millis(d.NextAttemptAt), d.LastStatusCode, d.LastError,
+		lease_until = NULL, last_status_code = ?, last_error = ?, last_response = ?, date_updated = ? WHERE sid = ?`,
+		string(d.Status), d.Attempts, t.d.Millis(d.NextAttemptAt), d.LastStatusCode, d.LastError, d.LastResponse,
 		t.d.Millis(d.DateUpdated), d.Sid)
 }
 
