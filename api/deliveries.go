@@ -35,6 +35,9 @@ var deliverySchema = spec.Schema{Name: "parley.v1.webhook_delivery", Properties:
 	{Key: "attempts", Kind: spec.KindInteger},
 	{Key: "last_status_code", Kind: spec.KindInteger, Nullable: true},
 	{Key: "last_error", Kind: spec.KindString, Nullable: true},
+	// The start of the receiver's last answer (4 KiB of text at most);
+	// null when the last attempt got no answer.
+	{Key: "last_response", Kind: spec.KindString, Nullable: true},
 	// Milliseconds, unlike Twilio's dates: retries are scheduled finer than
 	// seconds.
 	{Key: "next_attempt_at", Kind: spec.KindString, Nullable: true},
@@ -115,6 +118,7 @@ var deliveryFields = fields[parley.Delivery]{
 		}
 		return &d.LastError
 	}),
+	"last_response": optStr(func(d *parley.Delivery) *string { return d.LastResponse }),
 	"next_attempt_at": optStr(func(d *parley.Delivery) *string {
 		if d.Status != parley.DeliveryPending {
 			return nil

@@ -2,21 +2,29 @@ package api_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/core"
+	"github.com/parleyhq/parley/parleytest"
+	"github.com/parleyhq/parley/webhook"
 )
 
 // deliveryBody is the expected JSON of delivery $WD<n>.
 func deliveryBody(n int, event, status string) string {
 	next := `"2099-01-01T00:00:00.000Z"` // notYet
-	last := `null`
+	last, answer := `null`, `null`
 	if status != "pending" {
-		next, last = "null", "204"
+		next, last, answer = "null", "204", `"ok"`
 	}
 	attempts := 0
 	if status != "pending" {
@@ -24,8 +32,8 @@ func deliveryBody(n int, event, status string) string {
 	}
 	return fmt.Sprintf(`{"sid":"$WD%d","event_type":%q,"chat_service_sid":"$IS","target":"http://a.test/hook",
 		"method":"POST","params":"A=1","status":%q,"attempts":%d,"last_status_code":%s,"last_error":null,
-		"next_attempt_at":%s,"date_created":"2026-01-02T03:04:05.000Z","date_updated":"2026-01-02T03:04:05.000Z"}`,
-		n, event, status, attempts, last, next)
+		"last_response":%s,"next_attempt_at":%s,"date_created":"2026-01-02T03:04:05.000Z","date_updated":"2026-01-02T03:04:05.000Z"}`,
+		n, event, status, attempts, last, answer, next)
 }
 
 // notYet is when the pending deliveries below are due: never during the
@@ -53,7 +61,8 @@ func TestDeliveryListFilters(t *testing.T) {
 				return err
 			}
 			if i%2 == 1 { // 1, 3 and 5 delivered
-				d.Status, d.Attempts, d.LastStatusCode = parley.DeliveryDelivered, 1, 204
+				answer := "ok"
+				d.Status, d.Attempts, d.LastStatusCode, d.LastResponse = parley.DeliveryDelivered, 1, 204, &answer
 				if err := tx.FinishDelivery(ctx, d); err != nil {
 					return err
 				}
@@ -115,4 +124,86 @@ func TestDeliveryListFilters(t *testing.T) {
 	}
 	// The same filters in another order, or case, name the same list.
 	e.run(ok(getQ(path, "Order=DESC&Status=Delivered&PageToken="+m[1]), 200))
+}
+
+// TestDeliveryResponse: each attempt keeps the start of the receiver's
+// answer, as text: invalid UTF-8 and NUL replaced, a long body cut to 4
+// KiB on a rune boundary. The dispatcher runs on the scenario's fixed
+// clock with a retry that is due at once, so that whole bodies compare.
+func TestDeliveryResponse(t *testing.T) {
+	t.Parallel()
+	second := make(chan struct{}) // the second attempt waits for it
+	var attempts atomic.Int32
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if attempts.Add(1) == 1 {
+			w.WriteHeader(http.StatusInternalServerError)
+			w.Write([]byte("not now \xff\x00!"))
+			return
+		}
+		<-second
+		// 1,666 three-byte runes: the cut at 4,096 bytes falls inside the
+		// 1,366th, which is dropped whole.
+		w.Write([]byte(strings.Repeat("€", 1666)))
+	}))
+	t.Cleanup(recv.Close)
+	t.Cleanup(func() {
+		select {
+		case <-second:
+		default:
+			close(second)
+		}
+	})
+	sids := &countingSIDs{n: map[string]int{}}
+	srv := parleytest.NewWith(t, parleytest.Options{
+		Store:     newStore(t),
+		Core:      core.Options{SIDs: sids, Now: func() time.Time { return clock }},
+		Bootstrap: core.BootstrapOptions{AuthToken: token},
+		// A retry due at once (Backoff/2 plus jitter of at most 1ns/2),
+		// on the fixed clock.
+		Webhooks: webhook.DispatcherOptions{Now: func() time.Time { return clock }, Backoff: time.Nanosecond},
+	})
+	e := &env{t: t, srv: srv, http: &http.Client{Timeout: 10 * time.Second}}
+	e.run(
+		ok(post("/v1/Configuration/Webhooks", form("PostWebhookUrl", recv.URL+"/hook", "Filters", "onUserAdded")), 200),
+		// Twilio sends webhooks of REST writes only when asked to.
+		ok(request{method: http.MethodPost, path: "/v1/Users", form: "Identity=alice",
+			header: map[string]string{"X-Twilio-Webhook-Enabled": "true"}}, 201),
+	)
+	body := func(status string, attempts int, code int, lastError, response, next string) string {
+		b, _ := json.Marshal(map[string]any{"sid": "$WD1", "event_type": "onUserAdded", "chat_service_sid": "$IS",
+			"target": recv.URL + "/hook", "method": "POST", "params": userAddedParams, "status": status,
+			"attempts": attempts, "last_status_code": code, "last_error": nullable(lastError),
+			"last_response": response, "next_attempt_at": nullable(next),
+			"date_created": "2026-01-02T03:04:05.000Z", "date_updated": "2026-01-02T03:04:05.000Z"})
+		return string(b)
+	}
+	waitFor(t, "second attempt", func() bool { return attempts.Load() == 2 }) // the first answer is recorded before the retry is claimed
+	e.run(want(get("/parley/v1/WebhookDeliveries/$WD1"), 200,
+		body("pending", 1, 500, "HTTP 500", "not now \uFFFD\uFFFD!", "2026-01-02T03:04:05.000Z")))
+	close(second)
+	var got parley.Delivery
+	waitFor(t, "delivered", func() bool {
+		d, err := srv.App.FetchDelivery(context.Background(), sidN("WD", 1))
+		got = d
+		return err == nil && d.Status == parley.DeliveryDelivered
+	})
+	e.run(want(get("/parley/v1/WebhookDeliveries/$WD1"), 200,
+		body("delivered", 2, 200, "", strings.Repeat("€", 1365), "")))
+	if got.LastResponse == nil || len(*got.LastResponse) != 4095 {
+		t.Fatalf("kept %v", got.LastResponse)
+	}
+}
+
+// userAddedParams are the parameters of $US1's onUserAdded, made by
+// TestDeliveryResponse's scenario.
+const userAddedParams = "AccountSid=$AC&Attributes=%7B%7D&ChatServiceSid=$IS&DateCreated=2026-01-02T03%3A04%3A05Z" +
+	"&EventType=onUserAdded&FriendlyName=&Identity=alice&RetryCount=0&RoleSid=$RL2&Source=API&UserSid=$US1"
+
+// nullable is JSON null for "".
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }

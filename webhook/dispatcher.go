@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
 )
@@ -482,6 +483,7 @@ func (d *Dispatcher) deliver(ctx context.Context, del parley.Delivery) (parley.D
 	params, err := url.ParseQuery(del.Params)
 	if err != nil {
 		del.Status, del.LastError = parley.DeliveryFailed, "stored parameters are unreadable: "+err.Error()
+		del.LastResponse = nil // nothing was sent
 		return del, true
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), Timeout)
@@ -493,10 +495,15 @@ func (d *Dispatcher) deliver(ctx context.Context, del parley.Delivery) (parley.D
 		params.Set("RetryCount", strconv.Itoa(del.Attempts))
 	}
 	req := Build(d.o.AuthToken, del.Method, del.URL, params)
-	status, _, sendErr := send(ctx, d.o.Client, req, del.Sid)
+	status, answer, sendErr := send(ctx, d.o.Client, req, del.Sid)
 	del.Attempts++
 	del.LastStatusCode = status
 	del.LastError = ""
+	del.LastResponse = nil
+	if sendErr == nil {
+		text := responseText(answer)
+		del.LastResponse = &text
+	}
 	switch {
 	case sendErr == nil && status >= 200 && status < 300:
 		del.Status = parley.DeliveryDelivered
@@ -645,8 +652,10 @@ func (r *recorder) write(batch []record) {
 }
 
 // send performs one HTTP request and returns the status and the start of
-// the answer's body (64 KiB at most), or an error when no answer came
-// (connection refused, timeout).
+// the answer's body (parley.MaxResponse bytes and the first byte beyond,
+// which tells responseText the body went on), or an error when no answer
+// came (connection refused, timeout). Up to 64 KiB more is read and
+// dropped, so that the connection can carry the next delivery.
 func send(ctx context.Context, c *http.Client, r Request, token string) (int, []byte, error) {
 	var body io.Reader
 	if r.Method == "POST" {
@@ -671,6 +680,33 @@ func send(ctx context.Context, c *http.Client, r Request, token string) (int, []
 		return 0, nil, err
 	}
 	defer res.Body.Close()
-	answer, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10))
+	answer, _ := io.ReadAll(io.LimitReader(res.Body, parley.MaxResponse+1))
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10))
 	return res.StatusCode, answer, nil
+}
+
+// responseText is what is kept of an answer's body (read as send does):
+// at most parley.MaxResponse bytes of UTF-8 text. A body cut short loses
+// the rune the cut fell in; bytes that are not UTF-8, and NUL (which
+// PostgreSQL's text refuses), become U+FFFD. Replacements can lengthen
+// the text, so it is cut again, on a rune boundary, after them.
+func responseText(body []byte) string {
+	if len(body) > parley.MaxResponse {
+		body = body[:parley.MaxResponse]
+		// Drop a rune the cut split (up to 3 bytes of a 4-byte one).
+		for i := 1; i <= utf8.UTFMax-1 && i <= len(body); i++ {
+			if r := body[len(body)-i]; utf8.RuneStart(r) {
+				if !utf8.FullRune(body[len(body)-i:]) {
+					body = body[:len(body)-i]
+				}
+				break
+			}
+		}
+	}
+	text := strings.ReplaceAll(strings.ToValidUTF8(string(body), "\uFFFD"), "\x00", "\uFFFD")
+	for len(text) > parley.MaxResponse {
+		_, size := utf8.DecodeLastRuneInString(text)
+		text = text[:len(text)-size]
+	}
+	return text
 }

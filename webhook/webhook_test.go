@@ -368,7 +368,7 @@ func TestFinalFailures(t *testing.T) {
 			e.must("POST", "/v1/Users", "Identity=f", true, 201)
 			d := waitDelivery(t, e, func(d parley.Delivery) bool { return d.Status != parley.DeliveryPending })
 			if d.Status != parley.DeliveryFailed || d.Attempts != tc.attempts || d.LastStatusCode != tc.status ||
-				d.LastError != fmt.Sprintf("HTTP %d", tc.status) {
+				d.LastError != fmt.Sprintf("HTTP %d", tc.status) || d.LastResponse == nil || *d.LastResponse != "" {
 				t.Fatalf("delivery %+v", d)
 			}
 			// Kept and visible through the inspection endpoint.
@@ -383,7 +383,7 @@ func TestFinalFailures(t *testing.T) {
 			}
 			got := list.Deliveries[0]
 			if got["status"] != "failed" || got["attempts"] != float64(tc.attempts) || got["last_status_code"] != float64(tc.status) ||
-				got["next_attempt_at"] != nil || got["event_type"] != "onUserAdded" || got["target"] != recv.srv.URL || got["sid"] != d.Sid {
+				got["next_attempt_at"] != nil || got["last_response"] != "" || got["event_type"] != "onUserAdded" || got["target"] != recv.srv.URL || got["sid"] != d.Sid {
 				t.Fatalf("inspection item %v", got)
 			}
 		})
@@ -440,7 +440,8 @@ func TestRefusedConnection(t *testing.T) {
 	e.must("POST", "/v1/Configuration/Webhooks", "PostWebhookUrl=http://"+addr+"/late", false, 200)
 	e.must("POST", "/v1/Users", "Identity=late", true, 201)
 	d := waitDelivery(t, e, func(d parley.Delivery) bool { return d.Attempts >= 2 })
-	if d.Status != parley.DeliveryPending || !strings.Contains(d.LastError, "connection refused") || d.LastStatusCode != 0 {
+	if d.Status != parley.DeliveryPending || !strings.Contains(d.LastError, "connection refused") || d.LastStatusCode != 0 ||
+		d.LastResponse != nil {
 		t.Fatalf("while down: %+v", d)
 	}
 	ln, err = net.Listen("tcp", addr)
