@@ -18,6 +18,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/clientapi"
+	"github.com/parleyhq/parley/console"
 	"github.com/parleyhq/parley/core"
 	"github.com/parleyhq/parley/twilsock"
 	"golang.org/x/time/rate"
@@ -69,6 +70,8 @@ type Server struct {
 	rates *rateLimits
 	// metrics are the Prometheus series (metrics.go); nil when off.
 	metrics *metrics
+	// console is the web console's files (package console).
+	console http.Handler
 	// hub feeds the client connections their Sync events.
 	hub *clientapi.Hub
 	// mediaEncoder writes a media record, for MediaSet's list of them.
@@ -100,6 +103,7 @@ func New(o Options) *Server {
 		allowed:   map[string][]string{},
 		samples:   map[string]func(*wireContext) []byte{},
 		emulator:  o.Emulator,
+		console:   console.Handler(),
 	}
 	if o.Emulator {
 		s.faults = &faults{}
@@ -205,6 +209,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case (r.URL.Path == examplePath || r.URL.Path+"/" == examplePath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		serveExample(w, r)
+		return
+	case (r.URL.Path+"/" == console.Path || strings.HasPrefix(r.URL.Path, console.Path)) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+		// The console's page and files carry no credentials: the page
+		// asks for them and calls the REST API with them.
+		s.console.ServeHTTP(w, r)
 		return
 	case strings.HasPrefix(r.URL.Path, mediaLinkPath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 		// A temporary media link is its own credential.
