@@ -374,10 +374,11 @@ func printBanner(w io.Writer, c config, kind, base, listen string, boot core.Boo
 
 Try it:
   curl -u %s:%s %s/v1/Users -d Identity=alice
+  or open %s/console/ and sign in with the account SID and auth token
 
 Point an SDK at it: see README.md. Stop with Ctrl-C.
 `, base, listen, db, kind, boot.Account.Sid, boot.Account.AuthToken, boot.DefaultServiceSid,
-		boot.Account.Sid, boot.Account.AuthToken, base)
+		boot.Account.Sid, boot.Account.AuthToken, base, base)
 	if c.emulator {
 		fmt.Fprintf(w, `
 Emulator mode is on: %s/parley/v1/Clock and the other controls in
