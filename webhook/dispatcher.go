@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -104,6 +105,33 @@ type Dispatcher struct {
 	nextAt   time.Time // the earliest known due time after the last look; zero when none
 	stopping bool      // Run is returning: start nothing more
 	turn     int       // rotates which host is served first when Workers runs short
+	// attempts counts the attempts made, per event type (Attempts).
+	attempts map[string]AttemptCounts
+}
+
+// AttemptCounts are the attempts a dispatcher made of one event type's
+// deliveries since it started, and how many of them failed.
+type AttemptCounts struct {
+	// Attempts counts the requests sent (a retry is another attempt).
+	Attempts uint64
+	// Failures counts the attempts that got no 2xx answer: an error or a
+	// timeout, or any other status, retried or final.
+	Failures uint64
+}
+
+// Attempts returns, per event type (onMessageAdded, …), the attempts this
+// dispatcher has made and how many failed: cumulative counts, for
+// metrics. They are kept here and read by whoever reports them (api's
+// /metrics reads them at each scrape) rather than pushed through a hook
+// to a metrics library: the dispatcher is made before the HTTP server
+// whose registry reports them (the app it serves needs its Wake), so a
+// count it keeps is right from the first attempt whatever is wired
+// after, and the package needs no Prometheus. Event types are parley's
+// own few, so the map stays small.
+func (d *Dispatcher) Attempts() map[string]AttemptCounts {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return maps.Clone(d.attempts)
 }
 
 // hostState is what the dispatcher knows of one receiving host.
@@ -162,10 +190,11 @@ func NewDispatcher(o DispatcherOptions) *Dispatcher {
 		// A held delivery must start early enough that its send (up to
 		// Timeout) and the recording of its outcome end within the lease:
 		// it may wait half of what the lease leaves after a send.
-		hold:  max(0, (o.Lease-Timeout)/2),
-		wake:  make(chan struct{}, 1),
-		kick:  make(chan struct{}, 1),
-		hosts: map[string]*hostState{},
+		hold:     max(0, (o.Lease-Timeout)/2),
+		wake:     make(chan struct{}, 1),
+		kick:     make(chan struct{}, 1),
+		hosts:    map[string]*hostState{},
+		attempts: map[string]AttemptCounts{},
 	}
 	d.rec = recorder{d: d, signal: make(chan struct{}, 1)}
 	return d
@@ -447,9 +476,19 @@ func (d *Dispatcher) work(ctx context.Context, h *hostState, del parley.Delivery
 		began := time.Now()
 		sent, answered := d.deliver(ctx, del)
 		took := time.Since(began)
-		d.rec.add(sent, false)
 
 		d.mu.Lock()
+		if sent.Attempts > del.Attempts { // not when nothing could be sent
+			n := d.attempts[sent.EventType]
+			n.Attempts++
+			if sent.Status != parley.DeliveryDelivered {
+				n.Failures++
+			}
+			d.attempts[sent.EventType] = n
+		}
+		// Counted before it is recorded: whoever sees the outcome in the
+		// outbox sees it counted.
+		d.rec.add(sent, false)
 		if !answered {
 			took = Timeout // no prefetch for a host that does not answer
 		}

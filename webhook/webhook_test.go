@@ -348,6 +348,9 @@ func TestRetries(t *testing.T) {
 	if d.Status != parley.DeliveryDelivered || d.Attempts != 3 || d.LastStatusCode != 200 {
 		t.Fatalf("delivery %+v", d)
 	}
+	if got, want := e.srv.Dispatcher.Attempts(), map[string]webhook.AttemptCounts{"onUserAdded": {Attempts: 3, Failures: 2}}; !cmp.Equal(got, want) {
+		t.Fatalf("attempts counted %v, want %v", got, want)
+	}
 	time.Sleep(100 * time.Millisecond)
 	if n := len(recv.got()); n != 3 {
 		t.Fatalf("%d requests for one delivered event", n)
