@@ -231,6 +231,10 @@ type ConversationTx interface {
 	// NextConversationTimer is the earliest pending timer of any
 	// conversation; nil when none is pending.
 	NextConversationTimer(ctx context.Context) (*time.Time, error)
+	// CountDueConversations counts the conversations whose next timer is
+	// at or before now: timers due and not yet fired (for metrics; an
+	// index range, as cheap as the timers are few).
+	CountDueConversations(ctx context.Context, now time.Time) (int64, error)
 }
 
 // ParticipantTx reads and writes the participants of conversations.
@@ -288,8 +292,12 @@ type DeliveryTx interface {
 	// the order they were due. On a shared database, concurrent claims
 	// never return the same delivery.
 	ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, limits map[string]int) ([]Delivery, error)
+	// CountPendingDeliveries counts the pending deliveries, due or not,
+	// leased or not: the outbox's depth (for metrics; it reads the
+	// pending index, so its cost grows with what is queued).
+	CountPendingDeliveries(ctx context.Context) (int64, error)
 	// FinishDelivery records an attempt's outcome: status, attempts,
-	// next attempt, last status and error, and clears the lease.
+	// next attempt, last status, error and answer, and clears the lease.
 	FinishDelivery(ctx context.Context, d Delivery) error
 	// ListDeliveries lists the outbox, the deliveries f matches only.
 	ListDeliveries(ctx context.Context, f DeliveryFilter, q PageQuery) (Page[Delivery], error)
@@ -338,6 +346,53 @@ type SyncTx interface {
 // UserRef names a user of a service.
 type UserRef struct {
 	ServiceSid, UserSid string
+}
+
+// StatsReporter is a store that reports on itself for monitoring (api's
+// /metrics): its connection pools and, where it groups writes into
+// commits, how many each commit carried. Both backends implement it; the
+// metrics read it through this interface rather than by backend.
+type StatsReporter interface {
+	Stats() StoreStats
+}
+
+// StoreStats is a snapshot of a store's counters; the Total and Waits
+// fields only grow.
+type StoreStats struct {
+	Pools []PoolStats
+	// Commits is nil for a store that does not group writes (PostgreSQL
+	// commits each transaction on its own, and groups their WAL flushes
+	// itself).
+	Commits *CommitStats
+}
+
+// PoolStats describe one connection pool (database/sql's DBStats,
+// pgxpool's Stat).
+type PoolStats struct {
+	// Name tells the store's pools apart: "read" and "write" (SQLite),
+	// "pool" (PostgreSQL).
+	Name string
+	// Max is the pool's size limit; Open its connections now, of which
+	// InUse are lent out and Idle are not.
+	Max, Open, InUse, Idle int
+	// Waits counts the acquisitions that found no idle connection and
+	// waited; WaitTime is their total wait.
+	Waits    int64
+	WaitTime time.Duration
+}
+
+// CommitStats count the writes (Update calls) each commit carried, as a
+// histogram: a store that commits concurrent writes together (SQLite's
+// group commit) shows here how well it groups them.
+type CommitStats struct {
+	// Bounds are the buckets' upper bounds, ascending; Counts[i] counts
+	// the commits of at most Bounds[i] writes (cumulative, as Prometheus
+	// counts histograms).
+	Bounds []float64
+	Counts []uint64
+	// Commits and Writes are the totals: commits made, and the writes
+	// they carried.
+	Commits, Writes uint64
 }
 
 // Listener is what a store shared by several nodes offers: each node

@@ -111,6 +111,17 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	return &Store{pool: pool}, nil
 }
 
+// Stats reports the connection pool (parley.StatsReporter). A LISTEN
+// connection (Listen) is taken out of the pool and not counted. There are
+// no commit batches to report: PostgreSQL groups concurrent commits'
+// WAL flushes itself.
+func (s *Store) Stats() parley.StoreStats {
+	st := s.pool.Stat()
+	return parley.StoreStats{Pools: []parley.PoolStats{{Name: "pool", Max: int(st.MaxConns()), Open: int(st.TotalConns()),
+		InUse: int(st.AcquiredConns()), Idle: int(st.IdleConns()), Waits: st.EmptyAcquireCount(),
+		WaitTime: st.EmptyAcquireWaitTime()}}}
+}
+
 // setsMaxConns reports whether dsn has its own pool_max_conns, which
 // pgxpool.ParseConfig consumes without saying so.
 func setsMaxConns(dsn string) bool {

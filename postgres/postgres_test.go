@@ -171,6 +171,38 @@ func TestMaxConns(t *testing.T) {
 	}
 }
 
+// TestStats: one pool, as configured, and its waits: with one connection
+// held, a second acquisition waits for it.
+func TestStats(t *testing.T) {
+	t.Parallel()
+	s := open(t, pgtest.DSN(t), Options{MaxConns: 1})
+	var _ parley.StatsReporter = s
+	ctx := context.Background()
+	st := s.Stats()
+	if st.Commits != nil || len(st.Pools) != 1 || st.Pools[0].Name != "pool" || st.Pools[0].Max != 1 || st.Pools[0].InUse != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	waits := st.Pools[0].Waits
+	held := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- s.View(ctx, func(parley.Tx) error { close(held); time.Sleep(50 * time.Millisecond); return nil })
+	}()
+	<-held
+	if p := s.Stats().Pools[0]; p.InUse != 1 || p.Open != 1 || p.Idle != 0 {
+		t.Fatalf("pool with its connection lent out: %+v", p)
+	}
+	if err := s.Update(ctx, func(tx parley.Tx) error { return tx.CreateService(ctx, newService(parley.NewSID("IS"))) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if p := s.Stats().Pools[0]; p.Waits != waits+1 || p.WaitTime <= 0 || p.InUse != 0 || p.Idle != 1 {
+		t.Fatalf("pool after a wait: %+v", p)
+	}
+}
+
 // newService writes a service row with no roles, enough to check whether a
 // write landed.
 func newService(sid string) parley.Service {

@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/parleyhq/parley"
@@ -70,6 +71,53 @@ type Store struct {
 	queue    chan *writeRequest
 	quit     chan struct{}
 	finished chan struct{}
+
+	// commits are the group commit's batch sizes (Stats).
+	commits commitCounts
+}
+
+// commitBounds are the buckets of the writes-per-commit histogram: powers
+// of two up to maxBatch, the most a commit can carry.
+var commitBounds = [...]float64{1, 2, 4, 8, 16, 32, 64, 128, maxBatch}
+
+// commitCounts is a histogram of the writes each commit carried, in
+// commitBounds' buckets (not cumulative here; Stats sums them). The writer
+// adds to it and Stats reads it, under mu: a scrape then never sees a
+// commit in a bucket and not yet in the totals.
+type commitCounts struct {
+	mu              sync.Mutex
+	buckets         [len(commitBounds)]uint64
+	commits, writes uint64
+}
+
+func (c *commitCounts) add(writes int) {
+	i, _ := slices.BinarySearch(commitBounds[:], float64(writes))
+	c.mu.Lock()
+	c.buckets[i]++
+	c.commits++
+	c.writes += uint64(writes)
+	c.mu.Unlock()
+}
+
+// Stats reports the two pools (the writer's single connection, always in
+// use by the writer goroutine, and the readers) and the group commit's
+// batch sizes (parley.StatsReporter).
+func (s *Store) Stats() parley.StoreStats {
+	pool := func(name string, db *sql.DB) parley.PoolStats {
+		st := db.Stats()
+		return parley.PoolStats{Name: name, Max: st.MaxOpenConnections, Open: st.OpenConnections, InUse: st.InUse,
+			Idle: st.Idle, Waits: st.WaitCount, WaitTime: st.WaitDuration}
+	}
+	c := &parley.CommitStats{Bounds: slices.Clone(commitBounds[:]), Counts: make([]uint64, len(commitBounds))}
+	s.commits.mu.Lock()
+	var sum uint64
+	for i, n := range s.commits.buckets {
+		sum += n
+		c.Counts[i] = sum
+	}
+	c.Commits, c.Writes = s.commits.commits, s.commits.writes
+	s.commits.mu.Unlock()
+	return parley.StoreStats{Pools: []parley.PoolStats{pool("write", s.writeDB), pool("read", s.readDB)}, Commits: c}
 }
 
 type writeRequest struct {
@@ -329,6 +377,8 @@ func (s *Store) commit(batch []*writeRequest) {
 				results[i] = commitErr
 			}
 		}
+	} else {
+		s.commits.add(ran)
 	}
 	for i, req := range batch {
 		req.done <- results[i]

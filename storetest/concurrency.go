@@ -1069,7 +1069,7 @@ func testParentDeleteRaces(t *testing.T, open Opener) {
 var (
 	readMethods = []string{"ForUpdate", "ForShare", "Account", "AccountConfig", "APIKey", "ListAPIKeys", "Service",
 		"ListServices", "ServiceConfig", "Role", "ListRoles", "UserBySid", "UserByIdentity", "ListUsers",
-		"ListDeliveries", "Delivery", "PendingHosts", "Credential", "ListCredentials", "ConversationBySid",
+		"ListDeliveries", "Delivery", "PendingHosts", "CountPendingDeliveries", "CountDueConversations", "Credential", "ListCredentials", "ConversationBySid",
 		"ConversationByUniqueName", "ListConversations", "NextConversationTimer", "ParticipantBySid",
 		"ParticipantByIdentity", "ParticipantByPair", "ParticipantByAddress", "ListParticipants", "CountParticipants",
 		"CountOpenConversations", "ListUserConversations", "ListParticipantConversations", "MessageBySid",

@@ -208,8 +208,13 @@ func testConversationTimers(t *testing.T, s parley.Store) {
 		})
 		return sids
 	}
+	countDue := func(now time.Time) int64 {
+		return mustView(t, s, func(tx parley.Tx) (int64, error) { return tx.CountDueConversations(ctx, now) })
+	}
 	diff(t, "due at 2", due(*at(2), 10), []string(nil))
+	diff(t, "count due at 2", countDue(*at(2)), int64(0))
 	diff(t, "due at 5", due(*at(5), 10), []string{b.Sid, a.Sid})
+	diff(t, "count due at 5", countDue(*at(5)), int64(2))
 	diff(t, "due at 40, one at most", due(*at(40), 1), []string{b.Sid})
 	diff(t, "due at 40", due(*at(40), 10), []string{b.Sid, a.Sid, c.Sid})
 	// Firing a's inactive timer leaves its closed one pending.
@@ -217,6 +222,7 @@ func testConversationTimers(t *testing.T, s parley.Store) {
 	b.State = parley.StateClosed
 	update(t, s, func(tx parley.Tx) error { return errors2(tx.UpdateConversation(ctx, a), tx.UpdateConversation(ctx, b)) })
 	diff(t, "due at 25 after firing", due(*at(25), 10), []string{a.Sid})
+	diff(t, "count due at 40 after firing", countDue(*at(40)), int64(2)) // a (closed at 20), c
 	if n := next(); n == nil || !n.Equal(*at(20)) {
 		t.Fatalf("next timer = %v, want %v", n, at(20))
 	}

@@ -1007,6 +1007,10 @@ func testDeliveries(t *testing.T, s parley.Store) {
 		}).Items
 	}
 	diff(t, "queued deliveries", list(), []parley.Delivery{a3, b1, a1, c1, aLater, a2, bLater})
+	countPending := func() int64 {
+		return mustView(t, s, func(tx parley.Tx) (int64, error) { return tx.CountPendingDeliveries(ctx) })
+	}
+	diff(t, "pending deliveries", countPending(), int64(7))
 
 	pending := func(at time.Time) []parley.PendingHost {
 		return mustView(t, s, func(tx parley.Tx) ([]parley.PendingHost, error) { return tx.PendingHosts(ctx, at) })
@@ -1086,6 +1090,7 @@ func testDeliveries(t *testing.T, s parley.Store) {
 		return tx.FinishDelivery(ctx, newDelivery(svc, "http://a.test/hook", now))
 	})
 	wantErr(t, err, parley.ErrNotFound)
+	diff(t, "pending deliveries after finishing two, leased or not", countPending(), int64(5))
 
 	// Delivered and failed deliveries are never claimed or listed as
 	// pending (c has none left); the retry waits for its time.

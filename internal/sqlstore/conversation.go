@@ -117,6 +117,12 @@ func (t *Tx) NextConversationTimer(ctx context.Context) (*time.Time, error) {
 	return next, nil
 }
 
+// CountDueConversations reads the timers index (conversations_timers).
+func (t *Tx) CountDueConversations(ctx context.Context, now time.Time) (int64, error) {
+	return count(t, ctx, "SELECT count(*) FROM conversations WHERE next_timer_at IS NOT NULL AND next_timer_at <= ?",
+		t.d.Seconds(now))
+}
+
 // optSeconds is a time that may be unset as a column value.
 func (t *Tx) optSeconds(at *time.Time) any {
 	if at == nil {

@@ -109,6 +109,12 @@ func (t *Tx) ClaimDeliveries(ctx context.Context, now, leaseUntil time.Time, lim
 	return claimed, nil
 }
 
+// CountPendingDeliveries reads the pending index
+// (webhook_deliveries_by_host), not the table.
+func (t *Tx) CountPendingDeliveries(ctx context.Context) (int64, error) {
+	return count(t, ctx, "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending'")
+}
+
 func (t *Tx) FinishDelivery(ctx context.Context, d parley.Delivery) error {
 	return t.execOne(ctx, false, `UPDATE webhook_deliveries SET status = ?, attempts = ?, next_attempt_at = ?,
 		lease_until = NULL, last_status_code = ?, last_error = ?, last_response = ?, date_updated = ? WHERE sid = ?`,

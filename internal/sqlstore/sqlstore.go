@@ -183,6 +183,15 @@ func (t *Tx) exec(ctx context.Context, del bool, query string, args ...any) (int
 	return n, nil
 }
 
+// count runs a SELECT count(*).
+func count(t *Tx, ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	if err := t.c.QueryRow(ctx, t.d.rebind(query), args...).Scan(&n); err != nil {
+		return 0, t.d.mapError(err, false)
+	}
+	return n, nil
+}
+
 // execOne runs a write that must touch exactly one row; none is
 // ErrNotFound.
 func (t *Tx) execOne(ctx context.Context, del bool, query string, args ...any) error {
