@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"time"
 
 	"github.com/parleyhq/parley/clientapi"
 	"github.com/parleyhq/parley/twilsock"
@@ -16,7 +17,12 @@ const clientPath = "/v3/wsconnect"
 
 // newTwilsock makes the client endpoint of s.
 func (s *Server) newTwilsock() *twilsock.Server {
-	s.hub = clientapi.NewHub(s.app, s.log)
+	ho := clientapi.HubOptions{App: s.app, Log: s.log}
+	if s.metrics != nil {
+		fanOut := s.metrics.fanOut
+		ho.Sent = func(d time.Duration) { fanOut.Observe(d.Seconds()) }
+	}
+	s.hub = clientapi.NewHub(ho)
 	client := &clientapi.Handler{App: s.app, Hub: s.hub}
 	presence := &clientapi.Presence{App: s.app, Log: s.log}
 	return twilsock.New(twilsock.Options{Log: s.log, Verify: s.signIn, Upstream: client.Serve, BaseURL: s.baseURL,
@@ -48,5 +54,8 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.draining.Store(true)
 	err := s.sock.Shutdown(ctx)
 	s.hub.Close()
+	if s.metrics != nil {
+		s.metrics.stop()
+	}
 	return err
 }

@@ -51,6 +51,8 @@ const maxQueued = 10000
 type Hub struct {
 	app *core.App
 	log *slog.Logger
+	// sent is HubOptions.Sent; nil when nobody asked.
+	sent func(time.Duration)
 
 	mu       sync.Mutex
 	byObject map[string]map[*feed]struct{}
@@ -59,10 +61,28 @@ type Hub struct {
 	stop     func()
 }
 
-// NewHub starts feeding subscribed connections app's Sync events.
-func NewHub(app *core.App, log *slog.Logger) *Hub {
-	h := &Hub{app: app, log: log, byObject: map[string]map[*feed]struct{}{}, byUser: map[string]map[*feed]struct{}{},
-		feeds: map[*twilsock.Conn]*feed{}}
+// HubOptions configure a Hub.
+type HubOptions struct {
+	App *core.App
+	Log *slog.Logger
+	// Sent, when set, is told for each live event written onto a
+	// connection how long after its commit that was: from the moment
+	// this node heard of the commit (its own write's after-commit
+	// publish, or another node's notification) to the end of the socket
+	// write, once per connection sent to. Events read back from the log
+	// (a subscription's replay, a gap's repair, a catch-up) are not
+	// measured: their wait is the client's absence, not the fan-out's.
+	// It is a plain func so that this package needs no metrics library
+	// (api hands it a Prometheus histogram's Observe); it runs on the
+	// feeds' goroutines and must be quick.
+	Sent func(sinceCommit time.Duration)
+}
+
+// NewHub starts feeding subscribed connections o.App's Sync events.
+func NewHub(o HubOptions) *Hub {
+	app := o.App
+	h := &Hub{app: app, log: o.Log, sent: o.Sent, byObject: map[string]map[*feed]struct{}{},
+		byUser: map[string]map[*feed]struct{}{}, feeds: map[*twilsock.Conn]*feed{}}
 	stopLocal := app.SubscribeSync(h.publish)
 	stopRemote := app.SubscribeSyncTouched(h.touched)
 	stopNotices := app.SubscribeNotices(func(n core.Notice) { h.notifyUsers(n.Users, n.MessageType, n.Payload) })
@@ -77,6 +97,7 @@ func (h *Hub) Close() { h.stop() }
 // events read once from the log for all of them. nil touches (missed
 // notifications) make every feed catch up on every object it has.
 func (h *Hub) touched(touches []core.SyncTouch) {
+	heard := h.now()
 	if touches == nil {
 		h.mu.Lock()
 		feeds := make([]*feed, 0, len(h.feeds))
@@ -108,7 +129,7 @@ func (h *Hub) touched(touches []core.SyncTouch) {
 			continue
 		}
 		for _, f := range feeds {
-			f.push(job{events: events})
+			f.push(job{events: events, heard: heard})
 		}
 	}
 }
@@ -139,7 +160,7 @@ type feed struct {
 	sent map[string]int64
 	// held are, per object, events that came ahead of a gap, in id order,
 	// and gapSince when the object's gap was first seen (run only).
-	held     map[string][]parley.SyncEvent
+	held     map[string][]heldEvent
 	gapSince map[string]time.Time
 	// objects are the subscribed objects (under hub.mu).
 	objects map[string]struct{}
@@ -149,12 +170,22 @@ type feed struct {
 // stored (typing), or a catch-up on every subscribed object (after
 // notifications from other nodes were missed).
 type job struct {
-	events  []parley.SyncEvent
+	events []parley.SyncEvent
+	// heard is when the hub heard of events' commit (HubOptions.Sent);
+	// zero when nobody measures.
+	heard   time.Time
 	change  *subscriptionChange
 	notice  *notice
 	catchUp bool
 	// gapCheck reads the log for the gaps whose grace has ended.
 	gapCheck bool
+}
+
+// heldEvent is an event held ahead of a gap, with when its commit was
+// heard (job.heard).
+type heldEvent struct {
+	parley.SyncEvent
+	heard time.Time
 }
 
 // notice is a notification of messageType with its payload.
@@ -190,7 +221,7 @@ func (h *Hub) feedOf(conn *twilsock.Conn) *feed {
 		default:
 		}
 		f = &feed{hub: h, conn: conn, user: conn.Grant().UserSid, sent: map[string]int64{},
-			held: map[string][]parley.SyncEvent{}, gapSince: map[string]time.Time{}, objects: map[string]struct{}{}}
+			held: map[string][]heldEvent{}, gapSince: map[string]time.Time{}, objects: map[string]struct{}{}}
 		f.ctx, f.cancel = context.WithCancel(context.Background())
 		h.feeds[conn] = f
 		if h.byUser[f.user] == nil {
@@ -245,8 +276,19 @@ func (h *Hub) notifyUsers(users []string, messageType string, payload []byte) {
 	}
 }
 
-// publish hands each subscribed feed the events of its objects.
+// now is the time a commit is heard at, when the fan-out is measured;
+// zero (and no clock read) otherwise.
+func (h *Hub) now() time.Time {
+	if h.sent == nil {
+		return time.Time{}
+	}
+	return time.Now()
+}
+
+// publish hands each subscribed feed the events of its objects. It runs
+// right after the write's commit, on the writer's goroutine.
 func (h *Hub) publish(events []parley.SyncEvent) {
+	heard := h.now()
 	per := map[*feed][]parley.SyncEvent{}
 	h.mu.Lock()
 	for _, e := range events {
@@ -256,7 +298,7 @@ func (h *Hub) publish(events []parley.SyncEvent) {
 	}
 	h.mu.Unlock()
 	for f, evs := range per {
-		f.push(job{events: evs})
+		f.push(job{events: evs, heard: heard})
 	}
 }
 
@@ -313,7 +355,7 @@ func (f *feed) run() {
 			case j.gapCheck:
 				f.repairGaps(ctx)
 			default:
-				f.deliver(ctx, j.events)
+				f.deliver(ctx, j.events, j.heard)
 			}
 		}
 		// A feed that never runs dry would never arm its gap check.
@@ -380,24 +422,24 @@ func (h *Hub) subscribedTo(f *feed, o string) bool {
 // ids have no holes, so an event past the next one waits, held, for the
 // ones before it (gapGrace), and the log is read for them only if they
 // do not come.
-func (f *feed) deliver(ctx context.Context, events []parley.SyncEvent) {
+func (f *feed) deliver(ctx context.Context, events []parley.SyncEvent, heard time.Time) {
 	for _, e := range events {
 		if e.ID <= f.sent[e.Object] || !f.hub.subscribedTo(f, e.Object) {
 			continue
 		}
 		if e.ID > f.sent[e.Object]+1 {
-			f.hold(ctx, e)
+			f.hold(ctx, heldEvent{e, heard})
 			continue
 		}
-		f.send(ctx, e)
+		f.send(ctx, e, heard)
 		f.release(ctx, e.Object)
 	}
 }
 
 // hold keeps an event that came ahead of a gap, in id order, once.
-func (f *feed) hold(ctx context.Context, e parley.SyncEvent) {
+func (f *feed) hold(ctx context.Context, e heldEvent) {
 	held := f.held[e.Object]
-	i, found := slices.BinarySearchFunc(held, e.ID, func(h parley.SyncEvent, id int64) int { return cmp.Compare(h.ID, id) })
+	i, found := slices.BinarySearchFunc(held, e.ID, func(h heldEvent, id int64) int { return cmp.Compare(h.ID, id) })
 	if !found {
 		f.held[e.Object] = slices.Insert(held, i, e)
 	}
@@ -416,7 +458,7 @@ func (f *feed) release(ctx context.Context, object string) {
 	held := f.held[object]
 	for len(held) > 0 && held[0].ID <= f.sent[object]+1 {
 		if held[0].ID == f.sent[object]+1 && f.hub.subscribedTo(f, object) {
-			f.send(ctx, held[0])
+			f.send(ctx, held[0].SyncEvent, held[0].heard)
 		}
 		held = held[1:]
 	}
@@ -469,7 +511,7 @@ func (f *feed) repair(ctx context.Context, object string) {
 	if r.Complete {
 		for _, e := range r.Events {
 			if e.ID > f.sent[object] {
-				f.send(ctx, e)
+				f.send(ctx, e, time.Time{}) // read back: not measured
 			}
 		}
 	}
@@ -497,14 +539,18 @@ func (f *feed) catchUp(ctx context.Context) {
 	}
 }
 
-// send sends one event and notes it sent. A user's conversation leaving
-// their conversations map ends their subscriptions to its objects: they
-// may no longer read them.
-func (f *feed) send(ctx context.Context, e parley.SyncEvent) {
+// send sends one event and notes it sent; heard, when not zero, is when
+// its commit was heard, and the time since is measured (HubOptions.Sent)
+// once the socket took it. A user's conversation leaving their
+// conversations map ends their subscriptions to its objects: they may no
+// longer read them.
+func (f *feed) send(ctx context.Context, e parley.SyncEvent, heard time.Time) {
 	f.sent[e.Object] = e.ID
 	if b, err := json.Marshal(map[string]any{"event_type": e.Type, "event_protocol_version": 4,
 		"event": notification(f.conn.BaseURL, e)}); err == nil {
-		f.conn.Notify(ctx, "twilio.sync.event", b)
+		if f.conn.Notify(ctx, "twilio.sync.event", b) == nil && !heard.IsZero() && f.hub.sent != nil {
+			f.hub.sent(time.Since(heard))
+		}
 	}
 	owner, view := syncview.Parse(e.Object)
 	if e.Type == syncview.MapItemRemoved && view == syncview.Conversations && owner == f.conn.Grant().UserSid {
@@ -619,7 +665,7 @@ func (f *feed) replay(ctx context.Context, o subscribed) (int64, error) {
 		// much to send: it goes on from now.
 	default:
 		for _, e := range r.Events {
-			f.send(ctx, e)
+			f.send(ctx, e, time.Time{}) // a replay: not measured
 		}
 	}
 	// Events left out (of what was deleted since) still count as had.

@@ -141,7 +141,9 @@ func NewWith(t testing.TB, o Options) *Server {
 	go func() { dispatcher.Run(ctx); close(done) }()
 	go func() { app.RunTimers(ctx, o.TimerPoll); close(timersDone) }()
 	t.Cleanup(func() { cancel(); <-done; <-timersDone })
-	ts := httptest.NewServer(api.New(api.Options{App: app, PublicURL: o.PublicURL, Emulator: o.Emulator, RateLimits: o.RateLimits}))
+	handler := api.New(api.Options{App: app, PublicURL: o.PublicURL, Emulator: o.Emulator, RateLimits: o.RateLimits})
+	handler.CountWebhooks(dispatcher)
+	ts := httptest.NewServer(handler)
 	t.Cleanup(ts.Close)
 	return &Server{
 		Dispatcher:        dispatcher,
