@@ -333,11 +333,54 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	p.shot("conversation")
 
+	// A file attached in the form is uploaded to the Media Content
+	// Service and sent as the message's media.
+	pngPath := filepath.Join(t.TempDir(), "form.png")
+	if err := os.WriteFile(pngPath, gradientPNG(t), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.do("send a picture",
+		typeIn(`#send-message textarea[name=Body]`, "A picture from the form"),
+		chromedp.SetUploadFiles(chromedp.CSS(`#send-message input[name=file]`), []string{pngPath}),
+		click(`#send-message button[type=submit]`))
+	p.until("the form's picture shows", `document.querySelector('#messages article[data-index="2"] img')?.naturalWidth === 64`)
+	msgs, err = rest.ListServiceConversationMessage(svc, convSid, nil)
+	if err != nil || len(msgs) != 3 {
+		t.Fatalf("messages: %v %+v", err, msgs)
+	}
+	withMedia := msgs[2]
+	if withMedia.Media == nil || *withMedia.Body != "A picture from the form" || *withMedia.Author != "alice" {
+		t.Fatalf("message 2: %+v", withMedia)
+	}
+	if media := (*withMedia.Media)[0].(map[string]any); media["filename"] != "form.png" || media["content_type"] != "image/png" {
+		t.Fatalf("message 2's media: %v", media)
+	}
+
+	// Paging: opened afresh, the page shows the newest 20, older ones on
+	// demand.
+	for i := 3; i < 25; i++ {
+		if _, err := rest.CreateServiceConversationMessage(svc, convSid, (&conversations.CreateServiceConversationMessageParams{}).
+			SetAuthor("bob").SetBody(fmt.Sprintf("message %d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p.open("#/conversations")
+	p.open("#/conversations/" + convSid)
+	p.until("the newest page shows", `document.querySelector('#messages article')?.dataset.index === "24"`)
+	if n := eval[int](p, `document.querySelectorAll('#messages article').length`); n != 20 {
+		t.Fatalf("%d messages shown, want the newest page of 20", n)
+	}
+	p.do("load older messages", click(`main .toolbar button`))
+	p.until("all 25 show", `document.querySelectorAll('#messages article').length === 25`)
+	if hidden := eval[bool](p, `document.querySelector('main .toolbar button').hidden`); !hidden {
+		t.Fatal(`"Older messages" still offered with every message shown`)
+	}
+
 	// The webhook deliveries: both messages', with their exact parameters
 	// and the receiver's answer; Retry sends one again.
 	var first parleytest.Delivery
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		if ds := srv.Deliveries(t); len(ds) == 2 && ds[0].Status == "delivered" && ds[1].Status == "delivered" {
+		if ds := srv.Deliveries(t); len(ds) == 3 && ds[0].Status == "delivered" && ds[1].Status == "delivered" && ds[2].Status == "delivered" {
 			first = ds[0]
 			break
 		}
@@ -443,10 +486,48 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 }
 
-// uploadPNG stores a 64×64 picture in the service's media, as an SDK
-// uploads to the Media Content Service, and returns its SID.
-func uploadPNG(t *testing.T, srv *parleytest.Server, svc string) string {
-	t.Helper()
+// TestConsoleWithoutEmulator checks that the console tells emulator mode
+// apart: without it, no badge and no Retry button (the control would be
+// Twilio's 404).
+func TestConsoleWithoutEmulator(t *testing.T) {
+	ctx := browser(t)
+	srv := parleytest.New(t)
+	hookSrv := httptest.NewServer(&receiver{})
+	t.Cleanup(hookSrv.Close)
+	rest := srv.Client().ConversationsV1
+	if _, err := rest.UpdateServiceWebhookConfiguration(srv.DefaultServiceSid, (&conversations.UpdateServiceWebhookConfigurationParams{}).
+		SetPostWebhookUrl(hookSrv.URL).SetFilters([]string{"onConversationAdded"}).SetMethod("POST")); err != nil {
+		t.Fatal(err)
+	}
+	conv, err := rest.CreateServiceConversation(srv.DefaultServiceSid, (&conversations.CreateServiceConversationParams{}).SetXTwilioWebhookEnabled("true"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &page{t: t, ctx: ctx, shots: t.TempDir(), console: &consoleLog{}}
+	go p.console.watch(ctx)
+	p.do("sign in",
+		chromedp.Navigate(srv.URL+"/console/#/webhooks"),
+		typeIn(`#signin input[name=user]`, srv.AccountSid),
+		typeIn(`#signin input[name=pass]`, srv.AuthToken),
+		click(`#signin button[type=submit]`),
+		visible(`#deliveries tr[data-sid]`))
+	if got := eval[int](p, `document.querySelectorAll("header.top .badge").length`); got != 0 {
+		t.Fatalf("%d emulator badges without emulator mode", got)
+	}
+	if got := p.text(`#deliveries tr[data-sid] td:nth-child(2)`); got != "onConversationAdded" {
+		t.Fatalf("delivery event: %q", got)
+	}
+	p.do("open the delivery", click(`#deliveries tr[data-sid]`), visible(`tr[data-details]`))
+	if got := p.text(`tr[data-details] .params`); !strings.Contains(got, *conv.Sid) {
+		t.Fatalf("the delivery's parameters do not name %s: %q", *conv.Sid, got)
+	}
+	if got := eval[int](p, `document.querySelectorAll("button.retry").length`); got != 0 {
+		t.Fatalf("%d Retry buttons without emulator mode", got)
+	}
+}
+
+// gradientPNG is a 64×64 picture.
+func gradientPNG(t *testing.T) []byte {
 	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
 	for x := range 64 {
 		for y := range 64 {
@@ -454,8 +535,17 @@ func uploadPNG(t *testing.T, srv *parleytest.Server, svc string) string {
 		}
 	}
 	var buf bytes.Buffer
-	png.Encode(&buf, img)
-	req, _ := http.NewRequest("POST", srv.URL+"/v1/Services/"+svc+"/Media?Filename=gradient.png", &buf)
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// uploadPNG stores a 64×64 picture in the service's media, as an SDK
+// uploads to the Media Content Service, and returns its SID.
+func uploadPNG(t *testing.T, srv *parleytest.Server, svc string) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/Services/"+svc+"/Media?Filename=gradient.png", bytes.NewReader(gradientPNG(t)))
 	req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
 	req.Header.Set("Content-Type", "image/png")
 	res, err := http.DefaultClient.Do(req)

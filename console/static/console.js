@@ -671,8 +671,14 @@ async function conversationView(ref) {
     const sig = JSON.stringify(p.items);
     if (sig === msgsSig) return;
     msgsSig = sig;
-    if (!messages.size) older = p.next;
     // The newest page replaces what it covers: edits show, removals go.
+    // When it does not reach what is shown (more arrived than a page
+    // holds), what is shown is dropped and the older pages start below it.
+    const known = Math.max(-1, ...messages.keys());
+    if (!p.items.length || p.items[p.items.length - 1].index > known + 1) {
+      messages.clear();
+      older = p.next;
+    }
     if (p.items.length) {
       const low = p.items[p.items.length - 1].index;
       for (const i of [...messages.keys()]) if (i >= low) messages.delete(i);
@@ -705,13 +711,13 @@ async function conversationView(ref) {
   });
 
   const authors = h('datalist', { id: 'authors' });
-  const send = h('form', { class: 'stack', id: 'send-message' },
+  const sendForm = h('form', { class: 'stack', id: 'send-message' },
     h('label', {}, 'Author', h('input', { name: 'Author', list: 'authors', placeholder: 'system' })), authors,
     h('label', {}, 'Body', h('textarea', { name: 'Body' })),
     h('label', {}, 'Attach a file', h('input', { name: 'file', type: 'file' })),
     h('button', { type: 'submit', class: 'primary' }, 'Send message'));
-  submitting(send, async (v) => {
-    const file = send.elements.file.files[0];
+  submitting(sendForm, async (v) => {
+    const file = sendForm.elements.file.files[0];
     const params = { Author: v.Author, Body: v.Body };
     if (file) {
       const res = await send(svcPath(`/Media?Filename=${seg(file.name)}`), {
@@ -724,8 +730,8 @@ async function conversationView(ref) {
       params.MediaSid = media.sid;
     }
     await api('POST', `${base}/Messages`, params);
-    send.elements.Body.value = '';
-    send.elements.file.value = '';
+    sendForm.elements.Body.value = '';
+    sendForm.elements.file.value = '';
     await loadNewest();
   });
 
@@ -752,7 +758,7 @@ async function conversationView(ref) {
         h('section', { class: 'panel' }, h('h2', {}, 'Participants'), partsEl),
         h('section', { class: 'panel' }, h('h2', {}, 'Scoped webhooks'), hooksEl)),
       h('div', {},
-        h('section', { class: 'panel' }, h('h2', {}, 'Send a message'), send),
+        h('section', { class: 'panel' }, h('h2', {}, 'Send a message'), sendForm),
         h('section', { class: 'panel' }, h('h2', {}, 'Add a participant'), addParticipant),
         h('section', { class: 'panel' }, h('h2', {}, 'Conversation'), kv(conv)))));
 }
