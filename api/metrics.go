@@ -198,16 +198,6 @@ func (c webhookCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// CountWebhooks adds d's attempts and failures by event type to /metrics
-// (parley_webhook_attempts_total, parley_webhook_failures_total). The
-// dispatcher is made before the Server (the app needs its Wake), so it is
-// handed over here, once; nothing when metrics are off.
-func (s *Server) CountWebhooks(d *webhook.Dispatcher) {
-	if s.metrics != nil {
-		s.metrics.registry.MustRegister(webhookCollector{d})
-	}
-}
-
 // observe counts one answered request. The route is the pattern that
 // served it ("GET /v1/Users/{Sid}"), so that series stay few whatever
 // the SIDs; what no route served is "other".

@@ -21,6 +21,7 @@ import (
 	"github.com/parleyhq/parley/console"
 	"github.com/parleyhq/parley/core"
 	"github.com/parleyhq/parley/twilsock"
+	"github.com/parleyhq/parley/webhook"
 	"golang.org/x/time/rate"
 )
 
@@ -44,6 +45,11 @@ type Options struct {
 	RateLimits bool
 	// NoMetrics turns /metrics off (metrics.go).
 	NoMetrics bool
+	// Webhooks, when set, is the dispatcher whose attempts and failures by
+	// event type /metrics reports (parley_webhook_attempts_total,
+	// parley_webhook_failures_total). It is made before the Server (the
+	// app needs its Wake), so its counts are read at each scrape.
+	Webhooks *webhook.Dispatcher
 	// Emulator mounts the emulator's controls (emulator.go): reset,
 	// fixtures, the clock, faults. Off, they answer 404.
 	Emulator bool
@@ -110,6 +116,9 @@ func New(o Options) *Server {
 	}
 	if !o.NoMetrics {
 		s.metrics = newMetrics(s)
+		if o.Webhooks != nil {
+			s.metrics.registry.MustRegister(webhookCollector{o.Webhooks})
+		}
 	}
 	if o.RateLimits {
 		s.rates = &rateLimits{now: o.App.Now, buckets: map[string]*rate.Limiter{}}

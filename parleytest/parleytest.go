@@ -141,9 +141,8 @@ func NewWith(t testing.TB, o Options) *Server {
 	go func() { dispatcher.Run(ctx); close(done) }()
 	go func() { app.RunTimers(ctx, o.TimerPoll); close(timersDone) }()
 	t.Cleanup(func() { cancel(); <-done; <-timersDone })
-	handler := api.New(api.Options{App: app, PublicURL: o.PublicURL, Emulator: o.Emulator, RateLimits: o.RateLimits})
-	handler.CountWebhooks(dispatcher)
-	ts := httptest.NewServer(handler)
+	ts := httptest.NewServer(api.New(api.Options{App: app, PublicURL: o.PublicURL, Emulator: o.Emulator,
+		RateLimits: o.RateLimits, Webhooks: dispatcher}))
 	t.Cleanup(ts.Close)
 	return &Server{
 		Dispatcher:        dispatcher,

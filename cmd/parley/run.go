@@ -272,8 +272,7 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 		}
 	}
 	handler := api.New(api.Options{App: app, PublicURL: c.publicURL, Logger: log, Emulator: c.emulator,
-		RateLimits: c.rateLimits == "twilio", NoMetrics: !c.metrics})
-	handler.CountWebhooks(dispatcher)
+		RateLimits: c.rateLimits == "twilio", NoMetrics: !c.metrics, Webhooks: dispatcher})
 
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
