@@ -200,14 +200,10 @@ func (c webhookCollector) Collect(ch chan<- prometheus.Metric) {
 
 // observe counts one answered request. The route is the pattern that
 // served it ("GET /v1/Users/{Sid}"), so that series stay few whatever
-// the SIDs; what no route served is "other".
-func (m *metrics) observe(r *http.Request, status int, took time.Duration) {
-	route := r.Pattern
-	if route == "" || route == "/" {
-		route = "other"
-	}
-	m.requests.WithLabelValues(route, r.Method, strconv.Itoa(status)).Inc()
-	m.latency.WithLabelValues(route, r.Method).Observe(took.Seconds())
+// the SIDs.
+func (m *metrics) observe(route, method string, status int, took time.Duration) {
+	m.requests.WithLabelValues(route, method, strconv.Itoa(status)).Inc()
+	m.latency.WithLabelValues(route, method).Observe(took.Seconds())
 }
 
 // statusWriter remembers the status a handler answered with.

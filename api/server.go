@@ -167,16 +167,17 @@ func (s *Server) ClientStats() (feeds, objects int) { return s.hub.Stats() }
 // health checks and CORS preflights (which carry no credentials), then
 // authentication, then routing.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var start time.Time
+	// The metrics and the debug request line need the answer's status
+	// and time. A client socket is left unwrapped: it is hijacked, and
+	// answers no status.
 	debug := s.log.Enabled(r.Context(), slog.LevelDebug)
-	if debug {
-		start = time.Now() // only the debug request log needs the clock
-	}
-	if s.metrics != nil && r.URL.Path != clientPath {
+	if (s.metrics != nil || debug) && r.URL.Path != clientPath {
 		began := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		w = sw
-		defer func() { s.metrics.observe(r, cmp.Or(sw.status, http.StatusOK), time.Since(began)) }()
+		// r is read when the request is over: by then it is the request
+		// the routes saw, with their pattern.
+		defer func() { s.answered(r, sw, began, debug) }()
 	}
 	h := w.Header()
 	h["Twilio-Request-Id"] = []string{requestID()}
@@ -248,9 +249,24 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// answered records one answered request: its series, and at debug level
+// one log line with what an operator needs to find it (the route, the
+// status, the time taken and the request id the client saw in
+// Twilio-Request-Id).
+func (s *Server) answered(r *http.Request, w *statusWriter, began time.Time, debug bool) {
+	status, took := cmp.Or(w.status, http.StatusOK), time.Since(began)
+	route := r.Pattern
+	if route == "" || route == "/" {
+		route = "other" // what no route served: few series whatever the paths
+	}
+	if s.metrics != nil {
+		s.metrics.observe(route, r.Method, status, took)
+	}
 	if debug {
-		s.log.Debug("request", "method", r.Method, "path", r.URL.EscapedPath(),
-			"request_id", h.Get("Twilio-Request-Id"), "duration", time.Since(start))
+		s.log.Debug("request", "method", r.Method, "path", r.URL.EscapedPath(), "route", route,
+			"status", status, "request_id", w.Header().Get("Twilio-Request-Id"), "duration", took)
 	}
 }
 

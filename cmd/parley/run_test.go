@@ -682,8 +682,12 @@ func TestReadyAndJSONLogs(t *testing.T) {
 			logged = entry
 		}
 	}
-	if logged == nil || logged["msg"] != "request" || logged["path"] != "/v1/Users/nobody" || logged["level"] != "DEBUG" {
+	if logged == nil || logged["msg"] != "request" || logged["path"] != "/v1/Users/nobody" || logged["level"] != "DEBUG" ||
+		logged["route"] != "GET /v1/Users/{Sid}" || logged["status"] != 404.0 || logged["method"] != "GET" {
 		t.Fatalf("no JSON request line with request_id %s: %v\n%s", id, logged, in.stderr)
+	}
+	if d, ok := logged["duration"].(float64); !ok || d <= 0 {
+		t.Fatalf("the request line's duration: %v", logged["duration"])
 	}
 	if err := run(context.Background(), []string{"parley", "--log-format", "xml"}, func(string) string { return "" }, io.Discard, io.Discard); err == nil ||
 		err.Error() != `--log-format "xml": text or json` {
