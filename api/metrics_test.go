@@ -27,19 +27,7 @@ func TestMetrics(t *testing.T) {
 	t.Parallel()
 	srv := parleytest.New(t)
 	c := rawClient{t: t, srv: srv}
-	scrape := func() string {
-		t.Helper()
-		res, err := http.Get(srv.URL + "/metrics")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		if res.StatusCode != 200 {
-			t.Fatalf("/metrics: %d %s", res.StatusCode, b)
-		}
-		return string(b)
-	}
+	scrape := func() string { t.Helper(); return scrapeMetrics(t, srv) }
 	has := func(text string, lines ...string) {
 		t.Helper()
 		for _, l := range lines {
