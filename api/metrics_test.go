@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/parleyhq/parley/api"
 	"github.com/parleyhq/parley/core"
 	"github.com/parleyhq/parley/parleytest"
@@ -256,5 +257,24 @@ func TestMetricsBackground(t *testing.T) {
 			`parley_db_writes_per_commit_bucket{le="1"}`:    ones + 3,
 			`parley_db_writes_per_commit_bucket{le="+Inf"}`: count + 3,
 		})
+	}
+}
+
+// TestMetricsLeaveSocketsOut: a client socket, with or without a trailing
+// slash, is not an HTTP request to time (it would put its whole life in
+// the latency histogram when it closed).
+func TestMetricsLeaveSocketsOut(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.New(t)
+	for _, path := range []string{"/v3/wsconnect", "/v3/wsconnect/"} {
+		ws, _, err := websocket.Dial(context.Background(), "ws"+strings.TrimPrefix(srv.URL, "http")+path, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		ws.Close(websocket.StatusNormalClosure, "")
+	}
+	time.Sleep(50 * time.Millisecond) // the server sees the closes
+	if text := scrapeMetrics(t, srv); strings.Contains(text, `status="101"`) || strings.Contains(text, "wsconnect") {
+		t.Fatalf("a socket counted as a request:\n%s", text)
 	}
 }

@@ -168,10 +168,11 @@ func (s *Server) ClientStats() (feeds, objects int) { return s.hub.Stats() }
 // authentication, then routing.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The metrics and the debug request line need the answer's status
-	// and time. A client socket is left unwrapped: it is hijacked, and
-	// answers no status.
+	// and time. A client socket (with or without the trailing slash that
+	// is trimmed below) is left unwrapped: it is hijacked and lives for
+	// hours, not a request to time.
 	debug := s.log.Enabled(r.Context(), slog.LevelDebug)
-	if (s.metrics != nil || debug) && r.URL.Path != clientPath {
+	if (s.metrics != nil || debug) && strings.TrimSuffix(r.URL.Path, "/") != clientPath {
 		began := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		w = sw
