@@ -184,6 +184,12 @@ func (s *Server) writeMedia(w http.ResponseWriter, r *http.Request, m parley.Med
 	h := w.Header()
 	h.Set("Content-Type", m.ContentType)
 	h.Set("Content-Length", strconv.FormatInt(m.Size, 10))
+	// Anyone who can upload chooses the type, and the files are served on
+	// the console's origin: an HTML or script file must neither run there
+	// (a sandbox gives it an opaque origin, without the console's
+	// storage) nor serve as a script the console's policy allows.
+	h.Set("Content-Security-Policy", "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'")
+	h.Set("X-Content-Type-Options", "nosniff")
 	if m.Filename != nil {
 		h.Set("Content-Disposition", mime.FormatMediaType("inline", map[string]string{"filename": *m.Filename}))
 	}

@@ -52,7 +52,8 @@ func checkContent(t *testing.T, e *env, path string, want []byte, contentType, d
 		t.Fatalf("GET %s: status %d, %d bytes, want 200 and the %d uploaded", path, res.status, len(res.body), len(want))
 	}
 	for k, v := range map[string]string{"Content-Type": contentType, "Content-Length": strconv.Itoa(len(want)),
-		"Content-Disposition": disposition} {
+		"Content-Disposition": disposition, "X-Content-Type-Options": "nosniff",
+		"Content-Security-Policy": "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"} {
 		if got := res.header.Get(k); got != v {
 			t.Errorf("GET %s: %s %q, want %q", path, k, got, v)
 		}

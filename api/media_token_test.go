@@ -115,6 +115,16 @@ func TestMediaLinksAndSets(t *testing.T) {
 	if st, body := call("GET", link, "", "", ""); st != 200 || body != "hello" {
 		t.Fatalf("the link: %d %q", st, body)
 	}
+	// What an uploader chose to call HTML must not run on parley's origin
+	// (the console's): the link serves it sandboxed.
+	res, err := http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if got := res.Header.Get("Content-Security-Policy"); !strings.HasPrefix(got, "sandbox; default-src 'none';") || res.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Fatalf("the link's headers: %v", res.Header)
+	}
 	for _, bad := range []string{link + "x", strings.Replace(link, up.Sid, "ME00000000000000000000000000000000", 1),
 		srv.URL + "/parley/v1/MediaContent/nonsense"} {
 		if st, body := call("GET", bad, "", "", ""); st != 404 {
