@@ -67,8 +67,9 @@ func browser(t *testing.T) context.Context {
 // consoleLog keeps what the page wrote to its console and what it threw,
 // for the message of a failed step.
 type consoleLog struct {
-	mu    sync.Mutex
-	lines []string
+	mu         sync.Mutex
+	lines      []string
+	exceptions []string
 }
 
 func (l *consoleLog) watch(ctx context.Context) {
@@ -78,7 +79,21 @@ func (l *consoleLog) watch(ctx context.Context) {
 		}
 		l.mu.Lock()
 		l.lines = append(l.lines, m.String()+" "+m.URL)
+		if m.IsException() {
+			l.exceptions = append(l.exceptions, m.String())
+		}
 		l.mu.Unlock()
+	}
+}
+
+// noExceptions fails t if the page threw anything it did not catch (an
+// unhandled promise rejection included).
+func (l *consoleLog) noExceptions(t *testing.T) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if len(l.exceptions) > 0 {
+		t.Fatalf("the page threw:\n%s", strings.Join(l.exceptions, "\n"))
 	}
 }
 
@@ -478,6 +493,60 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	p.shot("services")
 
+	// What anyone can write (a message's body and attributes, a file's
+	// type) shows as text, never as markup or script.
+	hostile := `<img src=x onerror="window.pwned=1"><b>bold</b>`
+	if _, err := rest.CreateServiceConversationMessage(svc, convSid, (&conversations.CreateServiceConversationMessageParams{}).
+		SetAuthor(`<i>mallory</i>`).SetBody(hostile).SetAttributes(`{"x":"<script>window.pwned=2</script>"}`).
+		SetMediaSid(upload(t, srv, svc, "page.html", "text/html", []byte(`<script>window.pwned=3</script>`)))); err != nil {
+		t.Fatal(err)
+	}
+	p.open("#/conversations/" + convSid)
+	p.until("the hostile message shows", `document.querySelector('#messages article[data-index="25"] a[data-media]')`)
+	if got := eval[string](p, `document.querySelector('#messages article[data-index="25"] .body').textContent`); got != hostile {
+		t.Fatalf("the body shown: %q", got)
+	}
+	if got := eval[string](p, `document.querySelector('#messages article[data-index="25"] .meta b').textContent`); got != "<i>mallory</i>" {
+		t.Fatalf("the author shown: %q", got)
+	}
+	if n := eval[int](p, `document.querySelectorAll('#messages article[data-index="25"] img, #messages article[data-index="25"] b:not(.meta b), script:not([src])').length`); n != 0 {
+		t.Fatalf("%d elements made from a message's text", n)
+	}
+	if got := eval[string](p, `document.querySelector('#messages article[data-index="25"] a[data-media]').getAttribute("download")`); got != "page.html" {
+		t.Fatalf("the HTML file is offered as %q, want a download", got)
+	}
+	// (The console's CSP keeps even its own script from reading a blob
+	// URL back: the link carries the blob's type.)
+	if got := eval[string](p, `document.querySelector('#messages article[data-index="25"] a[data-media]').type`); got != "application/octet-stream" {
+		t.Fatalf("the HTML file's blob is %q, want bytes without a type", got)
+	}
+	if pwned := eval[bool](p, `"pwned" in window`); pwned {
+		t.Fatal("a message's text ran as script")
+	}
+
+	// A view left while it is still loading does not go on polling under
+	// the next one: the conversation's scoped webhooks are held back
+	// while the page moves on to Services.
+	p.open("#/users")
+	eval[bool](p, `(() => {
+		const real = window.fetch;
+		window.calls = [];
+		window.fetch = async (url, init) => {
+			window.calls.push(String(url));
+			if (String(url).includes("/Webhooks")) await new Promise((r) => setTimeout(r, 800));
+			return real(url, init);
+		};
+		return true;
+	})()`)
+	eval[string](p, fmt.Sprintf(`location.hash = "#/conversations/%s"`, convSid))
+	p.until("the conversation's webhooks are asked for", `window.calls.some((u) => u.includes("/Webhooks"))`)
+	p.open("#/services")
+	p.do("wait past the held answer and two polls", chromedp.Sleep(2500*time.Millisecond))
+	if calls := eval[[]string](p, `window.calls.filter((u) => u.includes("/Messages"))`); len(calls) != 0 {
+		t.Fatalf("the left conversation is still polled: %v", calls)
+	}
+	p.console.noExceptions(t)
+
 	// Signing out forgets the credentials.
 	p.do("sign out", click(`header.top button`), visible("#signin"))
 	stored := eval[bool](p, `sessionStorage.getItem("parley.console") !== null`)
@@ -524,6 +593,7 @@ func TestConsoleWithoutEmulator(t *testing.T) {
 	if got := eval[int](p, `document.querySelectorAll("button.retry").length`); got != 0 {
 		t.Fatalf("%d Retry buttons without emulator mode", got)
 	}
+	p.console.noExceptions(t)
 }
 
 // gradientPNG is a 64×64 picture.
@@ -541,13 +611,20 @@ func gradientPNG(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
-// uploadPNG stores a 64×64 picture in the service's media, as an SDK
-// uploads to the Media Content Service, and returns its SID.
+// uploadPNG stores a 64×64 picture in the service's media and returns
+// its SID.
 func uploadPNG(t *testing.T, srv *parleytest.Server, svc string) string {
 	t.Helper()
-	req, _ := http.NewRequest("POST", srv.URL+"/v1/Services/"+svc+"/Media?Filename=gradient.png", bytes.NewReader(gradientPNG(t)))
+	return upload(t, srv, svc, "gradient.png", "image/png", gradientPNG(t))
+}
+
+// upload stores a file in the service's media, as an SDK uploads to the
+// Media Content Service, and returns its SID.
+func upload(t *testing.T, srv *parleytest.Server, svc, name, ctype string, file []byte) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", srv.URL+"/v1/Services/"+svc+"/Media?Filename="+url.QueryEscape(name), bytes.NewReader(file))
 	req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
-	req.Header.Set("Content-Type", "image/png")
+	req.Header.Set("Content-Type", ctype)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -50,7 +50,8 @@ func TestServesFiles(t *testing.T) {
 			t.Errorf("%s %s: %d %q %.80q, want %d %q %.80q", c.method, c.path, res.StatusCode, res.Header.Get("Content-Type"), body, c.status, c.ctype, c.body)
 		}
 		if c.status == 200 {
-			if got := res.Header.Get("Content-Security-Policy"); !strings.HasPrefix(got, "default-src 'self';") || !strings.Contains(got, "script-src 'self';") {
+			if got := res.Header.Get("Content-Security-Policy"); got != "default-src 'self'; img-src 'self' blob: data:; media-src 'self' blob:; "+
+				"style-src 'self'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'" {
 				t.Errorf("%s %s: Content-Security-Policy %q", c.method, c.path, got)
 			}
 			if got := res.Header.Get("X-Content-Type-Options"); got != "nosniff" {

@@ -71,7 +71,12 @@ async function api(method, path, params) {
       body = form;
     }
   }
-  const res = await send(url, { method, body });
+  return answer(await send(url, { method, body }));
+}
+
+// answer reads a response as the API's JSON; an error answer (Twilio's
+// body, or whatever a proxy sent) becomes an APIError.
+async function answer(res) {
   const text = await res.text();
   let data = null;
   if (text) {
@@ -203,13 +208,33 @@ function submitting(form, action) {
   return form;
 }
 
+// clicked wraps an async click handler: the button is disabled while it
+// runs and an error shows beside it, never as an unhandled rejection.
+function clicked(fn) {
+  return async (ev) => {
+    ev.stopPropagation();
+    const button = ev.currentTarget;
+    button.disabled = true;
+    if (button.nextSibling && button.nextSibling.classList && button.nextSibling.classList.contains('error')) button.nextSibling.remove();
+    try {
+      await fn();
+    } catch (err) {
+      button.after(errorBox(err));
+    } finally {
+      button.disabled = false;
+    }
+  };
+}
+
 function field(label, name, attrs = {}) {
   return h('label', {}, label, h('input', { name, ...attrs }));
 }
 
-// poll runs fn now and every POLL_MS while the view lasts.
-function poll(fn, every = POLL_MS) {
-  const mine = view;
+// poll runs fn now and every `every` ms while the view whose generation
+// is mine lasts (taken when the view began: a view left while it was
+// still loading must not start polling under the next one's).
+function poll(mine, fn, every = POLL_MS) {
+  if (mine !== view) return;
   let busy = false;
   const tick = async () => {
     if (mine !== view || busy) return;
@@ -238,6 +263,7 @@ function saveSession() {
 
 function signOut() {
   sessionStorage.removeItem('parley.console');
+  forgetMedia();
   Object.assign(session, { user: '', pass: '', service: '', emulator: false, webhooks: true });
   location.hash = '';
   route();
@@ -423,7 +449,7 @@ async function usersView() {
       roles.filter((r) => r.type === 'service').map((r) => h('option', { value: r.sid }, r.friendly_name)))),
     h('label', {}, 'Online', h('select', { name: 'online' },
       ['any', 'online', 'offline'].map((v) => h('option', { value: v }, v)))),
-    field('Conversations at least', 'min', { type: 'number', min: 0, value: q.get('min') || '' }),
+    field('Conversations at least', 'min', { type: 'number', min: 0, max: 100, value: q.get('min') || '' }),
     h('button', { type: 'submit', class: 'primary' }, 'Search'));
   filters.elements.role.value = q.get('role') || '';
   filters.elements.online.value = q.get('online') || 'any';
@@ -444,9 +470,10 @@ async function usersView() {
     return presence.get(u.sid);
   };
 
+  let searches = 0; // the latest search's number: an older one that ends later is dropped
   const search = async (f) => {
     presence.clear();
-    const mine = view;
+    const mine = ++searches;
     results.replaceChildren(h('p', { class: 'muted' }, 'Searching…'));
     let users = await all(svcPath('/Users'));
     if (f.prefix) users = users.filter((u) => u.identity.startsWith(f.prefix));
@@ -478,7 +505,7 @@ async function usersView() {
       onlineOf(u).then((v) => online.replaceChildren(onlinePill(v)), () => { online.textContent = '?'; });
       countOf(u).then((n) => { count.textContent = n >= 100 ? '100+' : String(n); }, () => { count.textContent = '?'; });
     }
-    if (mine !== view) return;
+    if (mine !== searches) return;
     results.replaceChildren(
       h('p', { class: 'muted' }, `${users.length} user${users.length === 1 ? '' : 's'}` + (users.length > shown.length ? `, first ${shown.length} shown` : '')),
       table(['Identity', 'Friendly name', 'Role', 'Online', 'Conversations', 'Created'], rows, 'No user matches.'));
@@ -558,8 +585,8 @@ async function conversationsView() {
       results.replaceChildren(
         table(headers, p.items.map(row), 'No conversation yet.'),
         h('div', { class: 'toolbar' },
-          params ? null : h('button', { onclick: () => show(svcPath('/Conversations'), { PageSize: 50, State: f.state }) }, 'First page'),
-          p.next ? h('button', { onclick: () => show(p.next) }, 'Next page') : null));
+          params ? null : h('button', { onclick: clicked(() => show(svcPath('/Conversations'), { PageSize: 50, State: f.state })) }, 'First page'),
+          p.next ? h('button', { onclick: clicked(() => show(p.next)) }, 'Next page') : null));
     };
     await show(svcPath('/Conversations'), { PageSize: 50, State: f.state });
   }
@@ -583,19 +610,39 @@ async function conversationsView() {
 
 // mediaURLs caches object URLs of media content by media SID, so that a
 // re-rendered message does not fetch its picture again.
-const mediaURLs = new Map();
+const mediaURLs = new Map(); // media SID → Promise of { url, type }: the object URL and its type
+
+// RASTER are the picture types shown inline. Every other file (SVG and
+// HTML above all, which can carry script) is only offered for download,
+// as bytes without its type: a blob URL has the console's origin.
+const RASTER = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'image/avif', 'image/bmp']);
 
 async function mediaNode(m) {
   const name = m.filename || m.sid;
-  let url = mediaURLs.get(m.sid);
-  if (!url) {
-    const res = await send(svcPath(`/Media/${seg(m.sid)}/Content`));
-    if (!res.ok) throw new APIError(res.status, null);
-    url = URL.createObjectURL(await res.blob());
-    mediaURLs.set(m.sid, url);
+  const raster = RASTER.has((m.content_type || '').toLowerCase());
+  if (!mediaURLs.has(m.sid)) {
+    mediaURLs.set(m.sid, (async () => {
+      const res = await send(svcPath(`/Media/${seg(m.sid)}/Content`));
+      if (!res.ok) throw new APIError(res.status, null);
+      const blob = new Blob([await res.arrayBuffer()], { type: raster ? m.content_type : 'application/octet-stream' });
+      return { url: URL.createObjectURL(blob), type: blob.type };
+    })());
   }
-  if ((m.content_type || '').startsWith('image/')) return h('img', { src: url, alt: name, 'data-media': m.sid });
-  return h('a', { href: url, download: name, 'data-media': m.sid }, `📎 ${name} (${m.content_type}, ${m.size} bytes)`);
+  let file;
+  try {
+    file = await mediaURLs.get(m.sid);
+  } catch (err) {
+    mediaURLs.delete(m.sid); // tried again at the next redraw
+    throw err;
+  }
+  if (raster) return h('img', { src: file.url, alt: name, 'data-media': m.sid });
+  return h('a', { href: file.url, download: name, type: file.type, 'data-media': m.sid }, `📎 ${name} (${m.content_type}, ${m.size} bytes)`);
+}
+
+// forgetMedia drops the downloaded files (at sign-out).
+function forgetMedia() {
+  for (const p of mediaURLs.values()) p.then((file) => URL.revokeObjectURL(file.url), () => {});
+  mediaURLs.clear();
 }
 
 async function conversationView(ref) {
@@ -643,8 +690,9 @@ async function conversationView(ref) {
   // is polled.
   const messages = new Map(); // index → message
   let older = ''; // the next (older) page's path
+  let epoch = 0; // moves when what is shown is dropped: older pages read before are stale
   const msgsEl = h('div', { class: 'messages', id: 'messages' });
-  const olderButton = h('button', { onclick: async () => { await loadOlder(); } }, 'Older messages');
+  const olderButton = h('button', { onclick: clicked(() => loadOlder()) }, 'Older messages');
   const renderMessages = () => {
     const list = [...messages.values()].sort((a, b) => b.index - a.index);
     msgsEl.replaceChildren(...(list.length ? list.map(messageNode) : [h('p', { class: 'muted' }, 'No message yet.')]));
@@ -678,6 +726,7 @@ async function conversationView(ref) {
     if (!p.items.length || p.items[p.items.length - 1].index > known + 1) {
       messages.clear();
       older = p.next;
+      epoch++;
     }
     if (p.items.length) {
       const low = p.items[p.items.length - 1].index;
@@ -690,7 +739,9 @@ async function conversationView(ref) {
   };
   const loadOlder = async () => {
     if (!older) return;
+    const was = epoch;
     const p = await page(older);
+    if (was !== epoch || mine !== view) return;
     older = p.next;
     for (const m of p.items) messages.set(m.index, m);
     renderMessages();
@@ -725,9 +776,7 @@ async function conversationView(ref) {
         headers: { 'Content-Type': file.type || 'application/octet-stream' },
         body: file,
       });
-      const media = await res.json();
-      if (!res.ok) throw new APIError(res.status, media);
-      params.MediaSid = media.sid;
+      params.MediaSid = (await answer(res)).sid;
     }
     await api('POST', `${base}/Messages`, params);
     sendForm.elements.Body.value = '';
@@ -745,7 +794,7 @@ async function conversationView(ref) {
       h('td', {}, [...(c.filters || []), ...(c.triggers || []).map((t) => `“${t}”`)].join(', ')));
   }), 'No webhook is scoped to this conversation.');
 
-  poll(async () => {
+  poll(mine, async () => {
     await Promise.all([loadNewest(), loadParticipants()]);
     authors.replaceChildren(...participants.filter((p) => p.identity).map((p) => h('option', { value: p.identity })));
   });
@@ -766,6 +815,7 @@ async function conversationView(ref) {
 // ---- webhook deliveries ----------------------------------------------------
 
 async function deliveriesView() {
+  const mine = view;
   const q = hashQuery();
   const f = { status: q.get('status') || '', event: q.get('event') || '' };
   const filters = h('form', { class: 'inline', id: 'delivery-filters' },
@@ -802,19 +852,11 @@ async function deliveriesView() {
     const params = [...new URLSearchParams(d.params)];
     const retry = session.emulator ? h('button', {
       class: 'retry',
-      onclick: async (ev) => {
-        ev.stopPropagation();
-        ev.target.disabled = true;
-        try {
-          await api('POST', `/parley/v1/WebhookDeliveries/${seg(d.sid)}/Retry`);
-          sig = '';
-          await load();
-        } catch (err) {
-          ev.target.after(errorBox(err));
-        } finally {
-          ev.target.disabled = false;
-        }
-      },
+      onclick: clicked(async () => {
+        await api('POST', `/parley/v1/WebhookDeliveries/${seg(d.sid)}/Retry`);
+        sig = '';
+        await load();
+      }),
     }, 'Retry now') : null;
     return h('div', { class: 'cols' },
       h('div', {},
@@ -830,18 +872,28 @@ async function deliveriesView() {
         'last_response' in d ? h('pre', { class: 'answer' }, d.last_response === null ? '(no answer)' : d.last_response) : null,
         retry));
   };
+  // The page shown: the newest first; Next page follows the list's own
+  // next_page_url. Whichever it is, it is read again every two seconds.
+  const first = { path: '/parley/v1/WebhookDeliveries', params: { Order: 'desc', PageSize: 50, Status: f.status, EventType: f.event } };
+  let shown = first;
+  const pager = h('div', { class: 'toolbar' });
   const load = async () => {
-    const p = await page('/parley/v1/WebhookDeliveries', { Order: 'desc', PageSize: 50, Status: f.status, EventType: f.event });
+    const want = shown;
+    const p = await page(want.path, want.params);
+    if (want !== shown || mine !== view) return;
+    pager.replaceChildren(
+      shown !== first ? h('button', { onclick: clicked(() => { shown = first; sig = ''; return load(); }) }, 'Newest') : null,
+      p.next ? h('button', { onclick: clicked(() => { shown = { path: p.next }; sig = ''; return load(); }) }, 'Next page') : null);
     const next = JSON.stringify(p.items);
     if (next === sig) return;
     sig = next;
     render(p.items);
   };
   await load();
-  poll(load, 2 * POLL_MS);
+  poll(mine, load, 2 * POLL_MS);
   return h('div', {},
     h('h1', {}, 'Webhook deliveries ', h('span', { class: 'live' }, 'live')),
-    h('section', { class: 'panel' }, filters, list,
+    h('section', { class: 'panel' }, filters, list, pager,
       h('p', { class: 'muted' }, 'Every webhook parley sent or will send, newest first, for all services.',
         session.emulator ? ' Emulator mode: a delivery can be sent again now.' : '')));
 }
