@@ -555,8 +555,9 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 }
 
-// TestConsoleWithoutEmulator checks that the console tells emulator mode
-// apart: without it, no badge and no Retry button (the control would be
+// TestConsoleWithoutEmulator signs in with an API key rather than the
+// auth token, and checks that the console tells emulator mode apart:
+// without it, no badge and no Retry button (the control would be
 // Twilio's 404).
 func TestConsoleWithoutEmulator(t *testing.T) {
 	ctx := browser(t)
@@ -572,14 +573,21 @@ func TestConsoleWithoutEmulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	key, secret, err := srv.App.CreateAPIKey(context.Background(), "console")
+	if err != nil {
+		t.Fatal(err)
+	}
 	p := &page{t: t, ctx: ctx, shots: t.TempDir(), console: &consoleLog{}}
 	go p.console.watch(ctx)
 	p.do("sign in",
 		chromedp.Navigate(srv.URL+"/console/#/webhooks"),
-		typeIn(`#signin input[name=user]`, srv.AccountSid),
-		typeIn(`#signin input[name=pass]`, srv.AuthToken),
+		typeIn(`#signin input[name=user]`, key.Sid),
+		typeIn(`#signin input[name=pass]`, secret),
 		click(`#signin button[type=submit]`),
 		visible(`#deliveries tr[data-sid]`))
+	if got := p.text("header.top .who"); got != key.Sid {
+		t.Fatalf("signed in as %q, want the key %s", got, key.Sid)
+	}
 	if got := eval[int](p, `document.querySelectorAll("header.top .badge").length`); got != 0 {
 		t.Fatalf("%d emulator badges without emulator mode", got)
 	}
