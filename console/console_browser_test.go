@@ -27,7 +27,7 @@ import (
 // browser starts a headless Chromium for t: Debian's chromium, or the one
 // PARLEY_CHROMIUM names. Without one the test is skipped, unless
 // PARLEY_REQUIRE_BROWSER is set (as .ci/run sets it), when it fails.
-func browser(t *testing.T) context.Context {
+func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	path := os.Getenv("PARLEY_CHROMIUM")
 	if path == "" {
@@ -55,6 +55,7 @@ func browser(t *testing.T) context.Context {
 		chromedp.Flag("disable-quic", true),
 		chromedp.Flag("disable-component-update", true),
 	)
+	opts = append(opts, extra...)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithLogf(t.Logf))
 	t.Cleanup(func() { cancel(); cancelAlloc() })
