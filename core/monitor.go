@@ -34,11 +34,7 @@ func (a *App) Backlog(ctx context.Context) (Backlog, error) {
 // StoreStats is what the store reports of its pools and commits
 // (parley.StatsReporter); ok is false for a store that reports nothing.
 func (a *App) StoreStats() (st parley.StoreStats, ok bool) {
-	store := a.store
-	if a.guard != nil {
-		store = a.guard.Store // the emulator's wrapper reports nothing itself
-	}
-	r, ok := store.(parley.StatsReporter)
+	r, ok := a.backend().(parley.StatsReporter)
 	if !ok {
 		return parley.StoreStats{}, false
 	}

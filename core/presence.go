@@ -29,8 +29,18 @@ const presenceRenew = 5 * time.Second
 
 // shared reports whether other nodes may share the store.
 func (a *App) shared() bool {
-	_, ok := a.store.(parley.Listener)
+	_, ok := a.backend().(parley.Listener)
 	return ok
+}
+
+// backend is the store itself, without the emulator's reset guard, for
+// what is asked of the backend's own kind (whether it is shared, its
+// stats): the guard only orders writes.
+func (a *App) backend() parley.Store {
+	if a.guard != nil {
+		return a.guard.Store
+	}
+	return a.store
 }
 
 // lease is how long this node's lease lasts from a renewal.

@@ -453,7 +453,7 @@ func (a *App) SubscribeSyncTouched(fn func(touches []SyncTouch)) (unsubscribe fu
 // where the store is shared (parley.Listener); on a store one node has
 // alone it returns at once.
 func (a *App) RunSyncListener(ctx context.Context) {
-	l, ok := a.store.(parley.Listener)
+	l, ok := a.backend().(parley.Listener)
 	if !ok {
 		return
 	}
@@ -496,7 +496,7 @@ type Notice struct {
 // SendNotice passes a notice to the other nodes, where the store is
 // shared (on a store one node has alone, there are none).
 func (a *App) SendNotice(ctx context.Context, n Notice) error {
-	if _, ok := a.store.(parley.Listener); !ok || len(n.Users) == 0 {
+	if !a.shared() || len(n.Users) == 0 {
 		return nil
 	}
 	payload := a.node + "\n" + noticeMark + n.MessageType + "\n" + strings.Join(n.Users, ",") + "\n" + string(n.Payload)
