@@ -344,7 +344,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.until("alice's read horizon moves", `document.querySelector('#participants tr[data-identity="alice"] .horizon')?.textContent.startsWith("#1")`)
-	if got := p.text(`#messages article[data-index="1"] .meta`); !strings.HasSuffix(got, "read by alice") {
+	if got := p.text(`#messages article[data-index="1"] .meta`); !strings.HasSuffix(got, "read by alice\ndelete") {
 		t.Fatalf("message 1 meta: %q", got)
 	}
 	p.shot("conversation")
@@ -523,6 +523,26 @@ func TestConsoleInBrowser(t *testing.T) {
 	}
 	if pwned := eval[bool](p, `"pwned" in window`); pwned {
 		t.Fatal("a message's text ran as script")
+	}
+
+	// Driving the conversation: delete a message, change the state,
+	// remove a participant.
+	p.do("delete the hostile message", click(`#messages article[data-index="25"] button.delete`))
+	p.until("it is gone", `!document.querySelector('#messages article[data-index="25"]')`)
+	if msgs, err := rest.ListServiceConversationMessage(svc, convSid, nil); err != nil || len(msgs) != 25 || msgs[24].Index != 24 {
+		t.Fatalf("messages after the delete: %v, %d", err, len(msgs))
+	}
+	p.do("close the conversation",
+		chromedp.SetValue(chromedp.CSS(`#conversation-state select[name=State]`), "inactive"),
+		click(`#conversation-state button[type=submit]`))
+	p.until("the heading says so", `document.querySelector("main h1").textContent === "Support chat inactive"`)
+	if c, err := rest.FetchServiceConversation(svc, convSid); err != nil || *c.State != "inactive" {
+		t.Fatalf("the conversation after the state form: %v %+v", err, c)
+	}
+	p.do("remove alice", click(`#participants tr[data-identity="alice"] button.remove`))
+	p.until("alice is gone", `!document.querySelector('#participants tr[data-identity="alice"]') && document.querySelector("#participants").textContent.includes("No participant yet.")`)
+	if parts, err := rest.ListServiceConversationParticipant(svc, convSid, nil); err != nil || len(parts) != 0 {
+		t.Fatalf("participants after the removal: %v %+v", err, parts)
 	}
 
 	// A view left while it is still loading does not go on polling under

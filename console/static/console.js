@@ -657,13 +657,17 @@ async function conversationView(ref) {
   const partsEl = h('div', { id: 'participants' });
   const online = new Map();
   const renderParticipants = () => {
-    partsEl.replaceChildren(table(['Participant', 'Role', 'Read up to', 'Online'], participants.map((p) => h('tr', { 'data-identity': p.identity || '' },
+    partsEl.replaceChildren(table(['Participant', 'Role', 'Read up to', 'Online', ''], participants.map((p) => h('tr', { 'data-identity': p.identity || '' },
       h('td', {}, p.identity || (p.messaging_binding && `${p.messaging_binding.address} via ${p.messaging_binding.proxy_address || p.messaging_binding.projected_address || ''}`) || p.sid,
         h('div', { class: 'mono muted' }, p.sid)),
       h('td', {}, roleName.get(p.role_sid) || p.role_sid || ''),
       h('td', { class: 'horizon' }, p.last_read_message_index === null || p.last_read_message_index === undefined ? h('span', { class: 'muted' }, 'nothing read') : `#${p.last_read_message_index}`,
         p.last_read_timestamp ? h('div', { class: 'muted' }, when(p.last_read_timestamp)) : null),
-      h('td', {}, p.identity ? onlinePill(online.get(p.identity)) : h('span', { class: 'muted' }, 'SMS'))))
+      h('td', {}, p.identity ? onlinePill(online.get(p.identity)) : h('span', { class: 'muted' }, 'SMS')),
+      h('td', {}, h('button', { class: 'remove', title: 'Remove this participant', onclick: clicked(async () => {
+        await api('DELETE', `${base}/Participants/${seg(p.sid)}`);
+        await loadParticipants();
+      }) }, 'Remove'))))
     , 'No participant yet.'));
   };
   let partsSig = '';
@@ -702,7 +706,12 @@ async function conversationView(ref) {
     const readers = participants.filter((p) => p.identity && p.identity !== m.author && p.last_read_message_index !== null && p.last_read_message_index >= m.index).map((p) => p.identity);
     const node = h('article', { class: 'msg', 'data-index': m.index, 'data-sid': m.sid },
       h('div', { class: 'meta' }, h('b', {}, m.author || 'system'), h('span', {}, `#${m.index}`), h('span', {}, when(m.date_created)),
-        readers.length ? h('span', {}, `read by ${readers.join(', ')}`) : null),
+        readers.length ? h('span', {}, `read by ${readers.join(', ')}`) : null,
+        h('button', { class: 'link delete', title: 'Delete this message', onclick: clicked(async () => {
+          await api('DELETE', `${base}/Messages/${seg(m.sid)}`);
+          messages.delete(m.index);
+          renderMessages();
+        }) }, 'delete')),
       m.body !== null && m.body !== undefined ? h('div', { class: 'body' }, m.body) : null,
       m.attributes && m.attributes !== '{}' ? h('pre', {}, prettyJSON(m.attributes)) : null);
     for (const media of m.media || []) {
@@ -799,8 +808,22 @@ async function conversationView(ref) {
     authors.replaceChildren(...participants.filter((p) => p.identity).map((p) => h('option', { value: p.identity })));
   });
 
+  // The conversation's own fields, and its state changed from here.
+  const heading = h('h1', {});
+  const details = h('div', {});
+  const showConversation = (c) => {
+    heading.replaceChildren(c.friendly_name || c.sid, ' ', pill(c.state));
+    details.replaceChildren(kv(c));
+  };
+  showConversation(conv);
+  const stateForm = h('form', { class: 'inline', id: 'conversation-state' },
+    h('label', {}, 'State', h('select', { name: 'State' }, ['active', 'inactive', 'closed'].map((v) => h('option', { value: v }, v)))),
+    h('button', { type: 'submit' }, 'Change state'));
+  stateForm.elements.State.value = conv.state;
+  submitting(stateForm, async (v) => showConversation(await api('POST', base, v)));
+
   return h('div', {},
-    h('h1', {}, conv.friendly_name || conv.sid, ' ', pill(conv.state)),
+    heading,
     h('div', { class: 'cols' },
       h('div', {},
         h('section', { class: 'panel' }, h('h2', {}, 'Messages ', h('span', { class: 'live' }, 'live')), msgsEl, h('div', { class: 'toolbar' }, olderButton)),
@@ -809,7 +832,7 @@ async function conversationView(ref) {
       h('div', {},
         h('section', { class: 'panel' }, h('h2', {}, 'Send a message'), sendForm),
         h('section', { class: 'panel' }, h('h2', {}, 'Add a participant'), addParticipant),
-        h('section', { class: 'panel' }, h('h2', {}, 'Conversation'), kv(conv)))));
+        h('section', { class: 'panel' }, h('h2', {}, 'Conversation'), stateForm, details))));
 }
 
 // ---- webhook deliveries ----------------------------------------------------
