@@ -232,7 +232,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	hookSrv := httptest.NewServer(hooks)
 	t.Cleanup(hookSrv.Close)
 	if _, err := rest.UpdateServiceWebhookConfiguration(svc, (&conversations.UpdateServiceWebhookConfigurationParams{}).
-		SetPostWebhookUrl(hookSrv.URL+"/hooks").SetFilters([]string{"onMessageAdded"}).SetMethod("POST")); err != nil {
+		SetPostWebhookUrl(hookSrv.URL+"/hooks").SetFilters([]string{"onMessageAdded", "onMessageRemoved"}).SetMethod("POST")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := rest.UpdateServiceConfiguration(svc, (&conversations.UpdateServiceConfigurationParams{}).SetReachabilityEnabled(true)); err != nil {
@@ -532,6 +532,16 @@ func TestConsoleInBrowser(t *testing.T) {
 	if msgs, err := rest.ListServiceConversationMessage(svc, convSid, nil); err != nil || len(msgs) != 25 || msgs[24].Index != 24 {
 		t.Fatalf("messages after the delete: %v, %d", err, len(msgs))
 	}
+	// The console's deletes ask for webhooks too (X-Twilio-Webhook-Enabled).
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		ds := srv.Deliveries(t)
+		if last := ds[len(ds)-1]; last.EventType == "onMessageRemoved" && strings.Contains(last.Params, "Index=25") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no onMessageRemoved delivery for the console's delete: %+v", ds)
+		}
+	}
 	p.do("close the conversation",
 		chromedp.SetValue(chromedp.CSS(`#conversation-state select[name=State]`), "inactive"),
 		click(`#conversation-state button[type=submit]`))
@@ -567,6 +577,16 @@ func TestConsoleInBrowser(t *testing.T) {
 		t.Fatalf("the left conversation is still polled: %v", calls)
 	}
 	p.console.noExceptions(t)
+
+	// A reload that meets a passing server error keeps the credentials
+	// and offers to try again.
+	srv.Fault(t, parleytest.Fault{Method: "GET", Path: "/v1/Configuration", Status: 503, Count: 1})
+	p.do("reload into a fault", chromedp.Reload())
+	p.until("the error and Try again", `document.querySelector(".error")?.textContent === "Service unavailable (20503)" && document.querySelector("main") === null`)
+	p.do("try again", click(`.signin button.primary`), visible(`nav.side`))
+	if stored := eval[bool](p, `sessionStorage.getItem("parley.console") !== null`); !stored {
+		t.Fatal("a passing error forgot the credentials")
+	}
 
 	// Signing out forgets the credentials.
 	p.do("sign out", click(`header.top button`), visible("#signin"))
@@ -623,6 +643,15 @@ func TestConsoleWithoutEmulator(t *testing.T) {
 		t.Fatalf("%d Retry buttons without emulator mode", got)
 	}
 	p.console.noExceptions(t)
+
+	// A key revoked while the page polls signs it out.
+	if err := srv.App.RevokeAPIKey(context.Background(), key.Sid); err != nil {
+		t.Fatal(err)
+	}
+	p.do("signed out by the poll", visible(`#signin .error`))
+	if got := p.text(`#signin .error`); got != "Signed out: the credentials no longer work." {
+		t.Fatalf("after the revocation: %q", got)
+	}
 }
 
 // gradientPNG is a 64×64 picture.

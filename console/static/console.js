@@ -31,11 +31,12 @@ const pollers = [];
 // ---- REST ------------------------------------------------------------------
 
 class APIError extends Error {
-  constructor(status, body) {
+  constructor(status, body, retryAfter = 0) {
     const msg = body && body.message ? body.message : `HTTP ${status}`;
     super(body && body.code ? `${msg} (${body.code})` : msg);
     this.status = status;
     this.code = body && body.code;
+    this.retryAfter = retryAfter; // seconds, from a 429's or 503's Retry-After
   }
 }
 
@@ -49,7 +50,8 @@ function authHeader() {
 // page instead of opening the browser's password prompt.
 function send(url, init = {}) {
   const headers = { Authorization: authHeader(), ...init.headers };
-  if (init.method === 'POST' && session.webhooks) headers['X-Twilio-Webhook-Enabled'] = 'true';
+  const write = init.method === 'POST' || init.method === 'DELETE';
+  if (write && session.webhooks) headers['X-Twilio-Webhook-Enabled'] = 'true';
   return fetch(url, { ...init, credentials: 'omit', headers });
 }
 
@@ -82,7 +84,7 @@ async function answer(res) {
   if (text) {
     try { data = JSON.parse(text); } catch { data = { message: text.slice(0, 200) }; }
   }
-  if (!res.ok) throw new APIError(res.status, data);
+  if (!res.ok) throw new APIError(res.status, data, Number(res.headers.get('Retry-After')) || 0);
   return data;
 }
 
@@ -233,13 +235,28 @@ function field(label, name, attrs = {}) {
 // poll runs fn now and every `every` ms while the view whose generation
 // is mine lasts (taken when the view began: a view left while it was
 // still loading must not start polling under the next one's).
+//
+// A failed read is shown in the header (what is on screen is then not
+// live), a 429 or 503 waits out its Retry-After, and a 401 (a revoked key,
+// a changed token) signs out.
 function poll(mine, fn, every = POLL_MS) {
   if (mine !== view) return;
   let busy = false;
+  let until = 0; // no tick before this time (Retry-After)
   const tick = async () => {
-    if (mine !== view || busy) return;
+    if (mine !== view || busy || Date.now() < until) return;
     busy = true;
-    try { await fn(); } catch (err) { console.warn('poll', err); } finally { busy = false; }
+    try {
+      await fn();
+      if (mine === view) pollStatus('');
+    } catch (err) {
+      if (mine !== view) return;
+      if (err.status === 401) return signOut('Signed out: the credentials no longer work.');
+      until = Date.now() + 1000 * (err.retryAfter || 0);
+      pollStatus(`not live: ${err.message}`);
+    } finally {
+      busy = false;
+    }
   };
   tick();
   pollers.push(setInterval(tick, every));
@@ -261,19 +278,33 @@ function saveSession() {
   sessionStorage.setItem('parley.console', JSON.stringify(session));
 }
 
-function signOut() {
+// pollStatus shows why the page stopped being live ('' when it is).
+function pollStatus(text) {
+  const el = document.getElementById('poll-status');
+  if (el) el.textContent = text;
+}
+
+function signOut(message) {
   sessionStorage.removeItem('parley.console');
   forgetMedia();
   Object.assign(session, { user: '', pass: '', service: '', emulator: false, webhooks: true });
-  location.hash = '';
-  route();
+  view++;
+  while (pollers.length) clearInterval(pollers.pop());
+  if (location.hash) history.replaceState(null, '', location.pathname);
+  signInView(typeof message === 'string' ? message : '');
 }
 
 async function shell(services) {
   const picker = h('select', {
     'aria-label': 'Chat service',
     id: 'service-picker',
-    onchange: (ev) => { session.service = ev.target.value; saveSession(); route(); },
+    onchange: (ev) => {
+      session.service = ev.target.value;
+      saveSession();
+      // A conversation belongs to the service it was opened in.
+      if (location.hash.startsWith('#/conversations/')) location.hash = '#/conversations';
+      else route();
+    },
   }, services.map((s) => h('option', { value: s.sid }, `${s.friendly_name || s.sid} (${s.sid})`)));
   picker.value = session.service;
   mainEl = h('main', {});
@@ -286,8 +317,9 @@ async function shell(services) {
         h('input', { type: 'checkbox', id: 'webhooks-enabled', checked: session.webhooks, onchange: (ev) => { session.webhooks = ev.target.checked; saveSession(); } }),
         ' writes fire webhooks'),
       h('div', { class: 'spacer' }),
+      h('div', { class: 'poll-status', id: 'poll-status', role: 'status' }),
       h('div', { class: 'who' }, session.user),
-      h('button', { onclick: signOut }, 'Sign out')),
+      h('button', { onclick: () => signOut() }, 'Sign out')),
     h('div', { class: 'layout' },
       h('nav', { class: 'side' }, NAV.map(([href, text]) => h('a', { href }, text))),
       mainEl));
@@ -360,27 +392,33 @@ function hashQuery() {
 }
 
 async function route() {
-  view++;
+  const mine = ++view;
   while (pollers.length) clearInterval(pollers.pop());
+  pollStatus('');
   if (!session.user) {
     const saved = sessionStorage.getItem('parley.console');
-    if (saved) {
-      Object.assign(session, JSON.parse(saved));
-      try {
-        await start();
-      } catch (err) {
+    if (!saved) return signInView();
+    Object.assign(session, JSON.parse(saved));
+    try {
+      await start();
+    } catch (err) {
+      if (err.status === 401 || err.status === 403) {
         sessionStorage.removeItem('parley.console');
         session.user = session.pass = '';
-        return signInView(err.status === 401 ? 'Signed out: the credentials no longer work.' : err.message);
+        return signInView('Signed out: the credentials no longer work.');
       }
-    } else {
-      return signInView();
+      // parley restarting, a fault: keep the credentials and offer to try
+      // again.
+      session.user = session.pass = '';
+      app.replaceChildren(h('div', { class: 'panel signin' }, errorBox(err),
+        h('div', { class: 'toolbar' }, h('button', { class: 'primary', onclick: () => route() }, 'Try again'))));
+      return;
     }
+    if (mine !== view) return; // a later route() took over while this one signed in
   }
   if (!mainEl || !mainEl.isConnected) await shell(services);
   const hash = location.hash.split('?')[0] || '#/conversations';
   markNav();
-  const mine = view;
   for (const [re, fn] of ROUTES) {
     const m = hash.match(re);
     if (!m) continue;
@@ -470,10 +508,12 @@ async function usersView() {
     return presence.get(u.sid);
   };
 
-  let searches = 0; // the latest search's number: an older one that ends later is dropped
+  const gen = view;
+  let searches = 0; // the latest search's number: an older one stops
   const search = async (f) => {
     presence.clear();
     const mine = ++searches;
+    const stale = () => mine !== searches || gen !== view;
     results.replaceChildren(h('p', { class: 'muted' }, 'Searching…'));
     let users = await all(svcPath('/Users'));
     if (f.prefix) users = users.filter((u) => u.identity.startsWith(f.prefix));
@@ -481,13 +521,19 @@ async function usersView() {
     if (f.online === 'online' || f.online === 'offline') {
       const want = f.online === 'online';
       const kept = [];
-      for (const u of users) if ((await onlineOf(u)) === want) kept.push(u);
+      for (const u of users) {
+        if (stale()) return;
+        if ((await onlineOf(u)) === want) kept.push(u);
+      }
       users = kept;
     }
     const min = f.min === '' || f.min === undefined ? null : Number(f.min);
     if (min !== null) {
       const kept = [];
-      for (const u of users) if ((await countOf(u)) >= min) kept.push(u);
+      for (const u of users) {
+        if (stale()) return;
+        if ((await countOf(u)) >= min) kept.push(u);
+      }
       users = kept;
     }
     const shown = users.slice(0, 100);
@@ -505,7 +551,7 @@ async function usersView() {
       onlineOf(u).then((v) => online.replaceChildren(onlinePill(v)), () => { online.textContent = '?'; });
       countOf(u).then((n) => { count.textContent = n >= 100 ? '100+' : String(n); }, () => { count.textContent = '?'; });
     }
-    if (mine !== searches) return;
+    if (stale()) return;
     results.replaceChildren(
       h('p', { class: 'muted' }, `${users.length} user${users.length === 1 ? '' : 's'}` + (users.length > shown.length ? `, first ${shown.length} shown` : '')),
       table(['Identity', 'Friendly name', 'Role', 'Online', 'Conversations', 'Created'], rows, 'No user matches.'));
@@ -671,7 +717,10 @@ async function conversationView(ref) {
     , 'No participant yet.'));
   };
   let partsSig = '';
+  let partsAsked = 0; // reads are numbered: an answer older than one applied is dropped
+  let partsApplied = 0;
   const loadParticipants = async () => {
+    const n = ++partsAsked;
     const next = await all(`${base}/Participants`);
     for (const p of next) {
       if (!p.identity) continue;
@@ -683,7 +732,8 @@ async function conversationView(ref) {
       }
     }
     const sig = JSON.stringify([next, [...online]]);
-    if (sig === partsSig || mine !== view) return;
+    if (sig === partsSig || mine !== view || n < partsApplied) return;
+    partsApplied = n;
     partsSig = sig;
     participants = next;
     renderParticipants();
@@ -722,9 +772,13 @@ async function conversationView(ref) {
     return node;
   };
   let msgsSig = '';
+  let newestAsked = 0; // as for participants: a late answer does not undo a fresher one
+  let newestApplied = 0;
   const loadNewest = async () => {
+    const n = ++newestAsked;
     const p = await page(`${base}/Messages`, { Order: 'desc', PageSize: PAGE_SIZE });
-    if (mine !== view) return;
+    if (mine !== view || n < newestApplied) return;
+    newestApplied = n;
     const sig = JSON.stringify(p.items);
     if (sig === msgsSig) return;
     msgsSig = sig;
