@@ -24,10 +24,6 @@ const Path = "/console/"
 //go:embed static
 var files embed.FS
 
-// Files are the console's files, under static/ (for tests that compare
-// what is served with what is embedded).
-func Files() embed.FS { return files }
-
 // static is the embedded directory itself, so that the served names are
 // index.html, console.js and console.css.
 var static, _ = fs.Sub(files, "static")
@@ -55,7 +51,7 @@ func Handler() http.Handler {
 			h.Set(k, v)
 		}
 		name := strings.TrimPrefix(path.Clean("/"+strings.TrimPrefix(r.URL.Path, Path)), "/")
-		if name == "" || name == "." || !exists(name) {
+		if !exists(name) {
 			name = "index.html"
 		}
 		// ServeFileFS would redirect ".../index.html" to "./": name the

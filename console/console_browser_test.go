@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -29,21 +30,7 @@ import (
 // PARLEY_REQUIRE_BROWSER is set (as .ci/run sets it), when it fails.
 func browser(t *testing.T, extra ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
-	path := os.Getenv("PARLEY_CHROMIUM")
-	if path == "" {
-		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-			if p, err := exec.LookPath(name); err == nil {
-				path = p
-				break
-			}
-		}
-	}
-	if path == "" {
-		if os.Getenv("PARLEY_REQUIRE_BROWSER") != "" {
-			t.Fatal("no Chromium found (apt-get install chromium, or set PARLEY_CHROMIUM)")
-		}
-		t.Skip("no Chromium found: apt-get install chromium (required when PARLEY_REQUIRE_BROWSER is set)")
-	}
+	path := findBrowser(t, "Chromium", "PARLEY_CHROMIUM", "chromium", "chromium", "chromium-browser", "google-chrome")
 	// The flags keep Chromium from reaching for Google's hosts, which a
 	// closed network refuses.
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
@@ -192,26 +179,38 @@ func setValue(sel, text string) chromedp.Action[chromedp.Void] {
 	return chromedp.SetValue(chromedp.CSS(sel), text)
 }
 
-// receiver is a webhook endpoint that records what it is sent.
-type receiver struct {
-	mu    sync.Mutex
-	forms []url.Values
+// findBrowser is the path of a browser: the one the environment variable
+// env names, or the first of names on PATH. Without one the test is
+// skipped, unless PARLEY_REQUIRE_BROWSER is set (as .ci/run sets it),
+// when it fails; pkg is Debian's package for it.
+func findBrowser(t *testing.T, browser, env, pkg string, names ...string) string {
+	t.Helper()
+	if path := os.Getenv(env); path != "" {
+		return path
+	}
+	for _, name := range names {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	if os.Getenv("PARLEY_REQUIRE_BROWSER") != "" {
+		t.Fatalf("no %s found (apt-get install %s, or set %s)", browser, pkg, env)
+	}
+	t.Skipf("no %s found: apt-get install %s (required when PARLEY_REQUIRE_BROWSER is set)", browser, pkg)
+	return ""
 }
 
+// receiver is a webhook endpoint that counts what it is sent and
+// answers with a small JSON body.
+type receiver struct{ n atomic.Int32 }
+
 func (rc *receiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	r.ParseForm()
-	rc.mu.Lock()
-	rc.forms = append(rc.forms, r.PostForm)
-	rc.mu.Unlock()
+	rc.n.Add(1)
 	w.Header().Set("Content-Type", "application/json")
 	io.WriteString(w, `{"received":true}`)
 }
 
-func (rc *receiver) count() int {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return len(rc.forms)
-}
+func (rc *receiver) count() int { return int(rc.n.Load()) }
 
 // TestConsoleInBrowser signs in to the console in a real headless
 // Chromium and drives it as a developer would: create a user and a

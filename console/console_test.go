@@ -3,10 +3,10 @@ package console_test
 import (
 	"io"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 
-	"github.com/parleyhq/parley/console"
 	"github.com/parleyhq/parley/parleytest"
 )
 
@@ -16,7 +16,7 @@ import (
 // and HEAD without credentials.
 func TestServesFiles(t *testing.T) {
 	srv := parleytest.New(t)
-	page, err := console.Files().ReadFile("static/index.html")
+	page, err := os.ReadFile("static/index.html")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,19 +35,7 @@ type firefox struct {
 // PARLEY_REQUIRE_BROWSER is set (as .ci/run sets it).
 func startFirefox(t *testing.T) *firefox {
 	t.Helper()
-	path := os.Getenv("PARLEY_FIREFOX")
-	for _, name := range []string{"firefox-esr", "firefox"} {
-		if path != "" {
-			break
-		}
-		path, _ = exec.LookPath(name)
-	}
-	if path == "" {
-		if os.Getenv("PARLEY_REQUIRE_BROWSER") != "" {
-			t.Fatal("no Firefox found (apt-get install firefox-esr, or set PARLEY_FIREFOX)")
-		}
-		t.Skip("no Firefox found: apt-get install firefox-esr (required when PARLEY_REQUIRE_BROWSER is set)")
-	}
+	path := findBrowser(t, "Firefox", "PARLEY_FIREFOX", "firefox-esr", "firefox-esr", "firefox")
 	profile := t.TempDir()
 	// Keep Firefox from reaching for Mozilla's hosts, which a closed
 	// network refuses.

@@ -291,10 +291,10 @@ function signOut(message) {
   view++;
   while (pollers.length) clearInterval(pollers.pop());
   if (location.hash) history.replaceState(null, '', location.pathname);
-  signInView(typeof message === 'string' ? message : '');
+  signInView(message);
 }
 
-async function shell(services) {
+function shell(services) {
   const picker = h('select', {
     'aria-label': 'Chat service',
     id: 'service-picker',
@@ -372,7 +372,7 @@ async function start() {
     session.emulator = false;
   }
   saveSession();
-  await shell(services);
+  shell(services);
 }
 
 // ---- router ----------------------------------------------------------------
@@ -384,6 +384,14 @@ const ROUTES = [
   [/^#\/conversations\/([^/?]+)$/, conversationView],
   [/^#\/webhooks$/, deliveriesView],
 ];
+
+// filterHash goes to view with a filter form's values (those set) as the
+// fragment's query, so that a filtered list can be linked and reloaded.
+function filterHash(view, values) {
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(values)) if (v) p.set(k, v);
+  location.hash = view + (p.toString() ? '?' + p : '');
+}
 
 // hashQuery is the ?… part of the fragment (#/conversations?identity=x).
 function hashQuery() {
@@ -416,7 +424,7 @@ async function route() {
     }
     if (mine !== view) return; // a later route() took over while this one signed in
   }
-  if (!mainEl || !mainEl.isConnected) await shell(services);
+  if (!mainEl || !mainEl.isConnected) shell(services);
   const hash = location.hash.split('?')[0] || '#/conversations';
   markNav();
   for (const [re, fn] of ROUTES) {
@@ -479,12 +487,13 @@ async function servicesView() {
 async function usersView() {
   const roles = await all(svcPath('/Roles'));
   const roleName = new Map(roles.map((r) => [r.sid, r.friendly_name]));
+  // The roles a user can have, as options of a select (made anew for each).
+  const serviceRoles = () => roles.filter((r) => r.type === 'service').map((r) => h('option', { value: r.sid }, r.friendly_name));
   const q = hashQuery();
   const results = h('div', {});
   const filters = h('form', { class: 'inline', id: 'user-filters' },
     field('Identity starts with', 'prefix', { value: q.get('prefix') || '' }),
-    h('label', {}, 'Role', h('select', { name: 'role' }, h('option', { value: '' }, 'any'),
-      roles.filter((r) => r.type === 'service').map((r) => h('option', { value: r.sid }, r.friendly_name)))),
+    h('label', {}, 'Role', h('select', { name: 'role' }, h('option', { value: '' }, 'any'), serviceRoles())),
     h('label', {}, 'Online', h('select', { name: 'online' },
       ['any', 'online', 'offline'].map((v) => h('option', { value: v }, v)))),
     field('Conversations at least', 'min', { type: 'number', min: 0, max: 100, value: q.get('min') || '' }),
@@ -562,7 +571,7 @@ async function usersView() {
     field('Identity', 'Identity', { required: true }),
     field('Friendly name', 'FriendlyName'),
     h('label', {}, 'Role', h('select', { name: 'RoleSid' }, h('option', { value: '' }, 'the service default'),
-      roles.filter((r) => r.type === 'service').map((r) => h('option', { value: r.sid }, r.friendly_name)))),
+      serviceRoles())),
     h('button', { type: 'submit', class: 'primary' }, 'Create user'));
   submitting(create, async (v) => {
     await api('POST', svcPath('/Users'), v);
@@ -590,11 +599,7 @@ async function conversationsView() {
     field('Participant identity', 'identity', { value: f.identity }),
     h('button', { type: 'submit', class: 'primary' }, 'Filter'));
   filters.elements.state.value = f.state;
-  submitting(filters, async (v) => {
-    const p = new URLSearchParams();
-    for (const [k, val] of Object.entries(v)) if (val) p.set(k, val);
-    location.hash = '#/conversations' + (p.toString() ? '?' + p : '');
-  });
+  submitting(filters, async (v) => filterHash('#/conversations', v));
 
   const row = (c) => h('tr', { class: 'click', 'data-sid': c.sid, onclick: () => { location.hash = `#/conversations/${c.sid}`; } },
     h('td', {}, h('a', { href: `#/conversations/${c.sid}` }, c.friendly_name || c.sid), h('div', { class: 'mono muted' }, c.sid)),
@@ -794,8 +799,6 @@ async function conversationView(ref) {
     if (p.items.length) {
       const low = p.items[p.items.length - 1].index;
       for (const i of [...messages.keys()]) if (i >= low) messages.delete(i);
-    } else {
-      messages.clear();
     }
     for (const m of p.items) messages.set(m.index, m);
     renderMessages();
@@ -901,12 +904,7 @@ async function deliveriesView() {
     field('Event', 'event', { value: f.event, placeholder: 'onMessageAdded' }),
     h('button', { type: 'submit', class: 'primary' }, 'Filter'));
   filters.elements.status.value = f.status;
-  submitting(filters, async (v) => {
-    const p = new URLSearchParams();
-    if (v.status) p.set('status', v.status);
-    if (v.event) p.set('event', v.event);
-    location.hash = '#/webhooks' + (p.toString() ? '?' + p : '');
-  });
+  submitting(filters, async (v) => filterHash('#/webhooks', v));
 
   const open = new Set(); // deliveries whose details are shown
   const list = h('div', { id: 'deliveries' });
