@@ -3,6 +3,7 @@ package core
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -17,9 +18,11 @@ import (
 // for one node), and a restart starts again from the system's time.
 type Clock struct {
 	movable bool
-	mu      sync.Mutex
-	offset  time.Duration
-	moved   []func()
+	// offset is read without a lock (every timestamp parley takes reads
+	// it); mu serialises the moves and guards moved.
+	offset atomic.Int64 // a time.Duration
+	mu     sync.Mutex
+	moved  []func()
 }
 
 // maxClockOffset bounds how far ahead the clock may be: far enough for
@@ -33,21 +36,13 @@ const maxClockOffset = 100 * 365 * 24 * time.Hour
 func NewClock(movable bool) *Clock { return &Clock{movable: movable} }
 
 // Now is the system's time plus the offset.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.offset)
-}
+func (c *Clock) Now() time.Time { return time.Now().Add(c.Offset()) }
 
 // Movable reports whether the clock may be moved (emulator mode).
 func (c *Clock) Movable() bool { return c.movable }
 
 // Offset is how far ahead of the system's time the clock is.
-func (c *Clock) Offset() time.Duration {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.offset
-}
+func (c *Clock) Offset() time.Duration { return time.Duration(c.offset.Load()) }
 
 // OnMove registers f to run after each move: what sleeps until a time
 // must look again (the webhook dispatcher, the client sockets' expiries).
@@ -57,13 +52,12 @@ func (c *Clock) OnMove(f func()) {
 	c.moved = append(c.moved, f)
 }
 
-// advance moves the clock forward by d, or to at when at is not zero.
+// advance moves the clock forward by d, or to at when at is not zero
+// (MoveClock checks first that it may move).
 func (c *Clock) advance(d time.Duration, at time.Time) error {
-	if !c.movable {
-		return parley.NotFound()
-	}
 	c.mu.Lock()
-	now := time.Now().Add(c.offset)
+	offset := c.Offset()
+	now := time.Now().Add(offset)
 	if !at.IsZero() {
 		d = at.Sub(now)
 	}
@@ -72,11 +66,11 @@ func (c *Clock) advance(d time.Duration, at time.Time) error {
 		return parley.InvalidParam("The clock only moves forward: %s is before its time, %s",
 			now.Add(d).UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
-	if d >= maxClockOffset-c.offset {
+	if d >= maxClockOffset-offset {
 		c.mu.Unlock()
 		return parley.InvalidParam("The clock stays less than 100 years ahead of the system's time")
 	}
-	c.offset += d
+	c.offset.Store(int64(offset + d))
 	hooks := append([]func(){}, c.moved...)
 	c.mu.Unlock()
 	for _, f := range hooks {

@@ -51,7 +51,8 @@ type Options struct {
 	// them too, so apps can test their veto logic.
 	RESTPreEvents bool
 	// Enqueued is called after a write that queued webhook deliveries has
-	// committed, to wake the dispatcher; may be nil.
+	// committed, and after each move of Clock, to wake the dispatcher; may
+	// be nil.
 	Enqueued func()
 	Logger   *slog.Logger
 	// Limits are the participant limits; zero fields take Twilio's.
@@ -138,6 +139,10 @@ func New(o Options) *App {
 	}
 	if a.clk != nil {
 		a.now = a.clk.Now
+		// A move may make webhook retries due: the dispatcher looks again.
+		if a.enqueued != nil {
+			a.clk.OnMove(a.enqueued)
+		}
 	}
 	if o.Emulator {
 		a.guard = &resetGuard{Store: a.store}

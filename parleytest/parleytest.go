@@ -124,9 +124,6 @@ func NewWith(t testing.TB, o Options) *Server {
 		wo.Now = co.Clock.Now
 	}
 	dispatcher := webhook.NewDispatcher(wo)
-	if co.Clock != nil {
-		co.Clock.OnMove(dispatcher.Wake)
-	}
 	co.Store, co.Account = store, boot.Account
 	if co.PreHook == nil {
 		co.PreHook = &webhook.PreHook{AuthToken: boot.Account.AuthToken}

@@ -265,7 +265,6 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 		Logger:        log,
 		Limits:        core.Limits{MediaSize: c.maxMediaBytes},
 	})
-	clock.OnMove(dispatcher.Wake) // retries the move made due
 	if c.seed != "" {
 		if err := seed(ctx, app, c.seed, log); err != nil {
 			return err
