@@ -39,14 +39,12 @@ type faultRule struct {
 	Matched     int64
 	Hits        int64
 	DateCreated time.Time
-	seq         int64
 }
 
 // faults holds the rules in creation order.
 type faults struct {
 	mu    sync.Mutex
 	rules []*faultRule
-	seq   int64
 }
 
 // inject finds the first rule that matches and still has injections
@@ -82,8 +80,6 @@ func (fs *faults) add(r *faultRule) error {
 	if len(fs.rules) >= maxFaults {
 		return parley.InvalidParam("At most %d fault rules: DELETE /parley/v1/Faults clears them", maxFaults)
 	}
-	fs.seq++
-	r.seq = fs.seq
 	fs.rules = append(fs.rules, r)
 	return nil
 }

@@ -80,11 +80,7 @@ func DecodeFixture(r io.Reader) (core.Fixture, error) {
 }
 
 func (s *Server) exportFixture(w http.ResponseWriter, q *req) error {
-	svc := ""
-	if v := q.r.URL.Query().Get("ServiceSid"); v != "" {
-		svc = v
-	}
-	f, err := s.app.Export(q.ctx, svc)
+	f, err := s.app.Export(q.ctx, q.r.URL.Query().Get("ServiceSid"))
 	if err != nil {
 		return err
 	}

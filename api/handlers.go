@@ -278,8 +278,10 @@ func (s *Server) register(op *spec.Operation, decode func(*http.Request, *spec.O
 		}
 		s.allowed[op.Path] = append(s.allowed[op.Path], op.Method)
 	}
+	scope, limited := rateScope(op)
+	limited = limited && s.rates != nil
 	s.mux.HandleFunc(op.Method+" "+op.Path, func(w http.ResponseWriter, r *http.Request) {
-		if s.overRate(w, r, op) {
+		if limited && s.overRate(w, r, scope) {
 			return
 		}
 		q, err := decode(r, op)

@@ -88,11 +88,13 @@ var rateScopes = map[string][2]string{
 	"DeleteConversationMessage":          {"messages", "ConversationSid"},
 }
 
-// rateKey is the bucket r spends from, or "" for an operation Twilio does
-// not limit. The default service is named "" (shortened URLs) or by its
-// SID: two buckets for one service, a leniency parley accepts rather than
-// read the account's configuration on every write.
-func rateKey(op *spec.Operation, r *http.Request) string {
+// rateScope is what op's writes are counted by (the bucket's kind and
+// the path value naming it), or false for an operation Twilio does not
+// limit; worked out once, when op is mounted. The default service is
+// named "" (shortened URLs) or by its SID: two buckets for one service, a
+// leniency parley accepts rather than read the account's configuration
+// on every write.
+func rateScope(op *spec.Operation) ([2]string, bool) {
 	id := op.ID
 	for _, verb := range []string{"Create", "Update", "Delete"} {
 		if rest, ok := strings.CutPrefix(id, verb+"Service"); ok {
@@ -100,22 +102,13 @@ func rateKey(op *spec.Operation, r *http.Request) string {
 		}
 	}
 	scope, ok := rateScopes[id]
-	if !ok {
-		return ""
-	}
-	return scope[0] + ":" + r.PathValue(scope[1])
+	return scope, ok
 }
 
-// overRate answers a write over its rate and reports whether it did.
-func (s *Server) overRate(w http.ResponseWriter, r *http.Request, op *spec.Operation) bool {
-	if s.rates == nil {
-		return false
-	}
-	key := rateKey(op, r)
-	if key == "" {
-		return false
-	}
-	wait, ok := s.rates.take(key)
+// overRate answers a write over its rate (in scope) and reports whether
+// it did.
+func (s *Server) overRate(w http.ResponseWriter, r *http.Request, scope [2]string) bool {
+	wait, ok := s.rates.take(scope[0] + ":" + r.PathValue(scope[1]))
 	if ok {
 		return false
 	}

@@ -218,10 +218,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// credentials.
 		s.sock.ServeHTTP(w, r)
 		return
-	case (r.URL.Path == examplePath || r.URL.Path+"/" == examplePath) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+	// (Paths reach here with their trailing slash trimmed; TrimSuffix of a
+	// constant allocates nothing, as concatenating the path did.)
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && r.URL.Path == strings.TrimSuffix(examplePath, "/"):
 		serveExample(w, r)
 		return
-	case (r.URL.Path+"/" == console.Path || strings.HasPrefix(r.URL.Path, console.Path)) && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+	case (r.Method == http.MethodGet || r.Method == http.MethodHead) && (r.URL.Path == strings.TrimSuffix(console.Path, "/") || strings.HasPrefix(r.URL.Path, console.Path)):
 		// The console's page and files carry no credentials: the page
 		// asks for them and calls the REST API with them.
 		s.console.ServeHTTP(w, r)
