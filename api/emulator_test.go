@@ -754,3 +754,44 @@ func TestEmulatorImportConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestEmulatorImportRacesWrites: an import changing the account's
+// configuration and its default service, at the same moment as a partial
+// update of the configuration and a user created in the old default
+// service. Both configuration changes are kept, and the user is never
+// taken away with a service the import found empty.
+func TestEmulatorImportRacesWrites(t *testing.T) {
+	t.Parallel()
+	srv := parleytest.NewWith(t, parleytest.Options{Emulator: true})
+	c := rawClient{t: t, srv: srv}
+	const fresh = "IS00000000000000000000000000000009"
+	doc := `{"configuration":{"default_inactive_timer":"PT10M"},"services":[{"sid":"` + fresh + `","friendly_name":"New default","default":true}]}`
+	for i := range 8 {
+		c.must("POST", "/parley/v1/Reset", "", 200)
+		var imported, updated, created reply
+		var wg sync.WaitGroup
+		wg.Go(func() { imported = c.send("POST", "/parley/v1/Import", "application/json", doc, nil) })
+		wg.Go(func() { updated = c.send("POST", "/v1/Configuration", "", "DefaultClosedTimer=PT20M", nil) })
+		wg.Go(func() {
+			created = c.send("POST", "/v1/Services/"+srv.DefaultServiceSid+"/Users", "", "Identity=ann", nil)
+		})
+		wg.Wait()
+		if imported.status != 201 || updated.status != 200 {
+			t.Fatalf("run %d: import %d %s; configuration %d %s", i, imported.status, imported.raw, updated.status, updated.raw)
+		}
+		cfg := c.must("GET", "/v1/Configuration", "", 200)
+		if cfg["default_inactive_timer"] != "PT10M" || cfg["default_closed_timer"] != "PT20M" || cfg["default_chat_service_sid"] != fresh {
+			t.Fatalf("run %d: a change was lost: %v", i, cfg)
+		}
+		switch created.status {
+		case 201:
+			c.must("GET", "/v1/Services/"+srv.DefaultServiceSid+"/Users/ann", "", 200)
+		case 404: // the import emptied and removed the service first
+			if created.raw != notFoundBody("/Services/"+srv.DefaultServiceSid+"/Users") {
+				t.Fatalf("run %d: the user create: %s", i, created.raw)
+			}
+		default:
+			t.Fatalf("run %d: the user create: %d %s", i, created.status, created.raw)
+		}
+	}
+}

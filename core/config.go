@@ -146,15 +146,21 @@ func (a *App) UpdateAccountConfig(ctx context.Context, in AccountConfigUpdate) (
 			return err
 		}
 		setIf(&cfg.DefaultChatServiceSid, in.DefaultChatServiceSid)
-		setOptional(&cfg.DefaultMessagingServiceSid, in.DefaultMessagingServiceSid)
-		setOptional(&cfg.DefaultInactiveTimer, in.DefaultInactiveTimer)
-		setOptional(&cfg.DefaultClosedTimer, in.DefaultClosedTimer)
+		in.apply(&cfg)
 		// A concurrent delete of the named service makes this write fail
 		// with ErrDangling, and the store runs fn again, where the check
 		// above answers.
 		return tx.PutAccountConfig(ctx, cfg)
 	})
 	return cfg, err
+}
+
+// apply sets the optional fields given in in (all but the default chat
+// service, which must be checked to exist first).
+func (in AccountConfigUpdate) apply(cfg *parley.AccountConfig) {
+	setOptional(&cfg.DefaultMessagingServiceSid, in.DefaultMessagingServiceSid)
+	setOptional(&cfg.DefaultInactiveTimer, in.DefaultInactiveTimer)
+	setOptional(&cfg.DefaultClosedTimer, in.DefaultClosedTimer)
 }
 
 // setOptional applies an optional string parameter: absent keeps, empty

@@ -263,13 +263,13 @@ func (im *importer) configuration(path string, fc FixtureConfiguration) error {
 	if err := in.check(); err != nil {
 		return at(path, err)
 	}
-	cfg, err := im.tx.AccountConfig(im.ctx)
+	// Locked, as UpdateAccountConfig locks it: a concurrent partial
+	// update is not lost.
+	cfg, err := im.tx.ForUpdate().AccountConfig(im.ctx)
 	if err != nil {
 		return err
 	}
-	setOptional(&cfg.DefaultMessagingServiceSid, in.DefaultMessagingServiceSid)
-	setOptional(&cfg.DefaultInactiveTimer, in.DefaultInactiveTimer)
-	setOptional(&cfg.DefaultClosedTimer, in.DefaultClosedTimer)
+	in.apply(&cfg)
 	if fc.Webhooks != nil {
 		w := fc.Webhooks.update()
 		if err := w.check(true); err != nil {
@@ -522,7 +522,7 @@ func (im *importer) findService(fs FixtureService) (parley.Service, bool, error)
 // export imported into a fresh parley lists the services it listed.
 func (im *importer) makeDefault(sid string) error {
 	ctx, tx := im.ctx, im.tx
-	cfg, err := tx.AccountConfig(ctx)
+	cfg, err := tx.ForUpdate().AccountConfig(ctx)
 	if err != nil {
 		return err
 	}
@@ -532,6 +532,15 @@ func (im *importer) makeDefault(sid string) error {
 	}
 	cfg.DefaultChatServiceSid = sid
 	if err := tx.PutAccountConfig(ctx, cfg); err != nil {
+		return err
+	}
+	// A delete takes its row first: no user or conversation can then be
+	// added to the old service between the check that it is empty and its
+	// delete (which would take them along). Gone already (another import
+	// replaced it): nothing to do.
+	if _, err := tx.ForUpdate().Service(ctx, old); errors.Is(err, parley.ErrNotFound) {
+		return nil
+	} else if err != nil {
 		return err
 	}
 	users, err := tx.ListUsers(ctx, old, parley.PageQuery{Size: 1})
