@@ -189,6 +189,11 @@ type MessageTx interface {
 	// row until commit, so concurrent senders get increasing, unique
 	// indexes; ErrNotFound when the conversation is gone.
 	NextMessageIndex(ctx context.Context, conversationSid string) (int64, error)
+	// RaiseMessageIndex raises the conversation's last message index to
+	// to when it is below (a fixture's messages skipping indexes), in one
+	// statement whatever the gap; ErrNotFound when the conversation is
+	// gone.
+	RaiseMessageIndex(ctx context.Context, conversationSid string, to int64) error
 	CreateMessage(ctx context.Context, m Message) error
 	// PutReceipt records r as the latest receipt of its (message,
 	// participant): a new row, or the existing one rewritten with r's

@@ -740,10 +740,8 @@ func (im *importer) conversation(path string, svc parley.Service, fc FixtureConv
 		if *fc.LastMessageIndex < last {
 			return invalid(path+".last_message_index", "%d is below the last message's index, %d", *fc.LastMessageIndex, last)
 		}
-		for last < *fc.LastMessageIndex {
-			if last, err = tx.NextMessageIndex(ctx, c.Sid); err != nil {
-				return err
-			}
+		if err := tx.RaiseMessageIndex(ctx, c.Sid, *fc.LastMessageIndex); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -909,10 +907,11 @@ func (im *importer) message(path string, c parley.Conversation, fm FixtureMessag
 	if err != nil {
 		return last, err
 	}
-	for last < index {
-		if last, err = tx.NextMessageIndex(ctx, c.Sid); err != nil {
+	if last < index {
+		if err := tx.RaiseMessageIndex(ctx, c.Sid, index); err != nil {
 			return last, err
 		}
+		last = index
 	}
 	created := im.stamp(fm.DateCreated)
 	m := parley.Message{Sid: sid, ServiceSid: c.ServiceSid, ConversationSid: c.Sid, Index: index,

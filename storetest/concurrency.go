@@ -1088,7 +1088,7 @@ var (
 	// writes back a row its caller holds the lease on.
 	singleStatementWrites = []string{"CreateAccount", "SetAuthToken", "CreateAPIKey", "RevokeAPIKey",
 		"CreateService", "DeleteService", "DeleteRole", "DeleteUser", "EnqueueDelivery", "ClaimDeliveries",
-		"FinishDelivery", "CreateCredential", "DeleteCredential", "DeleteConversation", "DeleteParticipant", "DeleteMessage", "DeleteConversationWebhook",
+		"FinishDelivery", "RaiseMessageIndex", "CreateCredential", "DeleteCredential", "DeleteConversation", "DeleteParticipant", "DeleteMessage", "DeleteConversationWebhook",
 		// PutReceipt is one upsert keyed by (message, participant); core
 		// runs it under the message's row lock (PutReceiptForDeletedMessage
 		// races it against the message's delete).

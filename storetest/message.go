@@ -98,11 +98,28 @@ func testMessages(t *testing.T, s parley.Store) {
 		return view(t, s, func(tx parley.Tx) (parley.Page[parley.Message], error) { return tx.ListMessages(ctx, c.Sid, q) })
 	}, func(m parley.Message) int64 { return m.Index + 1 }) // messages page by index, cursors from 1
 
+	// RaiseMessageIndex only raises: below the last index it changes
+	// nothing; above, the next message follows the raised index.
+	for _, to := range []int64{2, 40} {
+		update(t, s, func(tx parley.Tx) error { return tx.RaiseMessageIndex(ctx, c.Sid, to) })
+	}
+	var next int64
+	update(t, s, func(tx parley.Tx) (err error) { next, err = tx.NextMessageIndex(ctx, c.Sid); return err })
+	if next != 41 {
+		t.Fatalf("the index after raising to 40: %d", next)
+	}
+	update(t, s, func(tx parley.Tx) error { return tx.RaiseMessageIndex(ctx, c.Sid, 7) })
+	if got := mustView(t, s, func(tx parley.Tx) (parley.Conversation, error) { return tx.ConversationBySid(ctx, f.svc.Sid, c.Sid) }); got.LastMessageIndex == nil || *got.LastMessageIndex != 41 {
+		t.Fatalf("a raise below the last index lowered it: %v", got.LastMessageIndex)
+	}
+
 	// Gone with the conversation; a conversation that is gone has no index.
 	update(t, s, func(tx parley.Tx) error { return tx.DeleteConversation(ctx, f.svc.Sid, c.Sid) })
 	_, err = view(t, s, func(tx parley.Tx) (parley.Message, error) { return tx.MessageBySid(ctx, c.Sid, ms[0].Sid) })
 	wantErr(t, err, parley.ErrNotFound)
 	err = s.Update(ctx, func(tx parley.Tx) error { _, err := tx.NextMessageIndex(ctx, c.Sid); return err })
+	wantErr(t, err, parley.ErrNotFound)
+	err = s.Update(ctx, func(tx parley.Tx) error { return tx.RaiseMessageIndex(ctx, c.Sid, 5) })
 	wantErr(t, err, parley.ErrNotFound)
 }
 

@@ -45,13 +45,14 @@ func (t *Tx) NextMessageIndex(ctx context.Context, conversationSid string) (int6
 	return next, nil
 }
 
+func (t *Tx) RaiseMessageIndex(ctx context.Context, conversationSid string, to int64) error {
+	return t.execOne(ctx, false, `UPDATE conversations SET last_message_index =
+		CASE WHEN COALESCE(last_message_index, -1) < ? THEN ? ELSE last_message_index END WHERE sid = ?`,
+		to, to, conversationSid)
+}
+
 func (t *Tx) CountMessages(ctx context.Context, conversationSid string) (int64, error) {
-	var n int64
-	err := t.c.QueryRow(ctx, t.d.rebind(`SELECT COUNT(*) FROM messages WHERE conversation_sid = ?`), conversationSid).Scan(&n)
-	if err != nil {
-		return 0, t.d.mapError(err, false)
-	}
-	return n, nil
+	return count(t, ctx, `SELECT COUNT(*) FROM messages WHERE conversation_sid = ?`, conversationSid)
 }
 
 func (t *Tx) CreateMessage(ctx context.Context, m parley.Message) error {
