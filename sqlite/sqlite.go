@@ -274,31 +274,31 @@ func (s *Store) writer() {
 	for {
 		select {
 		case req := <-s.queue:
-			batch = append(batch[:0], req)
+			// A request that must run alone ends the batch: what was
+			// queued before it commits first, then it, in queue order.
+			batch = batch[:0]
+			alone := req
+			if !req.alone {
+				batch, alone = append(batch, req), nil
+			}
 		drain:
-			for len(batch) < maxBatch {
+			for alone == nil && len(batch) < maxBatch {
 				select {
 				case r := <-s.queue:
-					batch = append(batch, r)
+					if r.alone {
+						alone = r
+					} else {
+						batch = append(batch, r)
+					}
 				default:
 					break drain
 				}
 			}
-			// Requests that must run alone go after the rest of the batch.
-			shared := batch[:0:0]
-			var alone []*writeRequest
-			for _, r := range batch {
-				if r.alone {
-					alone = append(alone, r)
-				} else {
-					shared = append(shared, r)
-				}
+			if len(batch) > 0 {
+				s.commit(batch)
 			}
-			if len(shared) > 0 {
-				s.commit(shared)
-			}
-			for _, r := range alone {
-				s.commitAlone(r)
+			if alone != nil {
+				s.commitAlone(alone)
 			}
 		case <-s.quit:
 			// Close holds no sender any more: everything that will ever be
