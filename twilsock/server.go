@@ -301,17 +301,24 @@ func (c *Conn) update(ctx context.Context, h Header) {
 	c.setGrant(g)
 }
 
-// setGrant installs a grant and (re)arms its expiry: a warning, then a
-// close with 410 at the expiry itself.
+// setGrant installs a grant and arms its expiry.
 func (c *Conn) setGrant(g Grant) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.grant = g
+	c.armLocked()
+}
+
+// armLocked (re)arms the grant's expiry, c.mu held: a warning, then a
+// close with 410 at the expiry itself. A stopped connection gets no
+// timers to hold it.
+func (c *Conn) armLocked() {
 	select {
 	case <-c.closing:
-		return // stopped (Rearm raced it): no timers to hold it
+		return
 	default:
 	}
-	c.grant = g
+	g := c.grant
 	if c.warn != nil {
 		c.warn.Stop()
 		c.expire.Stop()
@@ -352,12 +359,13 @@ func (s *Server) OffloadAll() {
 // would have when the time came.
 func (s *Server) Rearm() {
 	for _, c := range s.openConns() {
+		// Under the lock throughout: an update the client sends meanwhile
+		// is not undone by the grant read before it.
 		c.mu.Lock()
-		signedIn, g := c.signedIn, c.grant
-		c.mu.Unlock()
-		if signedIn {
-			c.setGrant(g)
+		if c.signedIn {
+			c.armLocked()
 		}
+		c.mu.Unlock()
 	}
 }
 
