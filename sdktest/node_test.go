@@ -12,9 +12,6 @@ package sdktest
 
 import (
 	"context"
-	"errors"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -61,26 +58,12 @@ func runNode(t *testing.T, node, script string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), nodeTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, node, filepath.Base(script))
-	cmd.Dir = filepath.Dir(script)
-	cmd.Env = append(nodetest.Env(os.Environ()),
-		"PARLEY_URL="+srv.URL,
-		"PARLEY_ACCOUNT_SID="+srv.AccountSid,
-		"PARLEY_AUTH_TOKEN="+srv.AuthToken,
-		"PARLEY_DEFAULT_SERVICE_SID="+srv.DefaultServiceSid,
-		"PARLEY_API_KEY_SID="+key.Sid,
-		"PARLEY_API_KEY_SECRET="+secret,
-	)
-	// Don't wait forever for output pipes held by a stray grandchild.
-	cmd.WaitDelay = 5 * time.Second
-	out, err := cmd.CombinedOutput()
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		t.Fatalf("node %s timed out after %v; output:\n%s", script, nodeTimeout, out)
-	}
-	if err != nil {
-		t.Fatalf("node %s: %v; output:\n%s", script, err, out)
-	}
-	t.Logf("%s", strings.TrimSpace(string(out)))
+	t.Logf("%s", nodetest.Script(t, node, filepath.Dir(script), filepath.Base(script), []string{
+		"PARLEY_URL=" + srv.URL,
+		"PARLEY_ACCOUNT_SID=" + srv.AccountSid,
+		"PARLEY_AUTH_TOKEN=" + srv.AuthToken,
+		"PARLEY_DEFAULT_SERVICE_SID=" + srv.DefaultServiceSid,
+		"PARLEY_API_KEY_SID=" + key.Sid,
+		"PARLEY_API_KEY_SECRET=" + secret,
+	}, nodeTimeout, nil))
 }

@@ -115,10 +115,10 @@ func TestNodeRestart(t *testing.T) {
 				t.Errorf("message while down: %v", err)
 			}
 		})
+		t.Cleanup(func() { second.stop(t) }) // also when the script fails
 	})
 	if second == nil {
 		t.Fatalf("the script never got ready:\n%s", out)
 	}
-	second.stop(t)
 	t.Logf("%s", out)
 }
