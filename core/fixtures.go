@@ -379,7 +379,17 @@ func (im *importer) stamp(t *time.Time) time.Time {
 	if t == nil {
 		return im.now
 	}
-	return t.UTC().Truncate(time.Second)
+	return *stampPtr(t)
+}
+
+// stamps are a resource's dates: created as given or now, updated as
+// given or when created.
+func (im *importer) stamps(created, updated *time.Time) (time.Time, time.Time) {
+	c := im.stamp(created)
+	if updated == nil {
+		return c, c
+	}
+	return c, im.stamp(updated)
 }
 
 // sid checks a given SID's prefix, or mints one.
@@ -410,11 +420,8 @@ func (im *importer) service(path string, fs FixtureService) error {
 		if err != nil {
 			return err
 		}
-		created := im.stamp(fs.DateCreated)
-		svc = parley.Service{Sid: sid, FriendlyName: fs.FriendlyName, DateCreated: created, DateUpdated: im.stamp(fs.DateUpdated)}
-		if fs.DateUpdated == nil {
-			svc.DateUpdated = created
-		}
+		created, updated := im.stamps(fs.DateCreated, fs.DateUpdated)
+		svc = parley.Service{Sid: sid, FriendlyName: fs.FriendlyName, DateCreated: created, DateUpdated: updated}
 		if len(fs.Roles) == 0 {
 			if svc, err = createService(ctx, tx, im.a.sids, sid, fs.FriendlyName, created); err != nil {
 				return at(path, err)
@@ -500,21 +507,16 @@ func (im *importer) findService(fs FixtureService) (parley.Service, bool, error)
 		}
 		return s, err == nil, err
 	}
-	for q := (parley.PageQuery{Size: 100}); ; {
-		p, err := im.tx.ListServices(im.ctx, q)
-		if err != nil {
-			return parley.Service{}, false, err
-		}
-		for _, s := range p.Items {
-			if s.FriendlyName == fs.FriendlyName {
-				return s, true, nil
-			}
-		}
-		if !p.HasNext {
-			return parley.Service{}, false, nil
-		}
-		q.After = p.LastSeq
+	services, err := all(func(q parley.PageQuery) (parley.Page[parley.Service], error) { return im.tx.ListServices(im.ctx, q) })
+	if err != nil {
+		return parley.Service{}, false, err
 	}
+	for _, s := range services {
+		if s.FriendlyName == fs.FriendlyName {
+			return s, true, nil
+		}
+	}
+	return parley.Service{}, false, nil
 }
 
 // makeDefault makes sid the account's default service. The one it
@@ -562,18 +564,12 @@ func (im *importer) makeDefault(sid string) error {
 func (im *importer) loadRoles(path, svc string, roles []FixtureRole) error {
 	ctx, tx := im.ctx, im.tx
 	im.roles = map[string]parley.Role{}
-	for q := (parley.PageQuery{Size: 100}); ; {
-		p, err := tx.ListRoles(ctx, svc, q)
-		if err != nil {
-			return err
-		}
-		for _, r := range p.Items {
-			im.roles[r.Sid], im.roles[r.FriendlyName] = r, r
-		}
-		if !p.HasNext {
-			break
-		}
-		q.After = p.LastSeq
+	existing, err := all(func(q parley.PageQuery) (parley.Page[parley.Role], error) { return tx.ListRoles(ctx, svc, q) })
+	if err != nil {
+		return err
+	}
+	for _, r := range existing {
+		im.roles[r.Sid], im.roles[r.FriendlyName] = r, r
 	}
 	for i, fr := range roles {
 		rp := fmt.Sprintf("%s.roles[%d]", path, i)
@@ -599,12 +595,9 @@ func (im *importer) loadRoles(path, svc string, roles []FixtureRole) error {
 		if err != nil {
 			return err
 		}
-		created := im.stamp(fr.DateCreated)
+		created, updated := im.stamps(fr.DateCreated, fr.DateUpdated)
 		r := parley.Role{Sid: sid, ServiceSid: svc, FriendlyName: fr.FriendlyName, Type: typ,
-			Permissions: perms, DateCreated: created, DateUpdated: created}
-		if fr.DateUpdated != nil {
-			r.DateUpdated = im.stamp(fr.DateUpdated)
-		}
+			Permissions: perms, DateCreated: created, DateUpdated: updated}
 		if err := tx.CreateRole(ctx, r); err != nil {
 			return at(rp, err)
 		}
@@ -665,12 +658,9 @@ func (im *importer) user(path string, svc parley.Service, fu FixtureUser, counte
 	if err != nil {
 		return parley.User{}, err
 	}
-	created := im.stamp(fu.DateCreated)
+	created, updated := im.stamps(fu.DateCreated, fu.DateUpdated)
 	u := fields.apply(parley.User{Sid: sid, ServiceSid: svc.Sid, RoleSid: role, Identity: fu.Identity,
-		Attributes: "{}", DateCreated: created}, created)
-	if fu.DateUpdated != nil {
-		u.DateUpdated = im.stamp(fu.DateUpdated)
-	}
+		Attributes: "{}", DateCreated: created}, updated)
 	if err := tx.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, parley.ErrConflict) {
 			return parley.User{}, taken(path+".sid", "%s is another service's user", sid)
@@ -765,15 +755,12 @@ func (im *importer) newConversation(path string, svc parley.Service, fc FixtureC
 	if err != nil {
 		return parley.Conversation{}, err
 	}
-	created := im.stamp(fc.DateCreated)
+	created, updated := im.stamps(fc.DateCreated, fc.DateUpdated)
 	c := parley.Conversation{Sid: sid, ServiceSid: svc.Sid, UniqueName: fc.UniqueName, FriendlyName: fc.FriendlyName,
 		Attributes: cmp.Or(fc.Attributes, "{}"), MessagingServiceSid: fc.MessagingServiceSid, State: parley.StateActive,
-		CreatedBy: fc.CreatedBy, DateCreated: created, DateUpdated: created}
+		CreatedBy: fc.CreatedBy, DateCreated: created, DateUpdated: updated}
 	if fc.State != "" {
 		c.State = parley.ConversationState(fc.State)
-	}
-	if fc.DateUpdated != nil {
-		c.DateUpdated = im.stamp(fc.DateUpdated)
 	}
 	if t := fc.Timers; t != nil {
 		c.TimerInactive, c.TimerClosed = t.Inactive, t.Closed
@@ -830,13 +817,10 @@ func (im *importer) participant(path string, svc parley.Service, cfg parley.Serv
 	if err != nil {
 		return err
 	}
-	created := im.stamp(fp.DateCreated)
+	created, updated := im.stamps(fp.DateCreated, fp.DateUpdated)
 	p := parley.Participant{Sid: sid, ServiceSid: svc.Sid, ConversationSid: c.Sid, Attributes: attrs,
 		LastReadMessageIndex: fp.LastReadMessageIndex, LastReadTimestamp: fp.LastReadTimestamp,
-		NotificationLevel: cmp.Or(fp.NotificationLevel, "default"), DateCreated: created, DateUpdated: created}
-	if fp.DateUpdated != nil {
-		p.DateUpdated = im.stamp(fp.DateUpdated)
-	}
+		NotificationLevel: cmp.Or(fp.NotificationLevel, "default"), DateCreated: created, DateUpdated: updated}
 	if p.NotificationLevel != "default" && p.NotificationLevel != "muted" {
 		return invalid(path+".notification_level", "%q is neither default nor muted", p.NotificationLevel)
 	}
@@ -913,13 +897,10 @@ func (im *importer) message(path string, c parley.Conversation, fm FixtureMessag
 		}
 		last = index
 	}
-	created := im.stamp(fm.DateCreated)
+	created, updated := im.stamps(fm.DateCreated, fm.DateUpdated)
 	m := parley.Message{Sid: sid, ServiceSid: c.ServiceSid, ConversationSid: c.Sid, Index: index,
 		Author: cmp.Or(fm.Author, "system"), Body: fm.Body, Attributes: attrs, ParticipantSid: fm.ParticipantSid,
-		Subject: fm.Subject, DateCreated: created, DateUpdated: created}
-	if fm.DateUpdated != nil {
-		m.DateUpdated = im.stamp(fm.DateUpdated)
-	}
+		Subject: fm.Subject, DateCreated: created, DateUpdated: updated}
 	if err := tx.CreateMessage(ctx, m); err != nil {
 		if errors.Is(err, parley.ErrConflict) {
 			return last, taken(path+".sid", "%s is another conversation's message", sid)
@@ -1065,9 +1046,7 @@ func exportConversation(ctx context.Context, tx parley.Tx, c parley.Conversation
 	if err != nil {
 		return fc, err
 	}
-	hooks, err := all(func(q parley.PageQuery) (parley.Page[parley.ConversationWebhook], error) {
-		return tx.ListConversationWebhooks(ctx, c.Sid, q)
-	})
+	hooks, err := tx.ConversationWebhooks(ctx, c.Sid)
 	if err != nil {
 		return fc, err
 	}
@@ -1085,9 +1064,7 @@ func exportConversation(ctx context.Context, tx parley.Tx, c parley.Conversation
 
 func (im *importer) conversationWebhook(path string, c parley.Conversation, fw FixtureConversationWebhook) error {
 	ctx, tx := im.ctx, im.tx
-	existing, err := all(func(q parley.PageQuery) (parley.Page[parley.ConversationWebhook], error) {
-		return tx.ListConversationWebhooks(ctx, c.Sid, q)
-	})
+	existing, err := tx.ConversationWebhooks(ctx, c.Sid)
 	if err != nil {
 		return err
 	}
@@ -1107,12 +1084,9 @@ func (im *importer) conversationWebhook(path string, c parley.Conversation, fw F
 	if err != nil {
 		return err
 	}
-	created := im.stamp(fw.DateCreated)
+	created, updated := im.stamps(fw.DateCreated, fw.DateUpdated)
 	w := parley.ConversationWebhook{Sid: sid, ServiceSid: c.ServiceSid, ConversationSid: c.Sid, Target: fw.Target,
-		DateCreated: created, DateUpdated: created}
-	if fw.DateUpdated != nil {
-		w.DateUpdated = im.stamp(fw.DateUpdated)
-	}
+		DateCreated: created, DateUpdated: updated}
 	in := ConversationWebhookInput{URL: fw.URL, Method: fw.Method, Filters: fw.Filters, Triggers: fw.Triggers, FlowSid: fw.FlowSid}
 	if err := in.apply(&w); err != nil {
 		return at(path, err)
