@@ -50,9 +50,6 @@ type Options struct {
 	// parley_webhook_failures_total). It is made before the Server (the
 	// app needs its Wake), so its counts are read at each scrape.
 	Webhooks *webhook.Dispatcher
-	// Emulator mounts the emulator's controls (emulator.go): reset,
-	// fixtures, the clock, faults. Off, they answer 404.
-	Emulator bool
 }
 
 // Server is the HTTP handler.
@@ -65,7 +62,8 @@ type Server struct {
 	pages     pageTokens
 	// sock serves the client SDKs' WebSocket (clients.go).
 	sock *twilsock.Server
-	// emulator is Options.Emulator.
+	// emulator is whether the app runs in emulator mode (core.App.Emulator):
+	// its controls are mounted.
 	emulator bool
 	// draining is set once Shutdown began: /readyz says not ready.
 	draining atomic.Bool
@@ -108,10 +106,10 @@ func New(o Options) *Server {
 		mounted:   map[string]bool{},
 		allowed:   map[string][]string{},
 		samples:   map[string]func(*wireContext) []byte{},
-		emulator:  o.Emulator,
+		emulator:  o.App.Emulator(),
 		console:   console.Handler(),
 	}
-	if o.Emulator {
+	if s.emulator {
 		s.faults = &faults{}
 	}
 	if !o.NoMetrics {

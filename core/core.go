@@ -120,6 +120,10 @@ type App struct {
 	leaseEnd atomic.Int64
 }
 
+// Emulator reports whether the app runs in emulator mode (Options.Emulator):
+// the API mounts its controls.
+func (a *App) Emulator() bool { return a.guard != nil }
+
 // New returns an App.
 func New(o Options) *App {
 	a := &App{

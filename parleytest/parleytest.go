@@ -62,7 +62,7 @@ type Options struct {
 	// TimerPoll is how often conversation timers are looked for (0 is
 	// core.TimerPoll); tests that move the clock make it short.
 	TimerPoll time.Duration
-	// Emulator turns emulator mode on (api.Options.Emulator), with a
+	// Emulator turns emulator mode on (core.Options.Emulator), with a
 	// clock that POST /parley/v1/Clock moves (unless Core.Clock or
 	// Core.Now is set).
 	Emulator bool
@@ -138,8 +138,8 @@ func NewWith(t testing.TB, o Options) *Server {
 	go func() { dispatcher.Run(ctx); close(done) }()
 	go func() { app.RunTimers(ctx, o.TimerPoll); close(timersDone) }()
 	t.Cleanup(func() { cancel(); <-done; <-timersDone })
-	ts := httptest.NewServer(api.New(api.Options{App: app, PublicURL: o.PublicURL, Emulator: o.Emulator,
-		RateLimits: o.RateLimits, Webhooks: dispatcher}))
+	ts := httptest.NewServer(api.New(api.Options{App: app, PublicURL: o.PublicURL, RateLimits: o.RateLimits,
+		Webhooks: dispatcher}))
 	t.Cleanup(ts.Close)
 	return &Server{
 		Dispatcher:        dispatcher,

@@ -270,7 +270,7 @@ func serve(ctx context.Context, c config, log *slog.Logger, stdout io.Writer) er
 			return err
 		}
 	}
-	handler := api.New(api.Options{App: app, PublicURL: c.publicURL, Logger: log, Emulator: c.emulator,
+	handler := api.New(api.Options{App: app, PublicURL: c.publicURL, Logger: log,
 		RateLimits: c.rateLimits == "twilio", NoMetrics: !c.metrics, Webhooks: dispatcher})
 
 	ln, err := net.Listen("tcp", c.addr)
