@@ -153,7 +153,6 @@ func TestClientClosedMidSubscription(t *testing.T) {
 	c.must("POST", "/v1/Conversations", "UniqueName=room", 201)
 	c.must("POST", "/v1/Conversations/room/Participants", "Identity=alice", 201)
 	conv := c.must("GET", "/v1/Conversations/room", "", 200)["sid"].(string)
-	api := srv.HTTP.Config.Handler.(interface{ ClientStats() (int, int) })
 	for range 5 {
 		ws := parleytest.DialClient(t, srv, "alice")
 		var reqs []map[string]any
@@ -171,12 +170,17 @@ func TestClientClosedMidSubscription(t *testing.T) {
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		feeds, objects := api.ClientStats()
+		text := scrapeMetrics(t, srv)
+		feeds, ok1 := sample(text, "parley_client_connections")
+		objects, ok2 := sample(text, "parley_client_subscribed_objects")
+		if !ok1 || !ok2 {
+			t.Fatalf("no client series in /metrics:\n%s", text)
+		}
 		if feeds == 0 && objects == 0 {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("after every connection closed the hub holds %d feeds and %d objects", feeds, objects)
+			t.Fatalf("after every connection closed the hub holds %v feeds and %v objects", feeds, objects)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}

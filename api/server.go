@@ -157,10 +157,6 @@ func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// ClientStats counts the client connections that have subscribed and the
-// objects they are subscribed to (clientapi.Hub.Stats).
-func (s *Server) ClientStats() (feeds, objects int) { return s.hub.Stats() }
-
 // ServeHTTP answers one request: request id and CORS headers first, then
 // health checks and CORS preflights (which carry no credentials), then
 // authentication, then routing.
