@@ -76,7 +76,7 @@ func TestMetricsOff(t *testing.T) {
 	req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
 	w := httptest.NewRecorder()
 	h.ServeHTTP(w, req)
-	if w.Code != 404 || !strings.Contains(w.Body.String(), `"code":20404`) {
+	if w.Code != 404 || w.Body.String() != notFoundBody("/metrics") {
 		t.Fatalf("/metrics off: %d %s", w.Code, w.Body.String())
 	}
 }

@@ -511,7 +511,8 @@ func TestEmulatorFlag(t *testing.T) {
 			}
 			status, body := in.call(t, "POST", "/parley/v1/Clock", "Advance=PT1M")
 			if tc.on && (status != 200 || !strings.Contains(body, `"offset_seconds":60,"movable":true`)) ||
-				!tc.on && (status != 404 || !strings.Contains(body, `"code":20404`)) {
+				!tc.on && (status != 404 || body != `{"code":20404,"message":"The requested resource /parley/v1/Clock was not found",`+
+					`"more_info":"https://www.twilio.com/docs/errors/20404","status":404}`) {
 				t.Errorf("POST /parley/v1/Clock: %d %s", status, body)
 			}
 		})
