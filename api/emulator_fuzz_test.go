@@ -1,9 +1,6 @@
 package api_test
 
 import (
-	"encoding/json"
-	"io"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -42,32 +39,10 @@ func FuzzEmulator(f *testing.F) {
 		if strings.Contains(path, "Reset") {
 			return // a reset in every other input would leave nothing to reach
 		}
-		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		res, b, err := fuzzCall(srv, method, path, ctype, body)
 		if err != nil {
 			return // not a request a client could send
 		}
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return
-		}
-		b, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		if res.StatusCode >= 500 {
-			t.Fatalf("%s %s %q: %d %s", method, path, body, res.StatusCode, b)
-		}
-		if res.StatusCode >= 400 {
-			var e struct {
-				Status  int    `json:"status"`
-				Code    int    `json:"code"`
-				Message string `json:"message"`
-			}
-			if err := json.Unmarshal(b, &e); err != nil || e.Status != res.StatusCode || e.Code == 0 || e.Message == "" {
-				t.Fatalf("%s %s %q: %d, not Twilio's error body: %s", method, path, body, res.StatusCode, b)
-			}
-		}
+		checkFuzzAnswer(t, method, path, ctype, body, res, b)
 	})
 }

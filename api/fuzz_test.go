@@ -26,24 +26,8 @@ import (
 // participants, a message and a webhook that exist.
 func FuzzRequests(f *testing.F) {
 	srv := parleytest.New(f)
-	client := &http.Client{}
 	call := func(method, path, ctype, body string) (*http.Response, []byte, error) {
-		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		if err != nil {
-			return nil, nil, err
-		}
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		req.Header.Set("X-Twilio-Webhook-Enabled", "true")
-		req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
-		res, err := client.Do(req)
-		if err != nil {
-			return nil, nil, err
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res, b, nil
+		return fuzzCall(srv, method, path, ctype, body)
 	}
 	const form = "application/x-www-form-urlencoded"
 	if res, b, err := call("POST", "/v1/Users", form, "Identity=alice&FriendlyName=Alice"); err != nil || res.StatusCode != 201 {
@@ -190,28 +174,60 @@ func FuzzRequests(f *testing.F) {
 		if err != nil {
 			return // not a request a client could send, or refused by net/http before parley
 		}
-		if res.StatusCode >= 500 {
-			t.Fatalf("%s %s (%s) %q: %d %s", method, path, ctype, body, res.StatusCode, b)
-		}
-		if res.StatusCode == http.StatusNoContent || method == http.MethodHead {
-			return
-		}
-		if res.StatusCode == http.StatusOK && strings.HasSuffix(res.Request.URL.Path, "/Content") {
-			return // media content: the bytes as uploaded
-		}
-		if res.StatusCode == http.StatusBadRequest && res.Header.Get("Content-Type") != "application/json" {
-			return // net/http's own answer to a malformed request line
-		}
-		var v map[string]any
-		if err := json.Unmarshal(b, &v); err != nil {
-			t.Fatalf("%s %s: %d body is not a JSON object: %q", method, path, res.StatusCode, b)
-		}
-		if res.StatusCode >= 400 {
-			code, _ := v["code"].(float64)
-			status, _ := v["status"].(float64)
-			if code == 0 || int(status) != res.StatusCode || v["message"] == "" || v["more_info"] == nil {
-				t.Fatalf("%s %s: error body %s", method, path, b)
-			}
-		}
+		checkFuzzAnswer(t, method, path, ctype, body, res, b)
 	})
+}
+
+// fuzzCall sends one request to srv with the account's credentials, as a
+// REST write that fires webhooks (X-Twilio-Webhook-Enabled), and reads
+// the answer; an error when no request could be sent.
+func fuzzCall(srv *parleytest.Server, method, path, ctype, body string) (*http.Response, []byte, error) {
+	req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+	if err != nil {
+		return nil, nil, err
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	req.Header.Set("X-Twilio-Webhook-Enabled", "true")
+	req.SetBasicAuth(srv.AccountSid, srv.AuthToken)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, b, nil
+}
+
+// checkFuzzAnswer fails t unless the answer to a fuzzed request is what
+// every answer must be: never a 5xx, a JSON object as the body (but media
+// content, and net/http's own refusal of a malformed request), and every
+// error Twilio's body with its code, message, more_info and the HTTP
+// status.
+func checkFuzzAnswer(t *testing.T, method, path, ctype, body string, res *http.Response, b []byte) {
+	t.Helper()
+	if res.StatusCode >= 500 {
+		t.Fatalf("%s %s (%s) %q: %d %s", method, path, ctype, body, res.StatusCode, b)
+	}
+	if res.StatusCode == http.StatusNoContent || method == http.MethodHead {
+		return
+	}
+	if res.StatusCode == http.StatusOK && strings.HasSuffix(res.Request.URL.Path, "/Content") {
+		return // media content: the bytes as uploaded
+	}
+	if res.StatusCode == http.StatusBadRequest && res.Header.Get("Content-Type") != "application/json" {
+		return // net/http's own answer to a malformed request line
+	}
+	var v map[string]any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatalf("%s %s: %d body is not a JSON object: %q", method, path, res.StatusCode, b)
+	}
+	if res.StatusCode >= 400 {
+		code, _ := v["code"].(float64)
+		status, _ := v["status"].(float64)
+		if code == 0 || int(status) != res.StatusCode || v["message"] == "" || v["more_info"] == nil {
+			t.Fatalf("%s %s: error body %s", method, path, b)
+		}
+	}
 }
