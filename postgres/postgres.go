@@ -205,12 +205,7 @@ func (s *Store) update(ctx context.Context, fn func(parley.Tx) error) error {
 // transaction (retried like any Update, for a deadlock with writers that
 // took some of the tables first).
 func (s *Store) Reset(ctx context.Context, keepKeys bool, fn func(parley.Tx) error) error {
-	return s.Update(ctx, func(tx parley.Tx) error {
-		if err := tx.(*sqlstore.Tx).ResetData(ctx, keepKeys); err != nil {
-			return err
-		}
-		return fn(tx)
-	})
+	return s.Update(ctx, sqlstore.Reset(ctx, keepKeys, fn))
 }
 
 func rollback(ctx context.Context, pgtx pgx.Tx) {

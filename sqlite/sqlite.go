@@ -225,12 +225,7 @@ func (s *Store) Update(ctx context.Context, fn func(parley.Tx) error) error {
 // satisfy them. Being the writer's only transaction, it runs wholly
 // before or after every other write, and reads see it whole (WAL).
 func (s *Store) Reset(ctx context.Context, keepKeys bool, fn func(parley.Tx) error) error {
-	return s.enqueue(&writeRequest{ctx: ctx, alone: true, done: make(chan error, 1), fn: func(tx parley.Tx) error {
-		if err := tx.(*sqlstore.Tx).ResetData(ctx, keepKeys); err != nil {
-			return err
-		}
-		return fn(tx)
-	}})
+	return s.enqueue(&writeRequest{ctx: ctx, alone: true, done: make(chan error, 1), fn: sqlstore.Reset(ctx, keepKeys, fn)})
 }
 
 func (s *Store) enqueue(req *writeRequest) error {

@@ -111,6 +111,17 @@ var (
 	KeptTables = []string{"accounts", "api_keys", "nodes"}
 )
 
+// Reset is the transaction of a store's Reset: the data removed
+// (ResetData), then fn on what is left.
+func Reset(ctx context.Context, keepKeys bool, fn func(parley.Tx) error) func(parley.Tx) error {
+	return func(tx parley.Tx) error {
+		if err := tx.(*Tx).ResetData(ctx, keepKeys); err != nil {
+			return err
+		}
+		return fn(tx)
+	}
+}
+
 // ResetData is the deleting half of parley.Store's Reset, which each
 // backend runs in a transaction of its own making: with Truncate, one
 // statement; without, a DELETE per table, which SQLite turns into a
