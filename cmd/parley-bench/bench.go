@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -357,7 +356,7 @@ func (b *bench) startup(ctx context.Context) (*startupReport, error) {
 
 // describeDB names the database for the report without its password.
 func describeDB(db string) string {
-	if strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://") {
+	if isPostgres(db) {
 		if u, err := url.Parse(db); err == nil {
 			return "PostgreSQL " + u.Redacted()
 		}

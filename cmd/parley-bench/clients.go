@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
@@ -711,8 +710,7 @@ func parallel(fns ...func() error) error {
 
 // opened is the outcome of opening clients.
 type opened struct {
-	clients    []*sockClient // by index; nil where opening failed
-	loggedIn   int
+	clients    []*sockClient   // by index; nil where opening failed
 	login      []time.Duration // dial to init's 200, per logged-in client
 	ready      []time.Duration // dial to subscribed, per ready client
 	errors     int
@@ -726,29 +724,19 @@ type opened struct {
 func (b *bench) openClients(ctx context.Context, w *clientWorld, tokens, urls []string, workers int, what string) *opened {
 	o := &opened{clients: make([]*sockClient, len(tokens))}
 	var mu sync.Mutex
-	var next, ready, failed atomic.Int64
-	stop := make(chan struct{})
-	progressDone := make(chan struct{})
-	go func() {
-		defer close(progressDone)
-		if what == "" {
-			return
-		}
-		tick := time.NewTicker(2 * time.Second)
-		defer tick.Stop()
-		prevN, prevT := int64(0), time.Now()
-		for {
-			select {
-			case <-stop:
-				return
-			case now := <-tick.C:
-				n := ready.Load()
-				fmt.Fprintf(b.log, "  %s %s/%s ready  %s/s now  errors %d\n", what, commas(int(n)), commas(len(tokens)),
-					commas(int(float64(n-prevN)/now.Sub(prevT).Seconds())), failed.Load())
-				prevN, prevT = n, now
-			}
-		}
-	}()
+	var next atomic.Int64
+	stopProgress := func() {}
+	if what != "" {
+		prevN, prevT := 0, time.Now()
+		stopProgress = b.progress(func(now time.Time) string {
+			mu.Lock()
+			n, errs := len(o.ready), o.errors
+			mu.Unlock()
+			rate := float64(n-prevN) / now.Sub(prevT).Seconds()
+			prevN, prevT = n, now
+			return fmt.Sprintf("  %s %s/%s ready  %s/s now  errors %d\n", what, commas(n), commas(len(tokens)), commas(int(rate)), errs)
+		})
+	}
 	o.start = time.Now()
 	var wg sync.WaitGroup
 	for range min(workers, len(tokens)) {
@@ -764,7 +752,6 @@ func (b *bench) openClients(ctx context.Context, w *clientWorld, tokens, urls []
 				tLogin := time.Since(t0)
 				if err == nil {
 					mu.Lock()
-					o.loggedIn++
 					o.login = append(o.login, tLogin)
 					mu.Unlock()
 					if err = sc.startup(cctx); err != nil {
@@ -775,13 +762,11 @@ func (b *bench) openClients(ctx context.Context, w *clientWorld, tokens, urls []
 				cancel()
 				mu.Lock()
 				if err != nil {
-					failed.Add(1)
 					o.errors++
 					if o.firstErr == "" {
 						o.firstErr = err.Error()
 					}
 				} else {
-					ready.Add(1)
 					o.clients[i] = sc
 					o.ready = append(o.ready, done.Sub(t0))
 					if done.After(o.end) {
@@ -793,8 +778,7 @@ func (b *bench) openClients(ctx context.Context, w *clientWorld, tokens, urls []
 		})
 	}
 	wg.Wait()
-	close(stop)
-	<-progressDone
+	stopProgress()
 	return o
 }
 
@@ -919,7 +903,7 @@ func (b *bench) connectPhase(ctx context.Context, w *clientWorld, cr *connectRep
 	if err := ctx.Err(); err != nil {
 		return idle, err
 	}
-	cr.LoggedIn, cr.Ready, cr.Errors, cr.FirstError = o.loggedIn, len(o.ready), o.errors, o.firstErr
+	cr.LoggedIn, cr.Ready, cr.Errors, cr.FirstError = len(o.login), len(o.ready), o.errors, o.firstErr
 	cr.Login, cr.Startup = summarizeDelays(o.login), summarizeDelays(o.ready)
 	if len(o.ready) > 0 {
 		wall := o.end.Sub(o.start)
@@ -1229,8 +1213,8 @@ type cpuUse struct {
 
 func cpuBetween(a, b phaseCPU) cpuUse {
 	wall := b.at.Sub(a.at)
-	u := cpuUse{Client: cores(since(b.client, a.client), wall), Postgres: -1, Other: -1}
 	used := since(b.client, a.client)
+	u := cpuUse{Client: cores(used, wall), Postgres: -1, Other: -1}
 	known := used >= 0
 	for i := range a.servers {
 		d := since(b.servers[i], a.servers[i])
@@ -1248,30 +1232,6 @@ func cpuBetween(a, b phaseCPU) cpuUse {
 		u.Other = cores(max(0, m-used), wall)
 	}
 	return u
-}
-
-// postgresCPU is the CPU time every process named postgres has used so
-// far (the server and its backends, whoever they serve), from /proc; -1
-// when unknown.
-func postgresCPU() time.Duration {
-	ents, err := os.ReadDir("/proc")
-	if err != nil {
-		return -1
-	}
-	var total time.Duration
-	for _, e := range ents {
-		if n := e.Name(); n[0] < '0' || n[0] > '9' {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil || !bytes.Contains(b[:min(len(b), 40)], []byte(" (postgres) ")) {
-			continue
-		}
-		if d, ok := parseStatCPU(b); ok {
-			total += d
-		}
-	}
-	return total
 }
 
 // notesOf is how many notifications clients have received so far.

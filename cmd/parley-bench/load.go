@@ -372,32 +372,20 @@ func (b *bench) fill(ctx context.Context, verb, noun string, before, n, workers 
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	stopProgress := make(chan struct{})
-	progressDone := make(chan struct{})
-	go func() {
-		defer close(progressDone)
-		tick := time.NewTicker(2 * time.Second)
-		defer tick.Stop()
-		prevN, prevT := int64(0), start
-		for {
-			select {
-			case <-stopProgress:
-				return
-			case now := <-tick.C:
-				d := done.Load()
-				rate := float64(d-prevN) / now.Sub(prevT).Seconds()
-				avg := float64(d) / now.Sub(start).Seconds()
-				eta := "?"
-				if avg > 0 {
-					eta = (time.Duration(float64(int64(n)-d)/avg) * time.Second).Round(time.Second).String()
-				}
-				fmt.Fprintf(b.log, "  %s %s/%s %s (%.0f%%)  %s/s now, %s/s average  ETA %s  errors %d\n",
-					verb, commas(before+int(d)), commas(target), noun, 100*float64(before+int(d))/float64(target),
-					commas(int(rate)), commas(int(avg)), eta, failed.Load())
-				prevN, prevT = d, now
-			}
+	prevN, prevT := int64(0), start
+	stopProgress := b.progress(func(now time.Time) string {
+		d := done.Load()
+		rate := float64(d-prevN) / now.Sub(prevT).Seconds()
+		avg := float64(d) / now.Sub(start).Seconds()
+		eta := "?"
+		if avg > 0 {
+			eta = (time.Duration(float64(int64(n)-d)/avg) * time.Second).Round(time.Second).String()
 		}
-	}()
+		prevN, prevT = d, now
+		return fmt.Sprintf("  %s %s/%s %s (%.0f%%)  %s/s now, %s/s average  ETA %s  errors %d\n",
+			verb, commas(before+int(d)), commas(target), noun, 100*float64(before+int(d))/float64(target),
+			commas(int(rate)), commas(int(avg)), eta, failed.Load())
+	})
 
 	var wg sync.WaitGroup
 	for w := range min(workers, n) {
@@ -420,8 +408,7 @@ func (b *bench) fill(ctx context.Context, verb, noun string, before, n, workers 
 		})
 	}
 	wg.Wait()
-	close(stopProgress)
-	<-progressDone
+	stopProgress()
 	rep.Created, rep.Errors = int(done.Load()), int(failed.Load())
 	rep.Seconds = time.Since(start).Seconds()
 	rep.PerSec = float64(rep.Created) / rep.Seconds
@@ -559,4 +546,24 @@ func commas(n int) string {
 		s = s[:i] + "," + s[i:]
 	}
 	return s
+}
+
+// progress writes line's text to the log every two seconds until the
+// returned stop is called (which waits for the last line).
+func (b *bench) progress(line func(now time.Time) string) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(2 * time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case now := <-tick.C:
+				io.WriteString(b.log, line(now))
+			}
+		}
+	}()
+	return func() { close(quit); <-done }
 }

@@ -158,7 +158,7 @@ func (b *bench) messages(ctx context.Context) (*report, error) {
 			mr.ServerRSS = &rss{PeakBytes: peak, CurrentBytes: cur}
 		}
 	}
-	mr.Targets = messageTargets(mr, c.concurrency, strings.HasPrefix(rep.Database, "PostgreSQL"))
+	mr.Targets = messageTargets(mr, c.concurrency, isPostgres(b.db))
 	return rep, nil
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"os"
 	"strconv"
 	"strings"
@@ -86,4 +87,28 @@ func cpuModel() string {
 		}
 	}
 	return ""
+}
+
+// postgresCPU is the CPU time every process named postgres has used so
+// far (the server and its backends, whoever they serve), from /proc; -1
+// when unknown.
+func postgresCPU() time.Duration {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return -1
+	}
+	var total time.Duration
+	for _, e := range ents {
+		if n := e.Name(); n[0] < '0' || n[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil || !bytes.Contains(b[:min(len(b), 40)], []byte(" (postgres) ")) {
+			continue
+		}
+		if d, ok := parseStatCPU(b); ok {
+			total += d
+		}
+	}
+	return total
 }

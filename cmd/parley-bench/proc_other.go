@@ -17,3 +17,4 @@ func procCPU(pid int) (time.Duration, bool)         { return 0, false }
 func machineBusy() (time.Duration, bool)            { return 0, false }
 func selfCPU() (time.Duration, bool)                { return 0, false }
 func cpuModel() string                              { return "" }
+func postgresCPU() time.Duration                    { return -1 }

@@ -320,11 +320,7 @@ func writeClients(w io.Writer, r *report) {
 	row := func(name, sockets string, p latencyPhase, l latencySet, deliveries, missing string, cpu bool) {
 		server, client, pg, other := "", "", "", ""
 		if cpu {
-			var s []string
-			for _, c := range p.CPU.Servers {
-				s = append(s, fmtCores(c))
-			}
-			server, client, pg, other = strings.Join(s, "+"), fmtCores(p.CPU.Client), fmtCores(p.CPU.Postgres), fmtCores(p.CPU.Other)
+			server, client, pg, other = fmtServers(p.CPU), fmtCores(p.CPU.Client), fmtCores(p.CPU.Postgres), fmtCores(p.CPU.Other)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%g\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", name, sockets, p.Rate,
 			commas(p.Messages), deliveries, missing, fmtMs(p.REST.P50Ms),
@@ -372,13 +368,18 @@ func perMessage(p latencyPhase) string {
 	return fmt.Sprintf("%.2f", float64(p.Notifications)/float64(n))
 }
 
-// fmtUse is cores kept busy, for a line of text.
-func fmtUse(u cpuUse) string {
+// fmtServers is each server node's cores kept busy, joined by "+".
+func fmtServers(u cpuUse) string {
 	var s []string
 	for _, c := range u.Servers {
 		s = append(s, fmtCores(c))
 	}
-	out := fmt.Sprintf("server %s, client %s", strings.Join(s, "+"), fmtCores(u.Client))
+	return strings.Join(s, "+")
+}
+
+// fmtUse is cores kept busy, for a line of text.
+func fmtUse(u cpuUse) string {
+	out := fmt.Sprintf("server %s, client %s", fmtServers(u), fmtCores(u.Client))
 	if u.Postgres >= 0 {
 		out += ", pg " + fmtCores(u.Postgres)
 	}
