@@ -1115,8 +1115,8 @@ var (
 		// nodes).
 		"Notify",
 		// The outbox controls: RetryDelivery is one guarded UPDATE (a
-		// delivery a dispatcher holds is refused, not raced), the others
-		// only delete.
+		// delivery a dispatcher holds is refused, not raced:
+		// testRetryRacesClaim), then a read; the others only delete.
 		"RetryDelivery", "DeleteDeliveries", "PruneDeliveries"}
 )
 

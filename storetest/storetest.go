@@ -50,6 +50,7 @@ func Run(t *testing.T, open Opener) {
 		{"DeliveryFilters", testDeliveryFilters},
 		{"DeliveryControls", testDeliveryControls},
 		{"ConcurrentClaims", testConcurrentClaims},
+		{"RetryRacesClaim", testRetryRacesClaim},
 		{"Conversations", testConversations},
 		{"ConversationLists", testConversationLists},
 		{"ConversationTimers", testConversationTimers},
@@ -1115,6 +1116,68 @@ func testDeliveries(t *testing.T, s parley.Store) {
 	update(t, s, func(tx parley.Tx) error { return tx.FinishDelivery(ctx, retry) })
 	diff(t, "delivery after an attempt without an answer",
 		mustView(t, s, func(tx parley.Tx) (parley.Delivery, error) { return tx.Delivery(ctx, retry.Sid) }), retry)
+}
+
+// testRetryRacesClaim sends deliveries again (RetryDelivery) while a
+// dispatcher claims them: each is claimed once, and a retry either comes
+// first or is refused with ErrInUse (the delivery is being sent) — never
+// a retry that lands on a claimed delivery.
+func testRetryRacesClaim(t *testing.T, s parley.Store) {
+	ctx := context.Background()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	lease := now.Add(time.Minute)
+	target := "http://retry.test/hook"
+	const n = 60
+	var sids []string
+	update(t, s, func(tx parley.Tx) error {
+		for range n {
+			d := newDelivery(sid(parley.PrefixService), target, now)
+			sids = append(sids, d.Sid)
+			if err := tx.EnqueueDelivery(ctx, d); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	claimed := map[string]int{}
+	refused := map[string]bool{}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for len(claimed) < n {
+			var got []parley.Delivery
+			if err := s.Update(ctx, func(tx parley.Tx) (err error) {
+				got, err = tx.ClaimDeliveries(ctx, now, lease, map[string]int{parley.DeliveryHost(target): 3})
+				return err
+			}); err != nil {
+				t.Errorf("claim: %v", err)
+				return
+			}
+			for _, d := range got {
+				claimed[d.Sid]++
+			}
+		}
+	})
+	wg.Go(func() {
+		for _, id := range sids {
+			err := s.Update(ctx, func(tx parley.Tx) error { _, err := tx.RetryDelivery(ctx, id, now); return err })
+			switch {
+			case errors.Is(err, parley.ErrInUse):
+				refused[id] = true
+			case err != nil:
+				t.Errorf("retry %s: %v", id, err)
+			}
+		}
+	})
+	wg.Wait()
+	for _, id := range sids {
+		if claimed[id] != 1 {
+			t.Fatalf("delivery %s claimed %d times", id, claimed[id])
+		}
+		d := mustView(t, s, func(tx parley.Tx) (parley.Delivery, error) { return tx.Delivery(ctx, id) })
+		if d.Status != parley.DeliveryPending || d.LeaseUntil == nil || !d.LeaseUntil.Equal(lease) {
+			t.Fatalf("delivery %s after the race (retry refused: %v): %+v", id, refused[id], d)
+		}
+	}
 }
 
 // testConcurrentClaims has goroutines claim from three hosts at once, each
