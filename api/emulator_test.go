@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"reflect"
 	"regexp"
 	"strings"
@@ -307,9 +308,45 @@ func TestEmulatorResetConcurrent(t *testing.T) {
 	t.Parallel()
 	srv := parleytest.NewWith(t, parleytest.Options{Emulator: true})
 	c := rawClient{t: t, srv: srv}
+	// The webhook dispatcher's bookkeeping reaches the store outside the
+	// reset's guard: a receiver keeps it busy, and the outbox controls
+	// race the resets too.
+	var received atomic.Int64
+	receiver := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { received.Add(1) }))
+	t.Cleanup(receiver.Close)
+	hook := "PostWebhookUrl=" + url.QueryEscape(receiver.URL) + "&Filters=onMessageAdded&Filters=onUserAdded&Method=POST"
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var writes atomic.Int64
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			var list struct {
+				Deliveries []struct{ Sid string } `json:"webhook_deliveries"`
+			}
+			r := c.do("GET", "/parley/v1/WebhookDeliveries", "")
+			if r.status != 200 || json.Unmarshal([]byte(r.raw), &list) != nil {
+				t.Errorf("deliveries during resets: %d %s", r.status, r.raw)
+				return
+			}
+			for _, d := range list.Deliveries {
+				switch got := c.do("POST", "/parley/v1/WebhookDeliveries/"+d.Sid+"/Retry", ""); {
+				case got.status == 200:
+				case got.status == 404 && got.raw == notFoundBody("/parley/v1/WebhookDeliveries/"+d.Sid+"/Retry"):
+				case got.status == 409 && got.raw == errBody(409, 20001, "Delivery "+d.Sid+" is being sent now"):
+				default:
+					t.Errorf("Retry during resets: %d %s", got.status, got.raw)
+				}
+			}
+			if got := c.do("DELETE", "/parley/v1/WebhookDeliveries", ""); got.status != 204 {
+				t.Errorf("DELETE deliveries during resets: %d %s", got.status, got.raw)
+			}
+		}
+	})
 	for w := range 4 {
 		wg.Go(func() {
 			for n := 0; ; n++ {
@@ -319,13 +356,17 @@ func TestEmulatorResetConcurrent(t *testing.T) {
 				default:
 				}
 				room := fmt.Sprintf("room-%d-%d", w, n)
+				// A reset takes the webhook settings away: set again each round.
+				if got := c.do("POST", "/v1/Configuration/Webhooks", hook); got.status != 200 {
+					t.Errorf("webhook settings during resets: %d %s", got.status, got.raw)
+				}
 				for _, r := range [][3]string{
 					{"POST", "/v1/Users", "Identity=" + room},
 					{"POST", "/v1/Conversations", "UniqueName=" + room},
 					{"POST", "/v1/Conversations/" + room + "/Participants", "Identity=" + room},
 					{"POST", "/v1/Conversations/" + room + "/Messages", "Author=" + room + "&Body=hi"},
 				} {
-					got := c.do(r[0], r[1], r[2])
+					got := c.send(r[0], r[1], formType, r[2], webhooksOn)
 					switch {
 					case got.status == 201:
 						writes.Add(1)
@@ -343,8 +384,8 @@ func TestEmulatorResetConcurrent(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	if writes.Load() == 0 {
-		t.Fatal("no write ran beside the resets")
+	if writes.Load() == 0 || received.Load() == 0 {
+		t.Fatalf("%d writes and %d webhooks beside the resets", writes.Load(), received.Load())
 	}
 	c.must("POST", "/parley/v1/Reset", "", 200)
 	for path, key := range map[string]string{"/v1/Users": "users", "/v1/Conversations": "conversations"} {
