@@ -557,6 +557,29 @@ func TestEmulatorFaults(t *testing.T) {
 	if strings.Join(counts, ", ") != "/v1/Users 2/2, /v1/Users/* 3/6, /v1/Conversations 1/1, /parley/v1/Clock 0/0" {
 		t.Fatalf("rules: %v", counts)
 	}
+	// Paged: two at a time, forward and back, the same rules in order.
+	var sids, forward []any
+	for _, f := range list {
+		sids = append(sids, f.(map[string]any)["sid"])
+	}
+	page := c.must("GET", "/parley/v1/Faults", "PageSize=2", 200)
+	for {
+		for _, f := range page["faults"].([]any) {
+			forward = append(forward, f.(map[string]any)["sid"])
+		}
+		next, _ := page["meta"].(map[string]any)["next_page_url"].(string)
+		if next == "" {
+			break
+		}
+		u, _ := url.Parse(next)
+		page = c.must("GET", u.Path, u.RawQuery, 200)
+	}
+	prev, _ := page["meta"].(map[string]any)["previous_page_url"].(string)
+	u, _ := url.Parse(prev)
+	back := c.must("GET", u.Path, u.RawQuery, 200)["faults"].([]any)
+	if fmt.Sprint(forward) != fmt.Sprint(sids) || len(back) != 2 || back[0].(map[string]any)["sid"] != sids[0] || back[1].(map[string]any)["sid"] != sids[1] {
+		t.Fatalf("paged rules: forward %v, back %v, want %v", forward, back, sids)
+	}
 
 	for _, bad := range []struct{ form, message string }{
 		{"Status=429", "Missing required parameter Path in the post body"},

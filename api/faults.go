@@ -205,12 +205,29 @@ var faultFields = fields[faultRule]{
 	"date_created": date(func(r *faultRule) time.Time { return r.DateCreated }),
 }
 
+// pageOf is one page of a list held in memory, in its order, with each
+// item's position (from 1) as its cursor: the rules are only appended to
+// or cleared, so a position names the same rule while the pages are read.
+func pageOf[T any](items []T, q parley.PageQuery) parley.Page[T] {
+	start, end := min(int(q.After), len(items)), len(items)
+	if q.Before > 0 {
+		end = min(int(q.Before)-1, len(items))
+		start = max(0, end-q.Size)
+	}
+	end = min(end, start+q.Size)
+	p := parley.Page[T]{Items: items[start:end], HasPrev: start > 0, HasNext: end < len(items)}
+	if start < end {
+		p.FirstSeq, p.LastSeq = int64(start+1), int64(end)
+	}
+	return p
+}
+
 // faultRoutes mounts the fault controls (emulator mode).
 func (s *Server) faultRoutes() {
 	item(s, faultFields, s.createFault, "CreateFault")
 	list(s, faultFields, func(q *req) lister[faultRule] {
-		return func(parley.PageQuery) (parley.Page[faultRule], error) {
-			return parley.Page[faultRule]{Items: s.faults.list()}, nil // at most maxFaults: one page
+		return func(pq parley.PageQuery) (parley.Page[faultRule], error) {
+			return pageOf(s.faults.list(), pq), nil
 		}
 	}, "ListFault")
 	remove(s, func(q *req) call[struct{}] {
