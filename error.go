@@ -74,9 +74,13 @@ func (e *Error) Body(path string) ErrorBody {
 	case e.Kind == KindNotFound && b.Message == "":
 		b.Message = "The requested resource " + path + " was not found"
 	}
-	b.MoreInfo = "https://www.twilio.com/docs/errors/" + strconv.Itoa(b.Code)
+	b.MoreInfo = MoreInfo(b.Code)
 	return b
 }
+
+// MoreInfo is the page of Twilio's documentation about code, as every
+// error body links it.
+func MoreInfo(code int) string { return "https://www.twilio.com/docs/errors/" + strconv.Itoa(code) }
 
 // Error is the one error type parley returns across package boundaries. Code
 // and Message are Twilio's; they are safe to show to API callers. A NotFound

@@ -126,7 +126,7 @@ func (s *Server) injectFault(w http.ResponseWriter, r *http.Request) bool {
 		w.Header().Set("Retry-After", strconv.FormatInt(rule.RetryAfter, 10))
 	}
 	writeJSON(w, rule.Status, parley.ErrorBody{Code: rule.Code, Message: rule.Message, Status: rule.Status,
-		MoreInfo: "https://www.twilio.com/docs/errors/" + strconv.Itoa(rule.Code)})
+		MoreInfo: parley.MoreInfo(rule.Code)})
 	return true
 }
 
