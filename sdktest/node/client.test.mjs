@@ -287,6 +287,13 @@ run("client", async () => {
 
     await step(`${version}: who is online: reachability follows connections`, async () => {
       await v1.services(env.defaultServiceSid).configuration().update({ reachabilityEnabled: true });
+      // The previous step shut alice's client down; the server may still
+      // be closing her socket (on PostgreSQL, seen once in CI). This step
+      // starts from her being offline: wait until she is.
+      for (let i = 0; (await v1.users("alice").fetch()).isOnline === true; i++) {
+        if (i === 100) throw new Error("alice still online 10 s after her client shut down");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       const b = await connect(sdk.Client, token("bob"));
       const bob = b.client;
       let aliceClient;
